@@ -1,0 +1,73 @@
+# One place for the project's commands; README and .ci/run use these targets.
+#   make run    set up, synthesize every stack, run the bundled simulation as a local emulated Processing job
+#   make test   set up (including R, podman, shellcheck from apt) and run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+CDK    := npx --no-install cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The bundled default: the reference case of the blog post, 10,000 iterations over 3 emulated hosts.
+JOB_ARGS ?= --hosts 3 --width 1000 --height 1000 --people 1000 --radius 6 --iterations 10000 --seed 42
+JOB_OUTPUT ?= out/local-job
+# Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck.
+APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
+                podman buildah debootstrap runc shellcheck
+
+.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean
+
+help:
+	@grep -E '^#   make' Makefile | sed 's/^#   //'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+# Installs what is missing, as root (CI and these machines) or through sudo.
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+synth: setup
+	$(CDK) synth --quiet
+	@ls cdk.out/*.template.json
+
+run: synth
+	$(PY) -m simulation local-job $(JOB_ARGS) --output $(JOB_OUTPUT)
+
+test: setup system-deps
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+
+bench: setup
+	$(PY) benchmarks/engine.py
+
+deploy: setup
+	$(CDK) deploy --all
+
+diff: setup
+	$(CDK) diff --all
+
+destroy: setup
+	$(CDK) destroy --all
+
+clean:
+	rm -rf cdk.out out .pytest_cache

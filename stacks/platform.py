@@ -1,0 +1,46 @@
+"""Assemble the platform's stacks (deployment units) from settings. Used by app.py and by the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from stacks.data.stack import DataStack
+from stacks.jobs.stack import JobsStack
+from stacks.nag import apply_nag
+from stacks.network.stack import NetworkStack
+from stacks.settings import Settings
+
+
+@dataclass
+class Platform:
+    network: NetworkStack
+    data: DataStack
+    jobs: JobsStack
+    workspace: cdk.Stack | None
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [s for s in (self.network, self.data, self.jobs, self.workspace) if s is not None]
+
+
+def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | None = None) -> Platform:
+    prefix = settings.platform_name
+    network = NetworkStack(app, f"{prefix}-network", settings=settings, env=env)
+    data = DataStack(app, f"{prefix}-data", settings=settings, env=env)
+    jobs = JobsStack(app, f"{prefix}-jobs", settings=settings, network=network.network, data=data.data, env=env)
+    workspace: cdk.Stack | None = None
+    if settings.rstudio_mode == "ec2":
+        # Imported here so a jobs-only deployment (rstudio_mode=none) never loads the workspace code.
+        from stacks.workspace.stack import RStudioEc2Stack
+
+        workspace = RStudioEc2Stack(
+            app, f"{prefix}-workspace", settings=settings, network=network.network, data=data.data,
+            jobs=jobs.jobs, env=env,
+        )
+    for stack in (network, data, jobs, workspace):
+        if stack is not None:
+            cdk.Tags.of(stack).add("platform", prefix)
+    apply_nag(app)
+    return Platform(network=network, data=data, jobs=jobs, workspace=workspace)

@@ -1,0 +1,194 @@
+"""Typed platform settings, built once from CDK context (cdk.json and `-c key=value`) and validated at synth.
+
+Every key has a default here, so `cdk synth` works with an empty context. A bad value raises SettingsError
+with one line naming the key, the value and what is allowed; app.py turns that into exit code 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+
+class SettingsError(ValueError):
+    """A context key holds a value the platform cannot use."""
+
+
+# SageMaker Processing accepts at most 5 days (432,000 s) per job.
+MAX_PROCESSING_RUNTIME_SECONDS = 432_000
+
+DEFAULT_JOB_INSTANCE_TYPES = (
+    "ml.m5.large",
+    "ml.m5.xlarge",
+    "ml.m5.2xlarge",
+    "ml.m5.4xlarge",
+    "ml.c5.xlarge",
+    "ml.c5.2xlarge",
+    "ml.c5.4xlarge",
+    "ml.c5.9xlarge",
+    "ml.c5.18xlarge",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Prefix for stack names, SSM paths (/<platform_name>/job-config) and tags.
+    platform_name: str = "simlab"
+    # Which RStudio workspace to deploy: "ec2" (RStudio Server on an EC2 host), "sagemaker" (planned:
+    # RStudio on a SageMaker Domain), or "none" (only network, data and job infrastructure).
+    rstudio_mode: str = "ec2"
+    # How users reach RStudio Server in ec2 mode: "cloudfront" (HTTPS URL) or "ssm" (port forwarding).
+    rstudio_access: str = "cloudfront"
+    # Viewer CIDRs allowed through CloudFront. Empty means nobody until the admin names their networks.
+    rstudio_allowed_cidrs: tuple[str, ...] = ()
+    rstudio_instance_type: str = "m6i.xlarge"
+    rstudio_volume_gb: int = 100
+    rstudio_user: str = "rstudio"
+    # Stop the RStudio host after this many idle minutes (average CPU below the threshold); 0 turns it off.
+    rstudio_idle_stop_minutes: int = 120
+    rstudio_idle_cpu_percent: float = 5.0
+    # Processing jobs may only use these instance types (enforced by IAM and by the client).
+    job_instance_types: tuple[str, ...] = DEFAULT_JOB_INSTANCE_TYPES
+    job_default_instance_type: str = "ml.c5.xlarge"
+    # The client refuses more instances than this per job (IAM has no condition key for instance count).
+    job_max_instances: int = 20
+    job_max_runtime_seconds: int = 86_400
+    vpc_cidr: str = "10.42.0.0/16"
+    # NAT gateways give the RStudio host's subnet a way out to install software; job subnets never get one.
+    nat_gateways: int = 1
+    # Keep the bucket, EFS home directories and user images on `cdk destroy` unless this is true.
+    delete_data_on_destroy: bool = False
+
+    # Filled by from_context; the raw keys the user set, for error messages and tests.
+    overrides: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def job_config_parameter_name(self) -> str:
+        return f"/{self.platform_name}/job-config"
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> "Settings":
+        """Build settings from a CDK context mapping (keys with ':' or '@' belong to CDK and are skipped)."""
+        known = {f.name: f for f in fields(cls) if f.name != "overrides"}
+        values: dict[str, Any] = {}
+        for key, raw in context.items():
+            if ":" in key or key.startswith("@"):
+                continue
+            if key not in known:
+                raise SettingsError(f"unknown context key '{key}'; known keys: {', '.join(sorted(known))}")
+            values[key] = _coerce(key, raw, known[key].default)
+        settings = cls(**values, overrides=dict(context))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        _check(self, "platform_name", bool(re.fullmatch(r"[a-z][a-z0-9-]{1,19}", self.platform_name)),
+               "2-20 characters of lowercase letters, digits and '-', starting with a letter")
+        _check(self, "rstudio_mode", self.rstudio_mode in ("ec2", "sagemaker", "none"),
+               "one of ec2, sagemaker, none")
+        if self.rstudio_mode == "sagemaker":
+            raise SettingsError(
+                "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of "
+                "this release yet, allowed now: ec2, none"
+            )
+        _check(self, "rstudio_access", self.rstudio_access in ("cloudfront", "ssm"), "one of cloudfront, ssm")
+        for cidr in self.rstudio_allowed_cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise SettingsError(
+                    f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 or IPv6 CIDRs "
+                    "with no host bits set, e.g. 203.0.113.0/24"
+                ) from None
+            _check(self, "rstudio_allowed_cidrs", network.prefixlen > 0,
+                   "networks narrower than the whole internet (/0 would open RStudio to the world)", cidr)
+        _check(self, "rstudio_instance_type",
+               bool(re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", self.rstudio_instance_type)),
+               "an EC2 instance type such as m6i.xlarge")
+        _check(self, "rstudio_volume_gb", 30 <= self.rstudio_volume_gb <= 16_384, "an integer from 30 to 16384")
+        _check(self, "rstudio_user", bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", self.rstudio_user))
+               and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),
+               "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user")
+        _check(self, "rstudio_idle_stop_minutes", 0 <= self.rstudio_idle_stop_minutes <= 10_080,
+               "0 (off) or minutes up to 10080 (a week)")
+        _check(self, "rstudio_idle_cpu_percent", 0 < self.rstudio_idle_cpu_percent < 100,
+               "a percentage between 0 and 100")
+        _check(self, "job_instance_types", len(self.job_instance_types) > 0, "a non-empty list of ml.* types")
+        for itype in self.job_instance_types:
+            _check(self, "job_instance_types", bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", itype)),
+                   "SageMaker instance types such as ml.c5.xlarge", itype)
+        _check(self, "job_default_instance_type", self.job_default_instance_type in self.job_instance_types,
+               f"one of job_instance_types ({', '.join(self.job_instance_types)})")
+        _check(self, "job_max_instances", 1 <= self.job_max_instances <= 100, "an integer from 1 to 100")
+        _check(self, "job_max_runtime_seconds", 60 <= self.job_max_runtime_seconds <= MAX_PROCESSING_RUNTIME_SECONDS,
+               f"an integer from 60 to {MAX_PROCESSING_RUNTIME_SECONDS} (SageMaker's limit)")
+        try:
+            vpc = ipaddress.ip_network(self.vpc_cidr, strict=True)
+            vpc_ok = vpc.version == 4 and 16 <= vpc.prefixlen <= 20
+        except ValueError:
+            vpc_ok = False
+        _check(self, "vpc_cidr", vpc_ok, "an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16")
+        _check(self, "nat_gateways", 0 <= self.nat_gateways <= 2, "an integer from 0 to 2")
+        if self.rstudio_mode == "ec2" and self.nat_gateways == 0:
+            raise SettingsError(
+                "context key 'nat_gateways': got '0'; the ec2 RStudio host needs at least 1 to install "
+                "software (or set rstudio_mode=none)"
+            )
+
+
+def _check(settings: Settings, key: str, ok: bool, allowed: str, value: Any = None) -> None:
+    if not ok:
+        shown = getattr(settings, key) if value is None else value
+        if isinstance(shown, tuple):
+            shown = ",".join(shown)
+        raise SettingsError(f"context key '{key}': got '{shown}'; allowed: {allowed}")
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    """Turn a context value into the field's type. `-c` values always arrive as strings."""
+    def fail(allowed: str) -> SettingsError:
+        return SettingsError(f"context key '{key}': got '{raw}'; allowed: {allowed}")
+
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        raise fail("true or false")
+    if isinstance(default, int):
+        if isinstance(raw, bool):
+            raise fail("an integer")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+            return int(raw)
+        raise fail("an integer")
+    if isinstance(default, float):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return float(raw)
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise fail("a number") from None
+    if isinstance(default, tuple):
+        items: Any = raw
+        if isinstance(raw, str):
+            text = raw.strip()
+            if text.startswith("["):
+                try:
+                    items = json.loads(text)
+                except json.JSONDecodeError:
+                    raise fail("a JSON list or a comma-separated list") from None
+            else:
+                items = [part.strip() for part in text.split(",") if part.strip()]
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise fail("a list of strings (JSON list or comma-separated)")
+        return tuple(items)
+    if not isinstance(raw, str):
+        raise fail("a string")
+    return raw.strip()
