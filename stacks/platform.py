@@ -25,8 +25,15 @@ class Platform:
         return [s for s in (self.network, self.data, self.jobs, self.workspace) if s is not None]
 
 
+CROSS_STACK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"
+
+
 def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | None = None) -> Platform:
     prefix = settings.platform_name
+    # Stacks share the VPC, bucket and role through CloudFormation exports. "strong" (CDK's current default,
+    # stated so CDK stops warning) keeps CloudFormation from deleting an export a deployed stack still uses.
+    if app.node.try_get_context(CROSS_STACK_REFERENCES) is None:
+        app.node.set_context(CROSS_STACK_REFERENCES, "strong")
     network = NetworkStack(app, f"{prefix}-network", settings=settings, env=env)
     data = DataStack(app, f"{prefix}-data", settings=settings, env=env)
     jobs = JobsStack(app, f"{prefix}-jobs", settings=settings, network=network.network, data=data.data, env=env)

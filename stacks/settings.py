@@ -9,8 +9,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -45,6 +46,9 @@ class Settings:
     # Viewer CIDRs allowed through CloudFront. Empty means nobody until the admin names their networks.
     rstudio_allowed_cidrs: tuple[str, ...] = ()
     rstudio_instance_type: str = "m6i.xlarge"
+    # SSM parameter holding the RStudio host's AMI ID. Empty: Canonical's current Ubuntu 24.04 LTS (a new image
+    # replaces the host on the next deploy). To pin, name a dated Canonical parameter or one of your own.
+    rstudio_ami_parameter: str = ""
     rstudio_volume_gb: int = 100
     rstudio_user: str = "rstudio"
     # Stop the RStudio host after this many idle minutes (average CPU below the threshold); 0 turns it off.
@@ -70,7 +74,7 @@ class Settings:
         return f"/{self.platform_name}/job-config"
 
     @classmethod
-    def from_context(cls, context: Mapping[str, Any]) -> "Settings":
+    def from_context(cls, context: Mapping[str, Any]) -> Settings:
         """Build settings from a CDK context mapping (keys with ':' or '@' belong to CDK and are skipped)."""
         known = {f.name: f for f in fields(cls) if f.name != "overrides"}
         values: dict[str, Any] = {}
@@ -108,6 +112,9 @@ class Settings:
         _check(self, "rstudio_instance_type",
                bool(re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", self.rstudio_instance_type)),
                "an EC2 instance type such as m6i.xlarge")
+        _check(self, "rstudio_ami_parameter",
+               not self.rstudio_ami_parameter or bool(re.fullmatch(r"/[\w.\-/]+", self.rstudio_ami_parameter)),
+               "empty (Canonical's current Ubuntu LTS) or an SSM parameter name such as /simlab/rstudio-ami")
         _check(self, "rstudio_volume_gb", 30 <= self.rstudio_volume_gb <= 16_384, "an integer from 30 to 16384")
         _check(self, "rstudio_user", bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", self.rstudio_user))
                and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),

@@ -1,0 +1,124 @@
+# simjobs: the platform's job client for R. Every function calls simulation.client (Python) through
+# reticulate, so R, the shell (`python -m simulation ...`) and the tests share one implementation.
+# Python must be the interpreter that has the `simulation` package: set RETICULATE_PYTHON (the RStudio
+# host's profile does) or call reticulate::use_python() before the first call.
+
+.simjobs <- new.env(parent = emptyenv())
+
+.client <- function() {
+  if (is.null(.simjobs$client)) {
+    .simjobs$client <- reticulate::import("simulation.client", convert = TRUE)
+  }
+  .simjobs$client
+}
+
+# Python's SimulationError / JobFailed carry a message written for people; show that one line, not
+# reticulate's "module.Class: ..." wrapping or a traceback.
+.call <- function(fn, ...) {
+  tryCatch(fn(...), error = function(e) {
+    message <- conditionMessage(e)
+    message <- sub("^[[:space:]]*simulation\\.errors\\.[A-Za-z]+: ", "", message)
+    message <- sub("\n.*$", "", message)
+    stop(message, call. = FALSE)
+  })
+}
+
+# NULL stays None; R's doubles are accepted where Python wants whole numbers (2 == 2L).
+.opt <- function(x) if (is.null(x)) NULL else x
+
+#' Submit the bundled simulation; returns the job name (after the job ends when wait = TRUE).
+submit_simulation <- function(width = 1000, height = 1000, people = 1000, radius = 6,
+                              iterations = 1000, seed = 42, instance_type = NULL,
+                              instance_count = 1, volume_size_gb = NULL,
+                              max_runtime_seconds = NULL, name = NULL, platform = NULL,
+                              wait = FALSE, logs = TRUE) {
+  .call(.client()$submit_simulation, width, height, people, radius, iterations, seed,
+        instance_type = .opt(instance_type), instance_count = instance_count,
+        volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
+        name = .opt(name), platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+}
+
+#' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
+#' `args` after --args and writes its results into Sys.getenv("OUTPUT_DIR").
+submit_r_script <- function(script, folder = NULL, args = character(), instance_type = NULL,
+                            instance_count = 1, volume_size_gb = NULL,
+                            max_runtime_seconds = NULL, name = NULL, platform = NULL,
+                            wait = FALSE, logs = TRUE) {
+  .call(.client()$submit_r_script, script, .opt(folder), as.list(as.character(args)),
+        instance_type = .opt(instance_type), instance_count = instance_count,
+        volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
+        name = .opt(name), platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+}
+
+#' Status of a job: a list with status, failure_reason, exit_message, duration_seconds, output, ...
+job_status <- function(job, platform = NULL) {
+  .call(.client()$job_status, job, platform = .opt(platform))
+}
+
+#' Follow a job until it ends, printing every host's log (like ScriptProcessor$run(logs = TRUE)).
+#' Stops with the job's failure reason when it failed or was stopped. Interrupting leaves it running.
+wait_for_job <- function(job, logs = TRUE, poll_seconds = 10, platform = NULL) {
+  invisible(.call(.client()$wait_for_job, job, platform = .opt(platform), logs = isTRUE(logs),
+                  poll_seconds = poll_seconds))
+}
+
+#' Download, merge and summarize a finished job (or a sweep) into `dest` (default results/<job>):
+#' summary.json, histogram.png. Returns the summary as a list; `$mean` is the mean violations per person.
+job_results <- function(job, dest = NULL, platform = NULL) {
+  .call(.client()$job_results, job, .opt(dest), platform = .opt(platform))
+}
+
+#' Print every host's CloudWatch log of a job once.
+job_logs <- function(job, platform = NULL) {
+  invisible(.call(.client()$job_logs, job, platform = .opt(platform)))
+}
+
+#' The platform's recent jobs as a data frame (job, status, created, duration_seconds, failure_reason).
+list_jobs <- function(limit = 20, status = NULL, platform = NULL) {
+  rows <- .call(.client()$list_jobs, platform = .opt(platform), limit = limit, status = .opt(status))
+  columns <- c("job", "status", "created", "duration_seconds", "failure_reason")
+  if (length(rows) == 0) {
+    return(data.frame(job = character(), status = character(), created = character(),
+                      duration_seconds = numeric(), failure_reason = character()))
+  }
+  do.call(rbind, lapply(rows, function(row) {
+    as.data.frame(lapply(stats::setNames(columns, columns), function(k) {
+      if (is.null(row[[k]])) NA else row[[k]]
+    }), stringsAsFactors = FALSE)
+  }))
+}
+
+#' Stop a running job; returns its status list.
+stop_job <- function(job, platform = NULL) {
+  .call(.client()$stop_job, job, platform = .opt(platform))
+}
+
+#' Approximate cost of instance_count x hours of instance_type (usd is NA for an unknown type).
+estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
+  estimate <- .call(.client()$estimate_cost, instance_type, instance_count, hours)
+  if (is.null(estimate$usd)) estimate$usd <- NA_real_
+  estimate
+}
+
+#' A parameter grid (e.g. people = c(250, 500, 1000, 2000), radius = c(3, 6)) as one multi-host job
+#' (mode = "job") or one job per point (mode = "jobs"). With wait = TRUE, returns the results table.
+run_sweep <- function(people, radius, width = 1000, height = 1000, iterations = 1000, seed = 42,
+                      mode = "job", instance_type = NULL, instance_count = NULL,
+                      max_runtime_seconds = NULL, name = NULL, platform = NULL,
+                      wait = FALSE, dest = NULL) {
+  manifest <- .call(.client()$run_sweep, as.list(people), as.list(radius), as.list(width),
+                    as.list(height), iterations, seed, mode = mode,
+                    instance_type = .opt(instance_type), instance_count = .opt(instance_count),
+                    max_runtime_seconds = .opt(max_runtime_seconds), name = .opt(name),
+                    platform = .opt(platform), wait = isTRUE(wait), dest = .opt(dest))
+  if (!is.null(manifest$results)) .rows(manifest$results$rows) else manifest
+}
+
+#' The table of a finished sweep (one row per point: parameters, mean, se, 95% CI, analytic mean).
+sweep_results <- function(sweep, dest = NULL, platform = NULL) {
+  .rows(.call(.client()$sweep_results, sweep, .opt(dest), platform = .opt(platform))$rows)
+}
+
+.rows <- function(rows) {
+  do.call(rbind, lapply(rows, function(row) as.data.frame(row, stringsAsFactors = FALSE)))
+}

@@ -1,0 +1,125 @@
+"""boto3 sessions and clients in one place: retry policy, region, and turning AWS errors into one line.
+
+Every AWS call of the client goes through `client()`, so tests can hook one session factory
+(`new_session`) to see or count the requests, and the retry policy is set once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from simulation.errors import SimulationError
+
+# "adaptive" adds client-side rate limiting on top of standard's exponential backoff: several watchers
+# polling one account share the DescribeProcessingJob / GetLogEvents quotas.
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, user_agent_extra="simlab-client")
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "RequestThrottled",
+        "ProvisionedThroughputExceededException",
+    }
+)
+
+
+def new_session() -> boto3.session.Session:
+    """A fresh session from the standard chain (env, profile, instance role). Tests patch this."""
+    return boto3.session.Session()
+
+
+_session: boto3.session.Session | None = None
+_clients: dict[tuple[str, str | None], Any] = {}
+
+
+def session() -> boto3.session.Session:
+    global _session
+    if _session is None:
+        _session = new_session()
+    return _session
+
+
+def reset() -> None:
+    """Forget the cached session (new credentials, endpoint or hooks)."""
+    global _session
+    _session = None
+    _clients.clear()
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """One client per service and region: building one loads its API model, which takes a while."""
+    key = (service, region or None)
+    if key in _clients:
+        return _clients[key]
+    try:
+        _clients[key] = session().client(service, region_name=region or None, config=RETRY_CONFIG)
+        return _clients[key]
+    except NoRegionError:
+        raise SimulationError("no AWS region configured: set AWS_DEFAULT_REGION (or a profile's region)") from None
+
+
+def error_code(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_throttling(error: BaseException) -> bool:
+    return error_code(error) in THROTTLING_CODES
+
+
+def as_user_error(error: BaseException, doing: str) -> SimulationError:
+    """One line for the terminal: what we were doing and what AWS said."""
+    if isinstance(error, NoCredentialsError):
+        return SimulationError(f"{doing}: no AWS credentials found (log in, or set AWS_PROFILE)")
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message") or str(error)
+        return SimulationError(f"{doing}: {error_code(error)}: {message}")
+    if isinstance(error, BotoCoreError):
+        return SimulationError(f"{doing}: {error}")
+    return SimulationError(f"{doing}: {error}")
+
+
+T = TypeVar("T")
+
+
+def call_with_backoff(
+    fn: Callable[[], T],
+    doing: str,
+    *,
+    attempts: int = 6,
+    base_seconds: float = 2.0,
+    cap_seconds: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    passthrough: frozenset[str] = frozenset(),
+) -> T:
+    """Our own loop around botocore's retries: a long watch outlives a burst of throttling.
+
+    botocore gives up after `max_attempts`; a watcher that has waited an hour should not die for that,
+    so throttling is retried here with full-jitter exponential backoff before it becomes an error.
+    Error codes in `passthrough` reach the caller as the original ClientError.
+    """
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except ClientError as error:
+            if error_code(error) in passthrough:
+                raise
+            if not is_throttling(error) or attempt == attempts - 1:
+                raise as_user_error(error, doing) from None
+            sleep(random.uniform(0, min(cap_seconds, base_seconds * 2**attempt)))
+        except BotoCoreError as error:
+            raise as_user_error(error, doing) from None
+    raise AssertionError("unreachable")  # pragma: no cover

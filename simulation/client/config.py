@@ -1,0 +1,122 @@
+"""Discovery: the platform's job configuration, published by the jobs stack as `/<platform>/job-config`.
+
+Nothing about the account (image, role, bucket, network) is written in this package; it all comes from
+that one SSM parameter, so a redeploy that moves anything is picked up by the next call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from simulation.client import aws
+from simulation.errors import SimulationError
+
+PLATFORM_ENV = "SIMLAB_PLATFORM"
+DEFAULT_PLATFORM = "simlab"
+
+_REQUIRED_KEYS = (
+    "image_uri",
+    "execution_role_arn",
+    "bucket",
+    "subnet_ids",
+    "security_group_ids",
+    "allowed_instance_types",
+    "default_instance_type",
+    "max_instances",
+    "max_runtime_seconds",
+)
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    platform: str
+    region: str | None
+    image_uri: str
+    execution_role_arn: str
+    bucket: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    allowed_instance_types: tuple[str, ...]
+    default_instance_type: str
+    max_instances: int
+    max_runtime_seconds: int
+    log_group: str = "/aws/sagemaker/ProcessingJobs"
+    ecr_repository_uri: str | None = None
+
+    @property
+    def image_tag(self) -> str:
+        """The tag (or digest) of the job image: recorded in each job's environment and manifest."""
+        last = self.image_uri.rsplit("/", 1)[-1]
+        if "@" in last:
+            return last.split("@", 1)[1]
+        return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+def platform_name(platform: str | None = None) -> str:
+    """`--platform`, else $SIMLAB_PLATFORM, else "simlab"."""
+    name = platform or os.environ.get(PLATFORM_ENV) or DEFAULT_PLATFORM
+    return str(name)
+
+
+def parameter_name(platform: str) -> str:
+    return f"/{platform}/job-config"
+
+
+def parse_config(platform: str, text: str) -> JobConfig:
+    """The pure half of discovery: JSON text -> JobConfig, naming the first thing that is wrong."""
+    where = parameter_name(platform)
+    try:
+        raw: Any = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SimulationError(
+            f"SSM parameter {where} is not JSON ({error.msg}); redeploy the {platform}-jobs stack"
+        ) from None
+    if not isinstance(raw, dict):
+        raise SimulationError(f"SSM parameter {where} must hold a JSON object")
+    missing = [key for key in _REQUIRED_KEYS if key not in raw]
+    if missing:
+        raise SimulationError(f"SSM parameter {where} lacks {', '.join(missing)}; redeploy the {platform}-jobs stack")
+    try:
+        config = JobConfig(
+            platform=str(raw.get("platform", platform)),
+            region=raw.get("region"),
+            image_uri=str(raw["image_uri"]),
+            execution_role_arn=str(raw["execution_role_arn"]),
+            bucket=str(raw["bucket"]),
+            subnet_ids=tuple(str(s) for s in raw["subnet_ids"]),
+            security_group_ids=tuple(str(s) for s in raw["security_group_ids"]),
+            allowed_instance_types=tuple(str(s) for s in raw["allowed_instance_types"]),
+            default_instance_type=str(raw["default_instance_type"]),
+            max_instances=int(raw["max_instances"]),
+            max_runtime_seconds=int(raw["max_runtime_seconds"]),
+            log_group=str(raw.get("log_group") or "/aws/sagemaker/ProcessingJobs"),
+            ecr_repository_uri=raw.get("ecr_repository_uri"),
+        )
+    except (TypeError, ValueError) as error:
+        raise SimulationError(f"SSM parameter {where} has a malformed value: {error}") from None
+    if not config.subnet_ids or not config.security_group_ids:
+        raise SimulationError(f"SSM parameter {where} names no subnets or security groups")
+    return config
+
+
+def load_config(platform: str | None = None) -> JobConfig:
+    """Read `/<platform>/job-config`; a missing parameter says which stack publishes it."""
+    name = platform_name(platform)
+    ssm = aws.client("ssm")
+    try:
+        response = ssm.get_parameter(Name=parameter_name(name))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            raise SimulationError(
+                f"no job configuration at SSM parameter {parameter_name(name)}: deploy the `{name}-jobs` stack "
+                f"(or pick another platform with --platform / ${PLATFORM_ENV})"
+            ) from None
+        raise aws.as_user_error(error, f"reading SSM parameter {parameter_name(name)}") from None
+    except BotoCoreError as error:
+        raise aws.as_user_error(error, f"reading SSM parameter {parameter_name(name)}") from None
+    return parse_config(name, response["Parameter"]["Value"])

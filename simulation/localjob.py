@@ -1,0 +1,234 @@
+"""A SageMaker Processing job emulated on this machine: the same entrypoint, N hosts, the same output layout.
+
+Each host gets its own temporary /opt/ml tree (resourceconfig.json naming algo-1..algo-N) and runs
+`python -m simulation.processing simulate ...` as a process, or as a container with no network. Their
+outputs are then gathered into one folder exactly as the job's S3 output prefix would hold them; a file two
+hosts both wrote with different bytes is a collision and an error. Finished blocks already in the folder
+are handed to every host first, so a re-run after an interruption computes only what is missing.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulation import merge
+from simulation.errors import JobFailed, SimulationError
+
+CONTAINER_OPT_ML = "/opt/ml"
+
+
+@dataclass(frozen=True)
+class LocalJobResult:
+    merged: merge.MergedResult
+    output: Path
+    hosts: int
+    blocks_computed: int
+    seconds: float
+
+
+def host_names(count: int) -> list[str]:
+    return [f"algo-{i}" for i in range(1, count + 1)]
+
+
+def prepare_host(tree: Path, host: str, hosts: list[str], output: Path) -> None:
+    """An /opt/ml tree as SageMaker lays it out, its output seeded with the run's finished blocks."""
+    config = {"current_host": host, "hosts": hosts, "network_interface_name": "eth0"}
+    merge.write_json(tree / "config" / "resourceconfig.json", config)
+    (tree / "output").mkdir(parents=True, exist_ok=True)
+    out = tree / "processing" / "output"
+    out.mkdir(parents=True, exist_ok=True)
+    if (output / merge.RUN_FILE).exists():
+        shutil.copy2(output / merge.RUN_FILE, out / merge.RUN_FILE)
+    if (output / merge.BLOCKS_DIR).is_dir():
+        shutil.copytree(output / merge.BLOCKS_DIR, out / merge.BLOCKS_DIR, ignore=_temporaries)
+
+
+def _temporaries(_folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n.startswith(".")]
+
+
+def entrypoint_args(params: Any, iterations: int, seed: int, workers: int) -> list[str]:
+    return [
+        "simulate",
+        f"--width={params.width!r}",
+        f"--height={params.height!r}",
+        f"--people={params.people}",
+        f"--radius={params.radius!r}",
+        f"--iterations={iterations}",
+        f"--seed={seed}",
+        f"--workers={workers}",
+    ]
+
+
+def host_command(tree: Path, args: list[str], container: str | None, engine: str | None) -> list[str]:
+    if container is None:
+        return [sys.executable, "-m", "simulation.processing", *args]
+    # As SageMaker runs it with network isolation: no network; plus what a local run can afford to add.
+    return [
+        engine or container_engine(),
+        "run",
+        "--rm",
+        "--network=none",
+        "--read-only",
+        "--tmpfs=/tmp",
+        "--cap-drop=all",
+        "--security-opt=no-new-privileges",
+        f"--volume={tree}:{CONTAINER_OPT_ML}",
+        container,
+        *args,
+    ]
+
+
+def container_engine() -> str:
+    for name in ("podman", "docker"):
+        if shutil.which(name):
+            return name
+    raise SimulationError("--container needs podman or docker on PATH; neither was found")
+
+
+def gather(trees: dict[str, Path], output: Path) -> None:
+    """Copies every host's output into `output`, the way S3 merges all hosts' uploads under one prefix."""
+    origin: dict[Path, tuple[str, Path]] = {}
+    for host, tree in trees.items():
+        source = tree / "processing" / "output"
+        for path in sorted(source.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            relative = path.relative_to(source)
+            if relative in origin and not filecmp.cmp(origin[relative][1], path, shallow=False):
+                raise JobFailed(f"hosts {origin[relative][0]} and {host} both wrote {relative} with different content")
+            origin.setdefault(relative, (host, path))
+    for relative, (_host, path) in origin.items():
+        target = output / relative
+        if target.exists() and filecmp.cmp(target, path, shallow=False):
+            continue
+        merge.write_atomic(target, path.read_text(encoding="utf-8"))
+
+
+def _host_message(tree: Path) -> str:
+    try:
+        return (tree / "output" / "message").read_text(encoding="utf-8").strip()
+    except OSError:
+        return "no message"
+
+
+def run_local_job(
+    params: Any,
+    iterations: int,
+    seed: int,
+    *,
+    hosts: int,
+    output: Path,
+    workers_per_host: int = 1,
+    container: str | None = None,
+    engine: str | None = None,
+) -> LocalJobResult:
+    """Runs the job's hosts, gathers their outputs into `output`, merges. Interrupted: gathers, then JobFailed."""
+    if hosts < 1:
+        raise SimulationError(f"--hosts must be at least 1, got {hosts}")
+    output = Path(output).resolve()
+    record = merge.simulate_record(params, iterations, seed)
+    merge.check_writable(output)
+    merge.ensure_record(output, record)
+    names = host_names(hosts)
+    before = {k for k in range(record["block_count"]) if merge.block_path(output, k).exists()}
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
+        trees = {host: Path(work) / host for host in names}
+        for host, tree in trees.items():
+            prepare_host(tree, host, names, output)
+        args = entrypoint_args(params, iterations, seed, workers_per_host)
+        interrupted = False
+        env = {**os.environ, "OPT_ML_ROOT": ""}
+        processes: dict[str, subprocess.Popen[bytes]] = {}
+        try:
+            for host, tree in trees.items():
+                env["OPT_ML_ROOT"] = str(tree)
+                # the hosts' stdout would garble --json: everything they say goes to stderr
+                processes[host] = subprocess.Popen(
+                    host_command(tree, args, container, engine), env=env, stdout=sys.stderr.fileno()
+                )
+            interrupted = _wait_all(processes)
+        finally:
+            for process in processes.values():  # only if waiting itself failed
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            gather(trees, output)  # whatever happened, keep every finished block
+        failures = {h: (p.returncode, _host_message(trees[h])) for h, p in processes.items() if p.returncode != 0}
+    seconds = time.perf_counter() - started
+    done = {k for k in range(record["block_count"]) if merge.block_path(output, k).exists()}
+    if interrupted or failures:
+        first = next(iter(failures.items()), None)
+        detail = f"{first[0]}: {first[1][1]}" if first else "interrupted"
+        raise JobFailed(
+            f"local job did not finish ({detail}); {len(done)} of {record['block_count']} blocks are kept "
+            f"in {output}; run the same command again to resume"
+        )
+    merged = merge.merge_output(output)
+    merged.summary["workers"] = hosts * workers_per_host
+    merge.write_result(output, merged)
+    return LocalJobResult(merged, output, hosts, len(done - before), seconds)
+
+
+def _wait_all(processes: dict[str, subprocess.Popen[bytes]]) -> bool:
+    """Waits for every host. Ctrl-C already reached them (same process group); SIGTERM is passed on. Each host
+    finishes its blocks in flight and exits, so we keep waiting: the caller then gathers what they finished."""
+    interrupted = False
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        for process in processes.values():
+            if process.poll() is None and signum == signal.SIGTERM:
+                process.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for process in processes.values():
+            process.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return interrupted
+
+
+def describe(result: LocalJobResult) -> str:
+    """The human summary `local-job` prints."""
+    s = result.merged.summary
+    lines = [
+        f"local job: {result.hosts} host(s), {s['iterations']} iterations in {s['blocks']} blocks, seed {s['seed']}"
+        f" ({result.blocks_computed} blocks computed now, {s['blocks'] - result.blocks_computed} resumed;"
+        f" {result.seconds:.1f} s, {s['backend']})",
+        f"area {s['width']:g} x {s['height']:g}, {s['people']} people, radius {s['radius']:g}",
+        f"mean violations per person: {s['mean']:.6f}",
+    ]
+    if s["sd"] is not None:
+        low, high = s["ci95"]
+        lines.append(f"  sd {s['sd']:.6f}, se {s['se']:.6f}, 95% CI [{low:.6f}, {high:.6f}]")
+    lines.append(f"  analytic expectation (N-1)p: {s['analytic_mean']:.6f}")
+    lines.append(f"output: {result.output} (summary.json, {merge.MEAN_FILE}, blocks/, hosts/)")
+    return "\n".join(lines)
+
+
+def summary_json(result: LocalJobResult) -> str:
+    return json.dumps({**result.merged.summary, "output": str(result.output)}, sort_keys=True)
+
+
+def default_output() -> Path:
+    return Path("out") / "local-job"
+
+
+__all__: Sequence[str] = ("LocalJobResult", "describe", "run_local_job", "summary_json")

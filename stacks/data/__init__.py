@@ -1,0 +1,1 @@
+"""Data component: the bucket for job code, inputs and results."""

@@ -1,0 +1,201 @@
+"""What a SageMaker Processing job needs, what a user may do with it, and the published job config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = "container/Dockerfile"
+JOB_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+# The S3 prefix every job reads from and writes to (docs/contracts.md section 3).
+JOB_PREFIX = "jobs/"
+SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+KEEP_USER_IMAGES = 30
+UNTAGGED_IMAGE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    platform_name: str
+    instance_types: tuple[str, ...]
+    default_instance_type: str
+    max_instances: int
+    max_runtime_seconds: int
+    config_parameter_name: str
+    delete_on_destroy: bool
+
+
+class Jobs(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, limits: JobLimits, vpc: ec2.IVpc,
+                 job_subnets: ec2.SubnetSelection, bucket: s3.IBucket) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.bucket = bucket
+        self.job_log_group_arn = stack.format_arn(service="logs", resource="log-group", resource_name=JOB_LOG_GROUP,
+                                                  arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        self.processing_jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name="*")
+        self.repository = self._user_repository(limits)
+        # Built by `cdk deploy` (synth only stages the context); the .dockerignore at the root keeps the
+        # context to pyproject.toml, simulation/ and container/.
+        self.image = ecr_assets.DockerImageAsset(
+            self, "JobImage", directory=str(REPOSITORY_ROOT), file=DOCKERFILE,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
+        )
+        self.security_group = self._job_security_group(vpc)
+        self.execution_role = self._execution_role(bucket)
+        subnet_ids = vpc.select_subnets(subnet_group_name=job_subnets.subnet_group_name).subnet_ids
+        config = {
+            "platform": limits.platform_name,
+            "region": stack.region,
+            "image_uri": self.image.image_uri,
+            "execution_role_arn": self.execution_role.role_arn,
+            "bucket": bucket.bucket_name,
+            "subnet_ids": subnet_ids,
+            "security_group_ids": [self.security_group.security_group_id],
+            "allowed_instance_types": list(limits.instance_types),
+            "default_instance_type": limits.default_instance_type,
+            "max_instances": limits.max_instances,
+            "max_runtime_seconds": limits.max_runtime_seconds,
+            "ecr_repository_uri": self.repository.repository_uri,
+            "log_group": JOB_LOG_GROUP,
+        }
+        self.job_config = ssm.StringParameter(
+            self, "JobConfig", parameter_name=limits.config_parameter_name,
+            description="Job configuration for the simulation client (JSON, docs/contracts.md section 3)",
+            string_value=stack.to_json_string(config),
+        )
+        self.submitter_policy = self._submitter_policy(limits, subnet_ids, bucket)
+        self.config_fields = config
+
+    def _user_repository(self, limits: JobLimits) -> ecr.Repository:
+        return ecr.Repository(
+            self, "UserImages",
+            # A fixed, documented name: users push to it by hand (`docker push <uri>:tag`).
+            repository_name=f"{limits.platform_name}-user-images",
+            image_scan_on_push=True,
+            lifecycle_rules=[
+                ecr.LifecycleRule(rule_priority=1, description="drop untagged layers after a while",
+                                  tag_status=ecr.TagStatus.UNTAGGED,
+                                  max_image_age=cdk.Duration.days(UNTAGGED_IMAGE_DAYS)),
+                ecr.LifecycleRule(rule_priority=2, description=f"keep the {KEEP_USER_IMAGES} most recent images",
+                                  tag_status=ecr.TagStatus.ANY, max_image_count=KEEP_USER_IMAGES),
+            ],
+            removal_policy=cdk.RemovalPolicy.DESTROY if limits.delete_on_destroy else cdk.RemovalPolicy.RETAIN,
+            empty_on_delete=limits.delete_on_destroy,
+        )
+
+    def _job_security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
+        group = ec2.SecurityGroup(
+            self, "JobSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="SageMaker Processing jobs: instances of a job talk to each other; HTTPS to AWS only",
+        )
+        group.add_ingress_rule(group, ec2.Port.all_traffic(), "instances of one job")
+        group.add_egress_rule(group, ec2.Port.all_traffic(), "instances of one job")
+        # S3 is reached through the gateway endpoint, whose addresses are a managed prefix list that
+        # CloudFormation cannot name. The job subnets route only to the VPC and that endpoint, so
+        # "anywhere" on 443 reaches the interface endpoints and S3, nothing else.
+        group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the S3 gateway and VPC endpoints")
+        return group
+
+    def _execution_role(self, bucket: s3.IBucket) -> iam.Role:
+        role = iam.Role(
+            self, "ExecutionRole", assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
+            description="Assumed by SageMaker Processing to run the platform's jobs",
+        )
+        role.add_to_policy(iam.PolicyStatement(
+            sid="JobObjects", actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects(f"{JOB_PREFIX}*")],
+        ))
+        role.add_to_policy(iam.PolicyStatement(
+            sid="ListJobPrefix", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
+        ))
+        self.image.repository.grant_pull(role)
+        self.repository.grant_pull(role)
+        log_group_arn = self.job_log_group_arn
+        role.add_to_policy(iam.PolicyStatement(
+            sid="JobLogs", actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream",
+                                    "logs:PutLogEvents"],
+            resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+        ))
+        # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
+        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). These EC2 actions take no
+        # resource-level scoping that survives ENIs created on SageMaker's behalf.
+        role.add_to_policy(iam.PolicyStatement(
+            sid="VpcJobNetworkInterfaces",
+            actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                     "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+                     "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                     "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
+            resources=["*"],
+        ))
+        return role
+
+    def _submitter_policy(self, limits: JobLimits, subnet_ids: list[str], bucket: s3.IBucket) -> iam.ManagedPolicy:
+        jobs_arn = self.processing_jobs_arn
+        log_group_arn = self.job_log_group_arn
+        statements = [
+            iam.PolicyStatement(
+                sid="CreateConfinedProcessingJobs", actions=["sagemaker:CreateProcessingJob"], resources=[jobs_arn],
+                conditions={
+                    # ForAllValues holds vacuously when a key is absent, so each list key must also be present.
+                    "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false",
+                             "sagemaker:InstanceTypes": "false", "sagemaker:MaxRuntimeInSeconds": "false"},
+                    "ForAllValues:StringEquals": {
+                        "sagemaker:VpcSubnets": subnet_ids,
+                        "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
+                        "sagemaker:InstanceTypes": list(limits.instance_types),
+                    },
+                    "Bool": {"sagemaker:NetworkIsolation": "true"},
+                    "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(limits.max_runtime_seconds)},
+                },
+            ),
+            iam.PolicyStatement(
+                sid="ManageProcessingJobs",
+                actions=["sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
+                resources=[jobs_arn],
+            ),
+            # ListProcessingJobs has no resource type; it can only be granted on "*".
+            iam.PolicyStatement(sid="ListProcessingJobs", actions=["sagemaker:ListProcessingJobs"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="PassExecutionRole", actions=["iam:PassRole"], resources=[self.execution_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
+            ),
+            iam.PolicyStatement(sid="ListBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                                resources=[bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="ReadWriteObjects",
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects("*")],
+            ),
+            iam.PolicyStatement(
+                sid="ReadJobLogs", actions=["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"],
+                resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+            ),
+            iam.PolicyStatement(sid="ReadJobConfig", actions=["ssm:GetParameter"],
+                                resources=[self.job_config.parameter_arn]),
+            # Users build their own images and push them to the platform's repository.
+            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+            iam.PolicyStatement(
+                sid="PushPullUserImages",
+                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                         "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+                         "ecr:PutImage", "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+                resources=[self.repository.repository_arn],
+            ),
+        ]
+        return iam.ManagedPolicy(
+            self, "SubmitterPolicy", statements=statements,
+            description=f"{limits.platform_name}: submit, watch and stop confined SageMaker Processing jobs",
+        )

@@ -1,0 +1,153 @@
+"""cdk-nag AwsSolutions over the whole app, and every acknowledgement of a finding, each with its reason.
+
+One section per component. Each section takes its stack and acknowledges on the narrowest construct
+that carries the finding. Finding IDs name the exact wildcard (`AwsSolutions-IAM5[Resource::...]`), so a
+new wildcard fails synth until someone decides about it here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+from stacks.data.stack import DataStack
+from stacks.jobs.construct import JOB_PREFIX
+from stacks.jobs.stack import JobsStack
+from stacks.network.stack import NetworkStack
+from stacks.workspace.stack import RStudioEc2Stack
+
+
+def apply_nag(app: cdk.App) -> None:
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    for stack in app.node.children:
+        if isinstance(stack, NetworkStack):
+            _network(stack)
+        elif isinstance(stack, DataStack):
+            _data(stack)
+        elif isinstance(stack, JobsStack):
+            _jobs(stack)
+        elif isinstance(stack, RStudioEc2Stack):
+            _workspace(stack)
+
+
+def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge one AwsSolutions finding (e.g. "IAM5[Resource::*]") on `scope` and its children."""
+    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
+
+
+def flat(scope: IConstruct, value: str) -> str:
+    """How cdk-nag spells `value` in a finding ID: its stack-resolved form flattened, Refs as `<Name>`,
+    GetAtts as `<Id.Attr>`. Resolving here keeps IDs right whether or not the CLI fixes a region or account
+    (`cdk synth` with a default region writes "us-east-1" where a bare synth writes "<AWS::Region>")."""
+    return _flatten(cdk.Stack.of(scope).resolve(value))
+
+
+def _flatten(node: Any) -> str:
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict) and "Fn::Join" in node:
+        delimiter, items = node["Fn::Join"]
+        return delimiter.join(_flatten(item) for item in items)
+    if isinstance(node, dict) and "Fn::Sub" in node:
+        return _flatten(node["Fn::Sub"])
+    if isinstance(node, dict) and "Fn::GetAtt" in node:
+        resource, attribute = node["Fn::GetAtt"]
+        return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+    if isinstance(node, dict) and "Fn::ImportValue" in node:
+        return _flatten(node["Fn::ImportValue"])
+    if isinstance(node, dict) and "Ref" in node:
+        return f"<{_flatten(node['Ref'])}>"
+    raise ValueError(f"cannot spell {node!r} as a cdk-nag finding")
+
+
+def imported_name(owner: IConstruct, value: str) -> str:
+    """How cdk-nag shows `value`, an attribute of `owner` (e.g. a bucket ARN), in another stack.
+
+    The consuming stack sees `Fn::ImportValue <export name>`; asking the owner's stack for the export now
+    returns the name CDK gives it later when it resolves the reference (the export is created only once).
+    """
+    producer = cdk.Stack.of(owner)
+    return str(producer.resolve(producer.export_value(value))["Fn::ImportValue"])
+
+
+# ---------------------------------------------------------------------------------------------- network
+def _network(stack: NetworkStack) -> None:
+    """The network raises no findings today (flow logs on, endpoint SG open to the VPC CIDR only)."""
+
+
+# ------------------------------------------------------------------------------------------------- data
+def _data(stack: DataStack) -> None:
+    """The data bucket logs to the access-log bucket; that bucket raises no finding today."""
+
+
+# ------------------------------------------------------------------------------------------------- jobs
+def _jobs(stack: JobsStack) -> None:
+    jobs = stack.jobs
+    bucket_arn = imported_name(jobs.bucket, jobs.bucket.bucket_arn)
+    log_streams = flat(stack, f"{jobs.job_log_group_arn}:log-stream:*")
+    role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
+    acknowledge(role_policy, f"IAM5[Resource::{bucket_arn}/{JOB_PREFIX}*]",
+                "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
+                "the role is confined to the jobs/ prefix of the platform bucket.")
+    acknowledge(role_policy, "IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken has no resource type, and the EC2 network-interface and Describe "
+                "actions SageMaker performs for VPC jobs are not scoped to resources it creates on the fly.")
+    acknowledge(role_policy, f"IAM5[Resource::{log_streams}]",
+                "SageMaker names one log stream per job and host inside the fixed ProcessingJobs log group.")
+    policy = jobs.submitter_policy
+    acknowledge(policy, f"IAM5[Resource::{flat(stack, jobs.processing_jobs_arn)}]",
+                "Users name their own jobs; creation is confined by the VPC, security group, network "
+                "isolation, instance type and runtime conditions on the same statement.")
+    acknowledge(policy, "IAM5[Resource::*]",
+                "sagemaker:ListProcessingJobs and ecr:GetAuthorizationToken have no resource type.")
+    acknowledge(policy, f"IAM5[Resource::{log_streams}]",
+                "Users read the log streams of their jobs; SageMaker names one stream per job and host.")
+    acknowledge(policy, f"IAM5[Resource::{bucket_arn}/*]",
+                "The platform bucket exists for the users' code, inputs and results; they read and write "
+                "objects of any name in it and nothing outside it.")
+
+
+# -------------------------------------------------------------------------------- workspace (issue 6)
+# The lambda CDK deploys once per stack for every AwsCustomResource (here: the VPC-origin SG lookup).
+_AWS_CUSTOM_RESOURCE_LAMBDA = "AWS679f53fac002430cb0da5b7982bd2287"
+_LAMBDA_BASIC = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+_SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def _workspace(stack: RStudioEc2Stack) -> None:
+    host = stack.host
+    acknowledge(host.login_secret, "SMG4",
+                "The RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
+                "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.")
+    acknowledge(host.role, f"IAM4[Policy::{_SSM_CORE}]",
+                "AmazonSSMManagedInstanceCore is the documented minimum for Session Manager and port "
+                "forwarding (the only shell access; there is no SSH key) and tracks SSM's API changes.")
+    acknowledge(host.role.node.find_child("DefaultPolicy"), "IAM5[Resource::*]",
+                "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.")
+    acknowledge(host.instance, "EC29",
+                "A single workspace host whose work lives on EFS: it is replaced on every bootstrap change and "
+                "must go on cdk destroy, so termination protection would only block both.")
+    if stack.access is not None:
+        distribution = stack.access.distribution
+        acknowledge(distribution, "CFR1",
+                    "Viewers are limited to rstudio_allowed_cidrs by the viewer-request CloudFront Function, "
+                    "narrower than any country restriction.")
+        acknowledge(distribution, "CFR2",
+                    "A CloudFront web ACL must be created in us-east-1 (a second stack and region); the CIDR "
+                    "allow-list function plus RStudio's own login protect this single-team IDE.")
+        acknowledge(distribution, "CFR3",
+                    "Standard logging needs an ACL-enabled log bucket; viewer access is limited to known "
+                    "networks and RStudio records sign-ins on the host.")
+        acknowledge(distribution, "CFR4",
+                    "No custom domain: the default *.cloudfront.net certificate's TLS policy is fixed by "
+                    "CloudFront; viewers are redirected to HTTPS and modern browsers negotiate TLS 1.2+.")
+        lookup = stack.access.node.find_child("VpcOriginSecurityGroup")
+        acknowledge(lookup, "IAM5[Resource::*]",
+                    "ec2:DescribeSecurityGroups has no resource-level permissions; the lookup only reads the "
+                    "ID of CloudFront's VPC-origin security group.")
+        acknowledge(stack.node.find_child(_AWS_CUSTOM_RESOURCE_LAMBDA), f"IAM4[Policy::{_LAMBDA_BASIC}]",
+                    "CDK's AwsCustomResource function only writes its own logs; the managed policy grants "
+                    "exactly that.")

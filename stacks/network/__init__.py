@@ -1,0 +1,1 @@
+"""Network component: the VPC, its subnets, VPC endpoints and flow logs."""

@@ -1,0 +1,33 @@
+"""Home directories on EFS: the user's work survives a replaced or terminated host."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from constructs import Construct
+
+
+class HomeDirectories(Construct):
+    """Encrypted EFS with automatic backups; its security group starts with no inbound rule (the host adds
+    NFS from its own group). Kept on destroy unless `delete_on_destroy`."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection,
+                 delete_on_destroy: bool) -> None:
+        super().__init__(scope, construct_id)
+        # An NFS server never opens connections, so its group needs no outbound rule either.
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+            description="EFS home directories: NFS from the RStudio host only",
+        )
+        self.file_system = efs.FileSystem(
+            self, "FileSystem",
+            vpc=vpc, vpc_subnets=subnets, security_group=self.security_group,
+            encrypted=True,
+            enable_automatic_backups=True,
+            performance_mode=efs.PerformanceMode.GENERAL_PURPOSE,
+            throughput_mode=efs.ThroughputMode.ELASTIC,
+            lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
+            out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
+            removal_policy=cdk.RemovalPolicy.DESTROY if delete_on_destroy else cdk.RemovalPolicy.RETAIN,
+        )

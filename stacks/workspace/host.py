@@ -1,0 +1,147 @@
+"""The RStudio Server host: a private Ubuntu instance, its role, its login secret and its bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from stacks.workspace import bootstrap
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# What the host installs from this repository: the simulation package, the R wrapper and the welcome example.
+PACKAGE_PATHS = ("simulation", "pyproject.toml", "R", "stacks/workspace/welcome.R")
+UBUNTU_RELEASE = "24.04"
+BOOTSTRAP_TIMEOUT = "PT40M"
+
+
+def ubuntu_ami_parameter(arch: str) -> str:
+    """Canonical's public SSM parameter for the current Ubuntu LTS image, present in every commercial region."""
+    return f"/aws/service/canonical/ubuntu/server/{UBUNTU_RELEASE}/stable/current/{arch}/hvm/ebs-gp3/ami-id"
+
+
+@dataclass(frozen=True)
+class HostOptions:
+    platform_name: str
+    instance_type: str
+    volume_gb: int
+    user: str
+    # "cloudfront": RStudio listens on the VPC for the VPC origin, with secure cookies behind HTTPS;
+    # "ssm": it listens on localhost only, reached through port forwarding.
+    access: str
+    job_config_parameter_name: str
+    ami_parameter: str = ""
+
+
+class RStudioHost(Construct):
+    """Exposes `instance`, `security_group`, `role`, `login_secret` and `package` (the S3 asset)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, options: HostOptions, vpc: ec2.IVpc,
+                 subnets: ec2.SubnetSelection, home: efs.FileSystem, repository: ecr.IRepository,
+                 submitter_policy: iam.IManagedPolicy, job_config: ssm.IStringParameter) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        arch = bootstrap.architecture(options.instance_type)
+
+        self.login_secret = secretsmanager.Secret(
+            self, "Login",
+            description=f"{options.platform_name}: RStudio login password of user {options.user}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=24, exclude_punctuation=True, include_space=False,
+            ),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.package = s3_assets.Asset(
+            self, "Package", path=str(REPO_ROOT), ignore_mode=cdk.IgnoreMode.GLOB,
+            exclude=["*", ".*", *(f"!{p}" for p in PACKAGE_PATHS), *(f"!{p}/**" for p in PACKAGE_PATHS),
+                     "!stacks", "!stacks/workspace", "**/__pycache__", "**/*.pyc"],
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+            description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
+        )
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="RStudio host: SSM, job submission, user images, job config, login secret",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
+                submitter_policy,
+            ],
+        )
+        repository.grant_pull_push(self.role)
+        job_config.grant_read(self.role)
+        self.login_secret.grant_read(self.role)
+        # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"],
+            resources=[self.package.bucket.arn_for_objects(self.package.s3_object_key)],
+        ))
+
+        machine_image = ec2.MachineImage.from_ssm_parameter(
+            options.ami_parameter or ubuntu_ami_parameter(arch), os=ec2.OperatingSystemType.LINUX,
+        )
+        # The digest in the ID makes a changed script or package replace the host (cloud-init runs user
+        # data once per instance); the home directories survive on EFS.
+        host_id = "Host" + bootstrap.fingerprint(
+            self.package.asset_hash, options.platform_name, options.instance_type, options.access, options.user,
+            arch, bootstrap.RSTUDIO_VERSION,
+        )
+        cloudfront = options.access == "cloudfront"
+        values = {
+            "SIMLAB_REGION": stack.region,
+            "SIMLAB_PLATFORM": options.platform_name,
+            "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
+            "SIMLAB_SECRET_ARN": self.login_secret.secret_arn,
+            "SIMLAB_USER": options.user,
+            "SIMLAB_FILE_SYSTEM_ID": home.file_system_id,
+            "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
+            "SIMLAB_STACK_NAME": stack.stack_name,
+            "SIMLAB_RSTUDIO_VERSION": bootstrap.RSTUDIO_VERSION,
+            "SIMLAB_RSTUDIO_SHA256": bootstrap.RSTUDIO_SHA256.get(arch, ""),
+            "SIMLAB_ARCH": arch,
+            "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
+            "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
+        }
+        # The logical ID is known before the user data exists (it depends on host_id only), so the script
+        # can name the resource it signals without a cycle.
+        self.instance = ec2.Instance(
+            self, host_id,
+            vpc=vpc, vpc_subnets=subnets,
+            instance_type=ec2.InstanceType(options.instance_type),
+            machine_image=machine_image,
+            security_group=self.security_group,
+            role=self.role,
+            associate_public_ip_address=False,
+            require_imdsv2=True,
+            detailed_monitoring=True,
+            ssm_session_permissions=False,
+            block_devices=[ec2.BlockDevice(
+                device_name="/dev/sda1",
+                volume=ec2.BlockDeviceVolume.ebs(options.volume_gb, encrypted=True,
+                                                 volume_type=ec2.EbsDeviceVolumeType.GP3,
+                                                 delete_on_termination=True),
+            )],
+        )
+        cfn_instance = self.instance.node.default_child
+        assert isinstance(cfn_instance, ec2.CfnInstance)
+        values["SIMLAB_LOGICAL_ID"] = stack.get_logical_id(cfn_instance)
+        self.instance.add_user_data(bootstrap.render(values).partition("\n")[2])
+        cfn_instance.cfn_options.creation_policy = cdk.CfnCreationPolicy(
+            resource_signal=cdk.CfnResourceSignal(count=1, timeout=BOOTSTRAP_TIMEOUT),
+        )
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["cloudformation:SignalResource"], resources=[stack.stack_id],
+        ))
+        # The first boot mounts /home: the mount targets must answer before the host starts.
+        self.instance.node.add_dependency(home.mount_targets_available)
+        home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")

@@ -1,0 +1,179 @@
+"""The R package R/simjobs, installed into a temporary library and driven by Rscript (Debian's
+r-cran-reticulate, RETICULATE_PYTHON = this venv's Python) against the same moto server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.r
+
+
+@pytest.fixture(scope="module")
+def r_library(tmp_path_factory) -> Path:
+    library = tmp_path_factory.mktemp("rlib")
+    completed = subprocess.run(
+        ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(ROOT / "R" / "simjobs")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return library
+
+
+def rscript(aws, library: Path, code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "driver.R"
+    script.write_text("suppressPackageStartupMessages(library(simjobs))\n" + code)
+    env = {**os.environ, **aws.env, "R_LIBS": str(library), "RETICULATE_PYTHON": sys.executable}
+    return subprocess.run(
+        ["Rscript", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_submit_from_r_status_and_results_of_a_local_job_prefix(aws, r_library, tmp_path):
+    submitted = rscript(
+        aws,
+        r_library,
+        """
+job <- submit_simulation(width = 300, height = 200, people = 100, radius = 6, iterations = 2500,
+                         seed = 11, instance_type = "ml.m5.4xlarge", instance_count = 2)
+status <- job_status(job)
+cat(job, status$status, status$output, "\\n", sep = "|")
+""",
+        tmp_path,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job, status, output, _ = submitted.stdout.split("|")
+    assert status == "Completed"
+    assert output == f"s3://{aws.bucket}/jobs/{job}/output/"
+    described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=job)
+    assert described["AppSpecification"]["ContainerArguments"] == [
+        "simulate",
+        "--width",
+        "300",
+        "--height",
+        "200",
+        "--people",
+        "100",
+        "--radius",
+        "6",
+        "--iterations",
+        "2500",
+        "--seed",
+        "11",
+    ]
+    assert described["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert described["NetworkConfig"]["VpcConfig"]["Subnets"] == aws.config["subnet_ids"]
+    assert described["RoleArn"] == aws.config["execution_role_arn"]
+
+    local = tmp_path / "local"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulation",
+            "local-job",
+            "--hosts=2",
+            "--width=300",
+            "--height=200",
+            "--people=100",
+            "--radius=6",
+            "--iterations=2500",
+            "--seed=11",
+            f"--output={local}",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    expected = json.loads(completed.stdout)["mean"]
+    aws.upload_tree(local, f"jobs/{job}/output/")
+
+    fetched = rscript(
+        aws,
+        r_library,
+        f"""
+result <- job_results("{job}", dest = "fetched")
+cat(sprintf("%.17g", result$mean), length(result$hosts), file.exists("fetched/histogram.png"), "\\n")
+jobs <- list_jobs()
+cat(nrow(jobs), jobs$status[jobs$job == "{job}"], "\\n")
+cat(stop_job("{job}")$status, "\\n")
+""",
+        tmp_path,
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    lines = fetched.stdout.split("\n")
+    mean, hosts, plotted = lines[0].split()
+    assert float(mean) == expected
+    assert hosts == "2"
+    assert plotted == "TRUE"
+    assert lines[1].split() == ["1", "Completed"]
+    assert lines[2].strip() == "Stopped"
+
+
+def test_r_errors_are_one_clear_line_and_nothing_is_created(aws, r_library, tmp_path):
+    failed = rscript(
+        aws,
+        r_library,
+        """
+out <- tryCatch(submit_simulation(instance_type = "ml.p4d.24xlarge"), error = function(e) conditionMessage(e))
+cat(out, "\\n")
+out <- tryCatch(submit_simulation(instance_count = 2.5), error = function(e) conditionMessage(e))
+cat(out, "\\n")
+cost <- estimate_cost("ml.c5.xlarge", instance_count = 2, hours = 1.5)
+cat(cost$usd, is.na(estimate_cost("ml.unknown")$usd), "\\n")
+""",
+        tmp_path,
+    )
+    assert failed.returncode == 0, failed.stderr
+    lines = failed.stdout.splitlines()
+    assert lines[0].startswith("instance type 'ml.p4d.24xlarge' is not allowed on platform simlab; choose one of")
+    assert lines[1].strip() == "instance count must be a whole number, got 2.5"
+    assert lines[2].split() == ["0.612", "TRUE"]
+    assert aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
+
+
+def test_r_script_submission_ships_the_folder(aws, r_library, tmp_path):
+    submitted = rscript(
+        aws,
+        r_library,
+        f"""
+job <- submit_r_script("{ROOT / "R" / "examples" / "own_script" / "main.R"}", args = c(100, 100, 50, 20))
+cat(job)
+""",
+        tmp_path,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip()
+    assert aws.keys(f"jobs/{job}/code/") == [f"jobs/{job}/code/main.R"]
+    described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=job)
+    assert described["AppSpecification"]["ContainerArguments"] == [
+        "rscript",
+        "--script",
+        "main.R",
+        "--",
+        "100",
+        "100",
+        "50",
+        "20",
+    ]
+
+
+def test_examples_parse():
+    for example in sorted((ROOT / "R" / "examples").rglob("*.R")):
+        completed = subprocess.run(
+            ["Rscript", "-e", f"invisible(parse('{example}'))"], capture_output=True, text=True, check=False
+        )
+        assert completed.returncode == 0, f"{example}: {completed.stderr}"

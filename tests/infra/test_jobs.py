@@ -1,0 +1,113 @@
+"""Job infrastructure: image asset, user repository, execution role, job security group, submitter policy."""
+
+from __future__ import annotations
+
+import json
+
+from stacks.jobs.construct import JOB_LOG_GROUP, KEEP_USER_IMAGES
+from tests.infra.helpers import as_list, one, statements
+
+
+def _role_policy(synthesized) -> list[dict]:
+    _, policy = one(synthesized.template_json["jobs"], "AWS::IAM::Policy", "JobsExecutionRoleDefaultPolicy")
+    return statements(policy["Properties"]["PolicyDocument"])
+
+
+def _submitter(synthesized) -> dict[str, dict]:
+    _, policy = one(synthesized.template_json["jobs"], "AWS::IAM::ManagedPolicy", "JobsSubmitterPolicy")
+    return {s["Sid"]: s for s in statements(policy["Properties"]["PolicyDocument"])}
+
+
+def test_job_image_is_built_from_container_dockerfile_with_the_repository_root(synthesized):
+    manifest = json.loads((synthesized.cdk_out / "simlab-jobs.assets.json").read_text())
+    (image,) = manifest["dockerImages"].values()
+    assert image["source"]["dockerFile"] == "container/Dockerfile"
+    staged = synthesized.cdk_out / image["source"]["directory"]
+    assert (staged / "container" / "Dockerfile").is_file()
+    assert (staged / "pyproject.toml").is_file()
+    assert (staged / "simulation" / "__init__.py").is_file()
+    assert not (staged / ".venv").exists()
+    assert not (staged / "tests").exists()
+
+
+def test_user_repository_scans_and_keeps_recent_images(synthesized):
+    _, repo = one(synthesized.template_json["jobs"], "AWS::ECR::Repository")
+    props = repo["Properties"]
+    assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert props["RepositoryName"] == f"{synthesized.settings.platform_name}-user-images"
+    rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
+    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+    assert rules[-1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
+                                      "countNumber": KEEP_USER_IMAGES}
+
+
+def test_execution_role_is_for_sagemaker_without_managed_policies(synthesized):
+    _, role = one(synthesized.template_json["jobs"], "AWS::IAM::Role", "JobsExecutionRole")
+    (trust,) = statements(role["Properties"]["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_execution_role_s3_access_is_confined_to_the_job_prefix(synthesized):
+    s3 = [s for s in _role_policy(synthesized) if any(a.startswith("s3:") for a in as_list(s["Action"]))]
+    by_sid = {s["Sid"]: s for s in s3}
+    assert set(by_sid) == {"JobObjects", "ListJobPrefix"}
+    assert json.dumps(by_sid["JobObjects"]["Resource"]).endswith('"/jobs/*"]]}')
+    assert by_sid["ListJobPrefix"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+
+
+def test_execution_role_pulls_both_images_and_writes_only_processing_logs(synthesized):
+    pulls = [s for s in _role_policy(synthesized) if "ecr:BatchGetImage" in as_list(s["Action"])]
+    targets = json.dumps([s["Resource"] for s in pulls])
+    assert "container-assets" in targets
+    assert "JobsUserImages" in targets
+    (logs,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobLogs"]
+    assert all(JOB_LOG_GROUP in json.dumps(r) for r in logs["Resource"])
+
+
+def test_job_security_group_lets_job_instances_talk_and_nothing_else_in(synthesized):
+    t = synthesized.template_json["jobs"]
+    group_id, group = one(t, "AWS::EC2::SecurityGroup", "JobsJobSecurityGroup")
+    assert "SecurityGroupIngress" not in group["Properties"]
+    (_, ingress) = one(t, "AWS::EC2::SecurityGroupIngress")
+    assert ingress["Properties"]["IpProtocol"] == "-1"
+    assert ingress["Properties"]["SourceSecurityGroupId"] == {"Fn::GetAtt": [group_id, "GroupId"]}
+    egress = as_list(group["Properties"]["SecurityGroupEgress"])
+    assert [(e["IpProtocol"], e["FromPort"], e["ToPort"]) for e in egress] == [("tcp", 443, 443)]
+
+
+def test_submitter_can_only_create_confined_jobs(synthesized):
+    settings = synthesized.settings
+    create = _submitter(synthesized)["CreateConfinedProcessingJobs"]
+    assert create["Action"] == "sagemaker:CreateProcessingJob"
+    assert json.dumps(create["Resource"]).endswith(':processing-job/*"]]}')
+    cond = create["Condition"]
+    assert cond["Bool"] == {"sagemaker:NetworkIsolation": "true"}
+    assert cond["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds": str(settings.job_max_runtime_seconds)}
+    all_values = cond["ForAllValues:StringEquals"]
+    assert all_values["sagemaker:InstanceTypes"] == list(settings.job_instance_types)
+    assert len(all_values["sagemaker:VpcSubnets"]) == 2
+    assert all("jobsSubnet" in json.dumps(s) for s in all_values["sagemaker:VpcSubnets"])
+    assert all_values["sagemaker:VpcSecurityGroupIds"] == [
+        {"Fn::GetAtt": [one(synthesized.template_json["jobs"], "AWS::EC2::SecurityGroup")[0], "GroupId"]}]
+    # Without these, ForAllValues would let a request that omits the key through.
+    assert cond["Null"] == {k: "false" for k in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds",
+                                                 "sagemaker:InstanceTypes", "sagemaker:MaxRuntimeInSeconds")}
+
+
+def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
+    sids = _submitter(synthesized)
+    assert set(as_list(sids["ManageProcessingJobs"]["Action"])) == {
+        "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"}
+    assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
+    assert "logs:GetLogEvents" in sids["ReadJobLogs"]["Action"]
+    assert sids["ReadJobConfig"]["Action"] == "ssm:GetParameter"
+    assert "JobsJobConfig" in json.dumps(sids["ReadJobConfig"]["Resource"])
+    assert {"s3:GetObject", "s3:PutObject"} <= set(sids["ReadWriteObjects"]["Action"])
+
+
+def test_submitter_passes_only_the_execution_role_only_to_sagemaker(synthesized):
+    pass_role = _submitter(synthesized)["PassExecutionRole"]
+    role_id = one(synthesized.template_json["jobs"], "AWS::IAM::Role", "JobsExecutionRole")[0]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
