@@ -47,8 +47,9 @@ class SynthesizedPlatform:
     validation_report: dict[str, Any]
 
 
-def synthesize(context: dict[str, Any], outdir: Path) -> SynthesizedPlatform:
-    """Synthesize the whole app as app.py does (settings from context, nag included) into `outdir`."""
+def synthesize(context: dict[str, Any], outdir: Path, region: str | None = None) -> SynthesizedPlatform:
+    """Synthesize the whole app as app.py does (settings from context, nag included) into `outdir`.
+    `region` stands in for CDK_DEFAULT_REGION, which `cdk synth` sets from the caller's AWS config."""
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
@@ -57,7 +58,7 @@ def synthesize(context: dict[str, Any], outdir: Path) -> SynthesizedPlatform:
 
     settings = Settings.from_context(context)
     app = cdk.App(outdir=str(outdir), context=dict(context))
-    platform = build_platform(app, settings)
+    platform = build_platform(app, settings, env=cdk.Environment(region=region) if region else None)
     app.synth()
     components = {"network": platform.network, "data": platform.data, "jobs": platform.jobs,
                   "workspace": platform.workspace}

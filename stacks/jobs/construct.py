@@ -121,6 +121,11 @@ class Jobs(Construct):
             sid="ListJobPrefix", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
         ))
+        # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
+        # would deny it.
+        role.add_to_policy(iam.PolicyStatement(
+            sid="BucketLocation", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn],
+        ))
         self.image.repository.grant_pull(role)
         self.repository.grant_pull(role)
         log_group_arn = self.job_log_group_arn

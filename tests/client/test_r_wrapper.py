@@ -177,3 +177,41 @@ def test_examples_parse():
             ["Rscript", "-e", f"invisible(parse('{example}'))"], capture_output=True, text=True, check=False
         )
         assert completed.returncode == 0, f"{example}: {completed.stderr}"
+
+
+def test_a_sweep_from_r_comes_back_as_a_data_frame(aws, emulate, r_library, tmp_path):
+    submitted = rscript(
+        aws,
+        r_library,
+        """
+sweep <- run_sweep(people = c(100, 200), radius = 6, width = 300, height = 200, iterations = 1000,
+                   seed = 5, mode = "jobs")
+cat(sweep$sweep, unlist(sweep$jobs), "\\n")
+""",
+        tmp_path,
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    sweep_id, *job_names = submitted.stdout.split()
+    requests = [payload for _, name, payload in aws.recorder.calls if name == "CreateProcessingJob"]
+    assert requests == []  # R ran in its own process: its requests reached moto, not this recorder
+    assert [j["ProcessingJobName"] for j in aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"]]
+    for index, job in enumerate(job_names):
+        described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=job)
+        emulate(
+            aws, {**described, "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}}}, tmp_path / str(index)
+        )
+    fetched = rscript(
+        aws,
+        r_library,
+        f"""
+table <- sweep_results("{sweep_id}", dest = "sweep")
+write.csv(table[, c("people", "radius", "mean", "analytic_mean")], stdout(), row.names = FALSE)
+""",
+        tmp_path,
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    lines = fetched.stdout.strip().splitlines()
+    assert lines[0] == '"people","radius","mean","analytic_mean"'
+    assert [line.split(",")[:2] for line in lines[1:]] == [["100", "6"], ["200", "6"]]
+    csv_rows = (tmp_path / "sweep" / "sweep.csv").read_text().splitlines()
+    assert len(csv_rows) == 3

@@ -51,7 +51,8 @@ def test_execution_role_is_for_sagemaker_without_managed_policies(synthesized):
 def test_execution_role_s3_access_is_confined_to_the_job_prefix(synthesized):
     s3 = [s for s in _role_policy(synthesized) if any(a.startswith("s3:") for a in as_list(s["Action"]))]
     by_sid = {s["Sid"]: s for s in s3}
-    assert set(by_sid) == {"JobObjects", "ListJobPrefix"}
+    assert set(by_sid) == {"JobObjects", "ListJobPrefix", "BucketLocation"}
+    assert by_sid["BucketLocation"]["Action"] == "s3:GetBucketLocation"
     assert json.dumps(by_sid["JobObjects"]["Resource"]).endswith('"/jobs/*"]]}')
     assert by_sid["ListJobPrefix"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
 

@@ -55,6 +55,12 @@ def test_dockerfile_promises():
         assert f" {package}=" in text
 
 
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="needs shellcheck: apt-get install shellcheck")
+def test_base_image_script_is_shellcheck_clean():
+    done = subprocess.run(["shellcheck", str(ROOT / "scripts" / "podman-base-image.sh")], capture_output=True)
+    assert done.returncode == 0, done.stdout.decode()
+
+
 def test_build_context_is_only_what_the_image_needs():
     # The CDK asset uses the repository root as context: without this, .venv and node_modules (GBs) ship.
     lines = [x.strip() for x in (ROOT / ".dockerignore").read_text().splitlines() if x.strip()[:1] not in ("", "#")]
