@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,6 +228,3 @@ def summary_json(result: LocalJobResult) -> str:
 
 def default_output() -> Path:
     return Path("out") / "local-job"
-
-
-__all__: Sequence[str] = ("LocalJobResult", "describe", "run_local_job", "summary_json")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
@@ -120,6 +121,6 @@ def call_with_backoff(
             if not is_throttling(error) or attempt == attempts - 1:
                 raise as_user_error(error, doing) from None
             sleep(random.uniform(0, min(cap_seconds, base_seconds * 2**attempt)))
-        except BotoCoreError as error:
+        except (BotoCoreError, S3UploadFailedError) as error:
             raise as_user_error(error, doing) from None
     raise AssertionError("unreachable")  # pragma: no cover

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
@@ -96,7 +96,7 @@ def make_job_name(
     check_name_part(platform, "platform name")
     check_name_part(base)
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
-    token = token or secrets.token_hex(2)
+    token = token or secrets.token_hex(4)  # 2^32: same-second submissions do not collide
     suffix = f"-{stamp}-{token}"
     room = MAX_NAME - reserve - len(platform) - 1 - len(suffix)
     if room < 1:
@@ -286,7 +286,7 @@ def create_job(config: JobConfig, spec: JobSpec) -> str:
     return spec.job_name
 
 
-def _spec(
+def build_spec(
     config: JobConfig,
     *,
     base: str,
@@ -311,7 +311,7 @@ def _spec(
     )
 
 
-def _announce(config: JobConfig, spec: JobSpec) -> None:
+def announce(config: JobConfig, spec: JobSpec) -> None:
     from simulation.client.cost import estimate
 
     ceiling = estimate(spec.instance_type, spec.instance_count, spec.max_runtime_seconds / 3600)
@@ -345,7 +345,7 @@ def submit_simulation(
     base = check_name_part(name) if name else "sim"
     as_int(instance_count, "instance count", 1)
     config = load_config(platform)
-    spec = _spec(
+    spec = build_spec(
         config,
         base=base,
         arguments=arguments,
@@ -355,7 +355,7 @@ def submit_simulation(
         max_runtime_seconds=max_runtime_seconds,
     )
     create_job(config, spec)
-    _announce(config, spec)
+    announce(config, spec)
     if wait:
         watch(spec.job_name, config=config, logs=logs)
     return spec.job_name
@@ -397,7 +397,7 @@ def submit_r_script(
     as_int(instance_count, "instance count", 1)
     arguments = ["rscript", "--script", relative.as_posix(), "--", *[_arg(a) for a in args]]
     config = load_config(platform)
-    spec = _spec(
+    spec = build_spec(
         config,
         base=base,
         arguments=arguments,
@@ -409,9 +409,9 @@ def submit_r_script(
     code_prefix = s3_prefix(spec.job_name, "code")
     for path in files:
         upload_file(config, path, code_prefix + path.relative_to(root).as_posix())
-    spec = _with_inputs(spec, (("code", s3_uri(config, spec.job_name, "code"), CODE_DIR),))
+    spec = with_inputs(spec, (("code", s3_uri(config, spec.job_name, "code"), CODE_DIR),))
     create_job(config, spec)
-    _announce(config, spec)
+    announce(config, spec)
     if wait:
         watch(spec.job_name, config=config, logs=logs)
     return spec.job_name
@@ -421,7 +421,7 @@ def _arg(value: Any) -> str:
     return format_number(value) if isinstance(value, float) else str(value)
 
 
-def _with_inputs(spec: JobSpec, inputs: tuple[tuple[str, str, str], ...]) -> JobSpec:
+def with_inputs(spec: JobSpec, inputs: tuple[tuple[str, str, str], ...]) -> JobSpec:
     from dataclasses import replace
 
     return replace(spec, inputs=inputs)
@@ -637,10 +637,7 @@ def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None =
     }
     if status:
         kwargs["StatusEquals"] = status
-    try:
-        page = aws.call_with_backoff(lambda: sagemaker.list_processing_jobs(**kwargs), "listing jobs")
-    except BotoCoreError as error:  # pragma: no cover - call_with_backoff converts these
-        raise aws.as_user_error(error, "listing jobs") from None
+    page = aws.call_with_backoff(lambda: sagemaker.list_processing_jobs(**kwargs), "listing jobs")
     rows = []
     for summary in page.get("ProcessingJobSummaries", []):
         if not summary["ProcessingJobName"].startswith(prefix):

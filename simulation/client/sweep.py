@@ -117,7 +117,7 @@ def run_sweep(
     }
     if mode == "job":
         count = instance_count if instance_count is not None else min(len(points), config.max_instances)
-        spec = jobs._spec(
+        spec = jobs.build_spec(
             config,
             base=base,
             arguments=["sweep", "--spec", f"{jobs.CONFIG_DIR}/sweep.json"],
@@ -130,11 +130,11 @@ def run_sweep(
         )
         spec_doc = {"seed": seed, "iterations": iterations, "points": points}
         jobs.upload_bytes(config, json.dumps(spec_doc, indent=2).encode(), f"jobs/{sweep_id}/config/sweep.json")
-        spec = jobs._with_inputs(spec, (("config", jobs.s3_uri(config, sweep_id, "config"), jobs.CONFIG_DIR),))
+        spec = jobs.with_inputs(spec, (("config", jobs.s3_uri(config, sweep_id, "config"), jobs.CONFIG_DIR),))
         specs = [spec]
     else:
         specs = [
-            jobs._spec(
+            jobs.build_spec(
                 config,
                 base=base,
                 arguments=jobs.simulate_arguments(p["width"], p["height"], p["people"], p["radius"], iterations, seed),
@@ -152,7 +152,7 @@ def run_sweep(
     jobs.upload_bytes(config, json.dumps(manifest, indent=2).encode(), manifest_key(sweep_id))
     for spec in specs:
         jobs.create_job(config, spec)
-        jobs._announce(config, spec)
+        jobs.announce(config, spec)
     if wait:
         for job in manifest["jobs"]:
             jobs.watch(job, config=config, logs=logs)

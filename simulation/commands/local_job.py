@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from simulation import localjob
+from simulation.commands.run import DEFAULTS, integer_at_least, positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,15 +16,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the Processing job's entrypoint as N emulated hosts on this machine",
         description=localjob.__doc__.splitlines()[0],
     )
-    parser.add_argument("--hosts", type=int, default=3, help="emulated instances, algo-1..algo-N (default 3)")
-    parser.add_argument("--width", type=float, default=1000.0)
-    parser.add_argument("--height", type=float, default=1000.0)
-    parser.add_argument("--people", type=int, default=1000)
-    parser.add_argument("--radius", type=float, default=6.0)
-    parser.add_argument("--iterations", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=None, help="default: fresh entropy, printed (needed to resume)")
+    parser.add_argument("--hosts", type=integer_at_least(1), default=3, help="emulated instances algo-1..N (default 3)")
+    # the same engine options, types and defaults as `run`
+    parser.add_argument("--width", type=positive_float, default=DEFAULTS["width"])
+    parser.add_argument("--height", type=positive_float, default=DEFAULTS["height"])
+    parser.add_argument("--people", type=integer_at_least(2), default=DEFAULTS["people"])
+    parser.add_argument("--radius", type=positive_float, default=DEFAULTS["radius"])
+    parser.add_argument("--iterations", type=integer_at_least(1), default=DEFAULTS["iterations"])
+    parser.add_argument(
+        "--seed", type=integer_at_least(0), help="default: fresh entropy, reported (pass it again to resume)"
+    )
     parser.add_argument("--output", type=Path, default=localjob.default_output(), help="default: out/local-job")
-    parser.add_argument("--workers-per-host", type=int, default=None, help="default: CPUs / hosts, at least 1")
+    parser.add_argument(
+        "--workers-per-host", type=integer_at_least(1), default=None, help="default: CPUs / hosts, at least 1"
+    )
     parser.add_argument("--container", metavar="IMAGE", help="run each host in this image (podman/docker)")
     parser.add_argument("--engine", choices=("podman", "docker"), help="container engine (default: found on PATH)")
     parser.add_argument("--json", action="store_true", help="print one JSON object: the keys of run --json + hosts")
@@ -34,14 +40,7 @@ def handle(args: argparse.Namespace) -> int:
     import numpy as np
 
     from simulation.engine import Params
-    from simulation.errors import SimulationError
 
-    if args.workers_per_host is not None and args.workers_per_host < 1:
-        raise SimulationError(f"--workers-per-host must be at least 1, got {args.workers_per_host}")
-    if args.iterations < 1:
-        raise SimulationError(f"--iterations must be at least 1, got {args.iterations}")
-    if args.seed is not None and args.seed < 0:
-        raise SimulationError(f"--seed must be a non-negative integer, got {args.seed}")
     params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
     seed = int(np.random.SeedSequence().entropy) if args.seed is None else args.seed
     workers = args.workers_per_host or max(1, len(os.sched_getaffinity(0)) // max(args.hosts, 1))

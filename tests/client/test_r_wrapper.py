@@ -194,7 +194,8 @@ cat(sweep$sweep, unlist(sweep$jobs), "\\n")
     sweep_id, *job_names = submitted.stdout.split()
     requests = [payload for _, name, payload in aws.recorder.calls if name == "CreateProcessingJob"]
     assert requests == []  # R ran in its own process: its requests reached moto, not this recorder
-    assert [j["ProcessingJobName"] for j in aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"]]
+    listed = aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"]
+    assert sorted(j["ProcessingJobName"] for j in listed) == job_names == [f"{sweep_id}-p000", f"{sweep_id}-p001"]
     for index, job in enumerate(job_names):
         described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=job)
         emulate(

@@ -173,3 +173,13 @@ def test_r_script_outside_its_folder_is_refused_before_any_call(aws, tmp_path: P
     assert main(["submit", "--r-script", str(tmp_path / "b" / "main.R"), "--folder", str(tmp_path / "a")]) == 2
     assert "is not inside the folder" in capsys.readouterr().err
     assert aws.recorder.operations() == []
+
+
+def test_an_upload_refused_by_s3_is_one_line_and_no_job_is_created(aws, tmp_path: Path, capsys):
+    aws.put_config({**aws.config, "bucket": "bucket-that-does-not-exist"})
+    (tmp_path / "main.R").write_text("1\n")
+    assert main(["submit", "--r-script", str(tmp_path / "main.R")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: uploading {tmp_path / 'main.R'}: ")
+    assert err.count("\n") == 1
+    assert "sagemaker:CreateProcessingJob" not in aws.recorder.operations()

@@ -71,7 +71,6 @@ def test_build_context_is_only_what_the_image_needs():
 # --- the real image -----------------------------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="session")
 def image() -> str:
     """Builds container/Dockerfile with podman (layer cache makes a repeat cheap); skips only without podman."""
@@ -86,6 +85,7 @@ def image() -> str:
     info = subprocess.run(["podman", "info"], capture_output=True, text=True)
     if info.returncode != 0:
         pytest.skip(f"podman cannot run here: {info.stderr.strip().splitlines()[-1:]}")
+    before = subprocess.run(["podman", "image", "inspect", "--format={{.Id}}", IMAGE], capture_output=True, text=True)
     build = subprocess.run(
         ["podman", "build", "--isolation", "chroot", "--network", "host", "-f", str(DOCKERFILE), "-t", IMAGE, "."],
         cwd=ROOT,
@@ -94,6 +94,9 @@ def image() -> str:
         timeout=1200,
     )
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    after = subprocess.run(["podman", "image", "inspect", "--format={{.Id}}", IMAGE], capture_output=True, text=True)
+    if before.returncode == 0 and before.stdout != after.stdout:  # the previous test image, now untagged: drop it
+        subprocess.run(["podman", "rmi", before.stdout.strip()], capture_output=True)
     return IMAGE
 
 
@@ -141,3 +144,30 @@ def test_r_script_runs_in_the_image_without_network(image, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "opt-ml" / "processing" / "output" / "output_result_mean.txt").read_text().strip() == "5050"
+
+
+@pytest.mark.container
+def test_stopping_the_container_keeps_finished_blocks(image, tmp_path):
+    # SageMaker stops a job by signalling the container's PID 1, which is our entrypoint (exec-form ENTRYPOINT)
+    tree = tmp_path / "opt-ml"
+    (tree / "config").mkdir(parents=True)
+    (tree / "config" / "resourceconfig.json").write_text('{"current_host":"algo-1","hosts":["algo-1"]}')
+    name = f"simulation-stop-test-{os.getpid()}"
+    args = ["simulate", "--width=1000", "--height=1000", "--people=20000", "--radius=6", "--iterations=3000"]
+    host = subprocess.Popen(
+        ["podman", "run", "--rm", f"--name={name}", "--network=none", f"--volume={tree}:/opt/ml", image]
+        + [*args, "--seed=2", "--workers=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in host.stderr:
+        if " done in " in line:
+            break
+    subprocess.run(["podman", "kill", "--signal=TERM", name], capture_output=True, check=True)
+    _, err = host.communicate(timeout=120)
+    assert host.returncode == 1, err
+    kept = list((tree / "processing" / "output" / "blocks").glob("block-*.json"))
+    assert 0 < len(kept) < 30
+    message = (tree / "output" / "message").read_text()
+    assert message.startswith(f"stopped by SIGTERM on algo-1: {len(kept)} of its 30 blocks are done and kept")
