@@ -32,7 +32,8 @@ class ArgumentParser(argparse.ArgumentParser):
 def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="python -m simulation",
-        description="Monte Carlo simulations on this machine, as an emulated Processing job, or on SageMaker Processing.",
+        description="Monte Carlo simulations on this machine, as an emulated Processing job, or on SageMaker "
+        "Processing.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     for name in COMMAND_MODULES:

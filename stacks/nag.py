@@ -89,25 +89,44 @@ def _jobs(stack: JobsStack) -> None:
     bucket_arn = imported_name(jobs.bucket, jobs.bucket.bucket_arn)
     log_streams = flat(stack, f"{jobs.job_log_group_arn}:log-stream:*")
     role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
-    acknowledge(role_policy, f"IAM5[Resource::{bucket_arn}/{JOB_PREFIX}*]",
-                "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
-                "the role is confined to the jobs/ prefix of the platform bucket.")
-    acknowledge(role_policy, "IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken has no resource type, and the EC2 network-interface and Describe "
-                "actions SageMaker performs for VPC jobs are not scoped to resources it creates on the fly.")
-    acknowledge(role_policy, f"IAM5[Resource::{log_streams}]",
-                "SageMaker names one log stream per job and host inside the fixed ProcessingJobs log group.")
+    acknowledge(
+        role_policy,
+        f"IAM5[Resource::{bucket_arn}/{JOB_PREFIX}*]",
+        "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
+        "the role is confined to the jobs/ prefix of the platform bucket.",
+    )
+    acknowledge(
+        role_policy,
+        "IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken has no resource type, and the EC2 network-interface and Describe "
+        "actions SageMaker performs for VPC jobs are not scoped to resources it creates on the fly.",
+    )
+    acknowledge(
+        role_policy,
+        f"IAM5[Resource::{log_streams}]",
+        "SageMaker names one log stream per job and host inside the fixed ProcessingJobs log group.",
+    )
     policy = jobs.submitter_policy
-    acknowledge(policy, f"IAM5[Resource::{flat(stack, jobs.processing_jobs_arn)}]",
-                "Users name their own jobs; creation is confined by the VPC, security group, network "
-                "isolation, instance type and runtime conditions on the same statement.")
-    acknowledge(policy, "IAM5[Resource::*]",
-                "sagemaker:ListProcessingJobs and ecr:GetAuthorizationToken have no resource type.")
-    acknowledge(policy, f"IAM5[Resource::{log_streams}]",
-                "Users read the log streams of their jobs; SageMaker names one stream per job and host.")
-    acknowledge(policy, f"IAM5[Resource::{bucket_arn}/*]",
-                "The platform bucket exists for the users' code, inputs and results; they read and write "
-                "objects of any name in it and nothing outside it.")
+    acknowledge(
+        policy,
+        f"IAM5[Resource::{flat(stack, jobs.processing_jobs_arn)}]",
+        "Users name their own jobs; creation is confined by the VPC, security group, network "
+        "isolation, instance type and runtime conditions on the same statement.",
+    )
+    acknowledge(
+        policy, "IAM5[Resource::*]", "sagemaker:ListProcessingJobs and ecr:GetAuthorizationToken have no resource type."
+    )
+    acknowledge(
+        policy,
+        f"IAM5[Resource::{log_streams}]",
+        "Users read the log streams of their jobs; SageMaker names one stream per job and host.",
+    )
+    acknowledge(
+        policy,
+        f"IAM5[Resource::{bucket_arn}/*]",
+        "The platform bucket exists for the users' code, inputs and results; they read and write "
+        "objects of any name in it and nothing outside it.",
+    )
 
 
 # -------------------------------------------------------------------------------- workspace (issue 6)
@@ -119,35 +138,64 @@ _SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 def _workspace(stack: RStudioEc2Stack) -> None:
     host = stack.host
-    acknowledge(host.login_secret, "SMG4",
-                "The RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
-                "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.")
-    acknowledge(host.role, f"IAM4[Policy::{_SSM_CORE}]",
-                "AmazonSSMManagedInstanceCore is the documented minimum for Session Manager and port "
-                "forwarding (the only shell access; there is no SSH key) and tracks SSM's API changes.")
-    acknowledge(host.role.node.find_child("DefaultPolicy"), "IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.")
-    acknowledge(host.instance, "EC29",
-                "A single workspace host whose work lives on EFS: it is replaced on every bootstrap change and "
-                "must go on cdk destroy, so termination protection would only block both.")
+    acknowledge(
+        host.login_secret,
+        "SMG4",
+        "The RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
+        "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
+    )
+    acknowledge(
+        host.role,
+        f"IAM4[Policy::{_SSM_CORE}]",
+        "AmazonSSMManagedInstanceCore is the documented minimum for Session Manager and port "
+        "forwarding (the only shell access; there is no SSH key) and tracks SSM's API changes.",
+    )
+    acknowledge(
+        host.role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.",
+    )
+    acknowledge(
+        host.instance,
+        "EC29",
+        "A single workspace host whose work lives on EFS: it is replaced on every bootstrap change and "
+        "must go on cdk destroy, so termination protection would only block both.",
+    )
     if stack.access is not None:
         distribution = stack.access.distribution
-        acknowledge(distribution, "CFR1",
-                    "Viewers are limited to rstudio_allowed_cidrs by the viewer-request CloudFront Function, "
-                    "narrower than any country restriction.")
-        acknowledge(distribution, "CFR2",
-                    "A CloudFront web ACL must be created in us-east-1 (a second stack and region); the CIDR "
-                    "allow-list function plus RStudio's own login protect this single-team IDE.")
-        acknowledge(distribution, "CFR3",
-                    "Standard logging needs an ACL-enabled log bucket; viewer access is limited to known "
-                    "networks and RStudio records sign-ins on the host.")
-        acknowledge(distribution, "CFR4",
-                    "No custom domain: the default *.cloudfront.net certificate's TLS policy is fixed by "
-                    "CloudFront; viewers are redirected to HTTPS and modern browsers negotiate TLS 1.2+.")
+        acknowledge(
+            distribution,
+            "CFR1",
+            "Viewers are limited to rstudio_allowed_cidrs by the viewer-request CloudFront Function, "
+            "narrower than any country restriction.",
+        )
+        acknowledge(
+            distribution,
+            "CFR2",
+            "A CloudFront web ACL must be created in us-east-1 (a second stack and region); the CIDR "
+            "allow-list function plus RStudio's own login protect this single-team IDE.",
+        )
+        acknowledge(
+            distribution,
+            "CFR3",
+            "Standard logging needs an ACL-enabled log bucket; viewer access is limited to known "
+            "networks and RStudio records sign-ins on the host.",
+        )
+        acknowledge(
+            distribution,
+            "CFR4",
+            "No custom domain: the default *.cloudfront.net certificate's TLS policy is fixed by "
+            "CloudFront; viewers are redirected to HTTPS and modern browsers negotiate TLS 1.2+.",
+        )
         lookup = stack.access.node.find_child("VpcOriginSecurityGroup")
-        acknowledge(lookup, "IAM5[Resource::*]",
-                    "ec2:DescribeSecurityGroups has no resource-level permissions; the lookup only reads the "
-                    "ID of CloudFront's VPC-origin security group.")
-        acknowledge(stack.node.find_child(_AWS_CUSTOM_RESOURCE_LAMBDA), f"IAM4[Policy::{_LAMBDA_BASIC}]",
-                    "CDK's AwsCustomResource function only writes its own logs; the managed policy grants "
-                    "exactly that.")
+        acknowledge(
+            lookup,
+            "IAM5[Resource::*]",
+            "ec2:DescribeSecurityGroups has no resource-level permissions; the lookup only reads the "
+            "ID of CloudFront's VPC-origin security group.",
+        )
+        acknowledge(
+            stack.node.find_child(_AWS_CUSTOM_RESOURCE_LAMBDA),
+            f"IAM4[Policy::{_LAMBDA_BASIC}]",
+            "CDK's AwsCustomResource function only writes its own logs; the managed policy grants exactly that.",
+        )

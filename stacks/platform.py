@@ -43,8 +43,13 @@ def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | N
         from stacks.workspace.stack import RStudioEc2Stack
 
         workspace = RStudioEc2Stack(
-            app, f"{prefix}-workspace", settings=settings, network=network.network, data=data.data,
-            jobs=jobs.jobs, env=env,
+            app,
+            f"{prefix}-workspace",
+            settings=settings,
+            network=network.network,
+            data=data.data,
+            jobs=jobs.jobs,
+            env=env,
         )
     for stack in (network, data, jobs, workspace):
         if stack is not None:

@@ -89,10 +89,13 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        _check(self, "platform_name", bool(re.fullmatch(r"[a-z][a-z0-9-]{1,19}", self.platform_name)),
-               "2-20 characters of lowercase letters, digits and '-', starting with a letter")
-        _check(self, "rstudio_mode", self.rstudio_mode in ("ec2", "sagemaker", "none"),
-               "one of ec2, sagemaker, none")
+        _check(
+            self,
+            "platform_name",
+            bool(re.fullmatch(r"[a-z][a-z0-9-]{1,19}", self.platform_name)),
+            "2-20 characters of lowercase letters, digits and '-', starting with a letter",
+        )
+        _check(self, "rstudio_mode", self.rstudio_mode in ("ec2", "sagemaker", "none"), "one of ec2, sagemaker, none")
         if self.rstudio_mode == "sagemaker":
             raise SettingsError(
                 "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of "
@@ -107,31 +110,64 @@ class Settings:
                     f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 or IPv6 CIDRs "
                     "with no host bits set, e.g. 203.0.113.0/24"
                 ) from None
-            _check(self, "rstudio_allowed_cidrs", network.prefixlen > 0,
-                   "networks narrower than the whole internet (/0 would open RStudio to the world)", cidr)
-        _check(self, "rstudio_instance_type",
-               bool(re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", self.rstudio_instance_type)),
-               "an EC2 instance type such as m6i.xlarge")
-        _check(self, "rstudio_ami_parameter",
-               not self.rstudio_ami_parameter or bool(re.fullmatch(r"/[\w.\-/]+", self.rstudio_ami_parameter)),
-               "empty (Canonical's current Ubuntu LTS) or an SSM parameter name such as /simlab/rstudio-ami")
+            _check(
+                self,
+                "rstudio_allowed_cidrs",
+                network.prefixlen > 0,
+                "networks narrower than the whole internet (/0 would open RStudio to the world)",
+                cidr,
+            )
+        _check(
+            self,
+            "rstudio_instance_type",
+            bool(re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", self.rstudio_instance_type)),
+            "an EC2 instance type such as m6i.xlarge",
+        )
+        _check(
+            self,
+            "rstudio_ami_parameter",
+            not self.rstudio_ami_parameter or bool(re.fullmatch(r"/[\w.\-/]+", self.rstudio_ami_parameter)),
+            "empty (Canonical's current Ubuntu LTS) or an SSM parameter name such as /simlab/rstudio-ami",
+        )
         _check(self, "rstudio_volume_gb", 30 <= self.rstudio_volume_gb <= 16_384, "an integer from 30 to 16384")
-        _check(self, "rstudio_user", bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", self.rstudio_user))
-               and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),
-               "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user")
-        _check(self, "rstudio_idle_stop_minutes", 0 <= self.rstudio_idle_stop_minutes <= 10_080,
-               "0 (off) or minutes up to 10080 (a week)")
-        _check(self, "rstudio_idle_cpu_percent", 0 < self.rstudio_idle_cpu_percent < 100,
-               "a percentage between 0 and 100")
+        _check(
+            self,
+            "rstudio_user",
+            bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", self.rstudio_user))
+            and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),
+            "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user",
+        )
+        _check(
+            self,
+            "rstudio_idle_stop_minutes",
+            0 <= self.rstudio_idle_stop_minutes <= 10_080,
+            "0 (off) or minutes up to 10080 (a week)",
+        )
+        _check(
+            self, "rstudio_idle_cpu_percent", 0 < self.rstudio_idle_cpu_percent < 100, "a percentage between 0 and 100"
+        )
         _check(self, "job_instance_types", len(self.job_instance_types) > 0, "a non-empty list of ml.* types")
         for itype in self.job_instance_types:
-            _check(self, "job_instance_types", bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", itype)),
-                   "SageMaker instance types such as ml.c5.xlarge", itype)
-        _check(self, "job_default_instance_type", self.job_default_instance_type in self.job_instance_types,
-               f"one of job_instance_types ({', '.join(self.job_instance_types)})")
+            _check(
+                self,
+                "job_instance_types",
+                bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", itype)),
+                "SageMaker instance types such as ml.c5.xlarge",
+                itype,
+            )
+        _check(
+            self,
+            "job_default_instance_type",
+            self.job_default_instance_type in self.job_instance_types,
+            f"one of job_instance_types ({', '.join(self.job_instance_types)})",
+        )
         _check(self, "job_max_instances", 1 <= self.job_max_instances <= 100, "an integer from 1 to 100")
-        _check(self, "job_max_runtime_seconds", 60 <= self.job_max_runtime_seconds <= MAX_PROCESSING_RUNTIME_SECONDS,
-               f"an integer from 60 to {MAX_PROCESSING_RUNTIME_SECONDS} (SageMaker's limit)")
+        _check(
+            self,
+            "job_max_runtime_seconds",
+            60 <= self.job_max_runtime_seconds <= MAX_PROCESSING_RUNTIME_SECONDS,
+            f"an integer from 60 to {MAX_PROCESSING_RUNTIME_SECONDS} (SageMaker's limit)",
+        )
         try:
             vpc = ipaddress.ip_network(self.vpc_cidr, strict=True)
             vpc_ok = vpc.version == 4 and 16 <= vpc.prefixlen <= 20
@@ -156,6 +192,7 @@ def _check(settings: Settings, key: str, ok: bool, allowed: str, value: Any = No
 
 def _coerce(key: str, raw: Any, default: Any) -> Any:
     """Turn a context value into the field's type. `-c` values always arrive as strings."""
+
     def fail(allowed: str) -> SettingsError:
         return SettingsError(f"context key '{key}': got '{raw}'; allowed: {allowed}")
 

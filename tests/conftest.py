@@ -38,11 +38,11 @@ def default_context() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SynthesizedPlatform:
-    settings: Any            # stacks.settings.Settings
-    platform: Any            # stacks.platform.Platform (the stack and construct objects)
+    settings: Any  # stacks.settings.Settings
+    platform: Any  # stacks.platform.Platform (the stack and construct objects)
     cdk_out: Path
     template_paths: dict[str, Path]
-    templates: dict[str, Any]        # component -> aws_cdk.assertions.Template
+    templates: dict[str, Any]  # component -> aws_cdk.assertions.Template
     template_json: dict[str, dict[str, Any]]
     validation_report: dict[str, Any]
 
@@ -60,13 +60,20 @@ def synthesize(context: dict[str, Any], outdir: Path, region: str | None = None)
     app = cdk.App(outdir=str(outdir), context=dict(context))
     platform = build_platform(app, settings, env=cdk.Environment(region=region) if region else None)
     app.synth()
-    components = {"network": platform.network, "data": platform.data, "jobs": platform.jobs,
-                  "workspace": platform.workspace}
+    components = {
+        "network": platform.network,
+        "data": platform.data,
+        "jobs": platform.jobs,
+        "workspace": platform.workspace,
+    }
     paths = {name: outdir / stack.template_file for name, stack in components.items() if stack is not None}
     as_json = {name: json.loads(path.read_text()) for name, path in paths.items()}
     report_path = outdir / "validation-report.json"
     return SynthesizedPlatform(
-        settings=settings, platform=platform, cdk_out=outdir, template_paths=paths,
+        settings=settings,
+        platform=platform,
+        cdk_out=outdir,
+        template_paths=paths,
         templates={name: Template.from_json(body) for name, body in as_json.items()},
         template_json=as_json,
         validation_report=json.loads(report_path.read_text()) if report_path.exists() else {},

@@ -29,3 +29,13 @@ def test_cdk_cli_is_pinned_to_a_v2_release():
     assert re.fullmatch(r"2\.\d+\.\d+", version)
     lock = json.loads((ROOT / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/aws-cdk"]["version"] == version
+
+
+def test_python_sources_pass_ruff():
+    import subprocess
+    import sys
+
+    ruff = Path(sys.executable).with_name("ruff")
+    for args in (["check", "."], ["format", "--check", "."]):
+        completed = subprocess.run([str(ruff), *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -14,7 +14,11 @@ from stacks.settings import Settings
 
 class DataStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id,
-                         description=f"{settings.platform_name}: bucket for job code, inputs and results", **kwargs)
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{settings.platform_name}: bucket for job code, inputs and results",
+            **kwargs,
+        )
         self.data = Data(self, "Data", delete_on_destroy=settings.delete_data_on_destroy)
         cdk.CfnOutput(self, "Bucket", value=self.data.bucket.bucket_name, description="job-config field bucket")

@@ -36,19 +36,34 @@ class JobLimits:
 
 
 class Jobs(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, limits: JobLimits, vpc: ec2.IVpc,
-                 job_subnets: ec2.SubnetSelection, bucket: s3.IBucket) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        limits: JobLimits,
+        vpc: ec2.IVpc,
+        job_subnets: ec2.SubnetSelection,
+        bucket: s3.IBucket,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.bucket = bucket
-        self.job_log_group_arn = stack.format_arn(service="logs", resource="log-group", resource_name=JOB_LOG_GROUP,
-                                                  arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        self.job_log_group_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=JOB_LOG_GROUP,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
         self.processing_jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name="*")
         self.repository = self._user_repository(limits)
         # Built by `cdk deploy` (synth only stages the context); the .dockerignore at the root keeps the
         # context to pyproject.toml, simulation/ and container/.
         self.image = ecr_assets.DockerImageAsset(
-            self, "JobImage", directory=str(REPOSITORY_ROOT), file=DOCKERFILE,
+            self,
+            "JobImage",
+            directory=str(REPOSITORY_ROOT),
+            file=DOCKERFILE,
             platform=ecr_assets.Platform.LINUX_AMD64,
             exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
         )
@@ -71,7 +86,9 @@ class Jobs(Construct):
             "log_group": JOB_LOG_GROUP,
         }
         self.job_config = ssm.StringParameter(
-            self, "JobConfig", parameter_name=limits.config_parameter_name,
+            self,
+            "JobConfig",
+            parameter_name=limits.config_parameter_name,
             description="Job configuration for the simulation client (JSON, docs/contracts.md section 3)",
             string_value=stack.to_json_string(config),
         )
@@ -80,16 +97,24 @@ class Jobs(Construct):
 
     def _user_repository(self, limits: JobLimits) -> ecr.Repository:
         return ecr.Repository(
-            self, "UserImages",
+            self,
+            "UserImages",
             # A fixed, documented name: users push to it by hand (`docker push <uri>:tag`).
             repository_name=f"{limits.platform_name}-user-images",
             image_scan_on_push=True,
             lifecycle_rules=[
-                ecr.LifecycleRule(rule_priority=1, description="drop untagged layers after a while",
-                                  tag_status=ecr.TagStatus.UNTAGGED,
-                                  max_image_age=cdk.Duration.days(UNTAGGED_IMAGE_DAYS)),
-                ecr.LifecycleRule(rule_priority=2, description=f"keep the {KEEP_USER_IMAGES} most recent images",
-                                  tag_status=ecr.TagStatus.ANY, max_image_count=KEEP_USER_IMAGES),
+                ecr.LifecycleRule(
+                    rule_priority=1,
+                    description="drop untagged layers after a while",
+                    tag_status=ecr.TagStatus.UNTAGGED,
+                    max_image_age=cdk.Duration.days(UNTAGGED_IMAGE_DAYS),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2,
+                    description=f"keep the {KEEP_USER_IMAGES} most recent images",
+                    tag_status=ecr.TagStatus.ANY,
+                    max_image_count=KEEP_USER_IMAGES,
+                ),
             ],
             removal_policy=cdk.RemovalPolicy.DESTROY if limits.delete_on_destroy else cdk.RemovalPolicy.RETAIN,
             empty_on_delete=limits.delete_on_destroy,
@@ -97,7 +122,10 @@ class Jobs(Construct):
 
     def _job_security_group(self, vpc: ec2.IVpc) -> ec2.SecurityGroup:
         group = ec2.SecurityGroup(
-            self, "JobSecurityGroup", vpc=vpc, allow_all_outbound=False,
+            self,
+            "JobSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
             description="SageMaker Processing jobs: instances of a job talk to each other; HTTPS to AWS only",
         )
         group.add_ingress_rule(group, ec2.Port.all_traffic(), "instances of one job")
@@ -110,41 +138,65 @@ class Jobs(Construct):
 
     def _execution_role(self, bucket: s3.IBucket) -> iam.Role:
         role = iam.Role(
-            self, "ExecutionRole", assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
             description="Assumed by SageMaker Processing to run the platform's jobs",
         )
-        role.add_to_policy(iam.PolicyStatement(
-            sid="JobObjects", actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=[bucket.arn_for_objects(f"{JOB_PREFIX}*")],
-        ))
-        role.add_to_policy(iam.PolicyStatement(
-            sid="ListJobPrefix", actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="JobObjects",
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(f"{JOB_PREFIX}*")],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListJobPrefix",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
+            )
+        )
         # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
         # would deny it.
-        role.add_to_policy(iam.PolicyStatement(
-            sid="BucketLocation", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn],
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="BucketLocation",
+                actions=["s3:GetBucketLocation"],
+                resources=[bucket.bucket_arn],
+            )
+        )
         self.image.repository.grant_pull(role)
         self.repository.grant_pull(role)
         log_group_arn = self.job_log_group_arn
-        role.add_to_policy(iam.PolicyStatement(
-            sid="JobLogs", actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream",
-                                    "logs:PutLogEvents"],
-            resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="JobLogs",
+                actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+            )
+        )
         # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
         # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). These EC2 actions take no
         # resource-level scoping that survives ENIs created on SageMaker's behalf.
-        role.add_to_policy(iam.PolicyStatement(
-            sid="VpcJobNetworkInterfaces",
-            actions=["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                     "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-                     "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
-                     "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"],
-            resources=["*"],
-        ))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="VpcJobNetworkInterfaces",
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeVpcs",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeSecurityGroups",
+                ],
+                resources=["*"],
+            )
+        )
         return role
 
     def _submitter_policy(self, limits: JobLimits, subnet_ids: list[str], bucket: s3.IBucket) -> iam.ManagedPolicy:
@@ -152,11 +204,17 @@ class Jobs(Construct):
         log_group_arn = self.job_log_group_arn
         statements = [
             iam.PolicyStatement(
-                sid="CreateConfinedProcessingJobs", actions=["sagemaker:CreateProcessingJob"], resources=[jobs_arn],
+                sid="CreateConfinedProcessingJobs",
+                actions=["sagemaker:CreateProcessingJob"],
+                resources=[jobs_arn],
                 conditions={
                     # ForAllValues holds vacuously when a key is absent, so each list key must also be present.
-                    "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false",
-                             "sagemaker:InstanceTypes": "false", "sagemaker:MaxRuntimeInSeconds": "false"},
+                    "Null": {
+                        "sagemaker:VpcSubnets": "false",
+                        "sagemaker:VpcSecurityGroupIds": "false",
+                        "sagemaker:InstanceTypes": "false",
+                        "sagemaker:MaxRuntimeInSeconds": "false",
+                    },
                     "ForAllValues:StringEquals": {
                         "sagemaker:VpcSubnets": subnet_ids,
                         "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
@@ -174,33 +232,48 @@ class Jobs(Construct):
             # ListProcessingJobs has no resource type; it can only be granted on "*".
             iam.PolicyStatement(sid="ListProcessingJobs", actions=["sagemaker:ListProcessingJobs"], resources=["*"]),
             iam.PolicyStatement(
-                sid="PassExecutionRole", actions=["iam:PassRole"], resources=[self.execution_role.role_arn],
+                sid="PassExecutionRole",
+                actions=["iam:PassRole"],
+                resources=[self.execution_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
             ),
-            iam.PolicyStatement(sid="ListBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"],
-                                resources=[bucket.bucket_arn]),
+            iam.PolicyStatement(
+                sid="ListBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=[bucket.bucket_arn]
+            ),
             iam.PolicyStatement(
                 sid="ReadWriteObjects",
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
                 resources=[bucket.arn_for_objects("*")],
             ),
             iam.PolicyStatement(
-                sid="ReadJobLogs", actions=["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"],
+                sid="ReadJobLogs",
+                actions=["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"],
                 resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
             ),
-            iam.PolicyStatement(sid="ReadJobConfig", actions=["ssm:GetParameter"],
-                                resources=[self.job_config.parameter_arn]),
+            iam.PolicyStatement(
+                sid="ReadJobConfig", actions=["ssm:GetParameter"], resources=[self.job_config.parameter_arn]
+            ),
             # Users build their own images and push them to the platform's repository.
             iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
             iam.PolicyStatement(
                 sid="PushPullUserImages",
-                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-                         "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
-                         "ecr:PutImage", "ecr:DescribeImages", "ecr:DescribeImageScanFindings"],
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:InitiateLayerUpload",
+                    "ecr:UploadLayerPart",
+                    "ecr:CompleteLayerUpload",
+                    "ecr:PutImage",
+                    "ecr:DescribeImages",
+                    "ecr:DescribeImageScanFindings",
+                ],
                 resources=[self.repository.repository_arn],
             ),
         ]
         return iam.ManagedPolicy(
-            self, "SubmitterPolicy", statements=statements,
+            self,
+            "SubmitterPolicy",
+            statements=statements,
             description=f"{limits.platform_name}: submit, watch and stop confined SageMaker Processing jobs",
         )

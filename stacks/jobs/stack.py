@@ -18,11 +18,15 @@ OUTPUTS_ELSEWHERE = {"bucket": "DataStack output Bucket", "subnet_ids": "Network
 
 
 class JobsStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, network: Network, data: Data,
-                 **kwargs: Any) -> None:
-        super().__init__(scope, construct_id,
-                         description=f"{settings.platform_name}: job images, roles, policies and job config",
-                         **kwargs)
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, network: Network, data: Data, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{settings.platform_name}: job images, roles, policies and job config",
+            **kwargs,
+        )
         limits = JobLimits(
             platform_name=settings.platform_name,
             instance_types=settings.job_instance_types,
@@ -32,16 +36,25 @@ class JobsStack(cdk.Stack):
             config_parameter_name=settings.job_config_parameter_name,
             delete_on_destroy=settings.delete_data_on_destroy,
         )
-        self.jobs = Jobs(self, "Jobs", limits=limits, vpc=network.vpc, job_subnets=network.job_subnets,
-                         bucket=data.bucket)
+        self.jobs = Jobs(
+            self, "Jobs", limits=limits, vpc=network.vpc, job_subnets=network.job_subnets, bucket=data.bucket
+        )
         for key, value in self.jobs.config_fields.items():
             if key in OUTPUTS_ELSEWHERE:
                 continue
             cdk.CfnOutput(self, _output_id(key), value=_output_value(value), description=f"job-config field {key}")
-        cdk.CfnOutput(self, "JobConfigParameter", value=self.jobs.job_config.parameter_name,
-                      description="SSM parameter holding the job config JSON")
-        cdk.CfnOutput(self, "SubmitterPolicyArn", value=self.jobs.submitter_policy.managed_policy_arn,
-                      description="Managed policy to attach to the users (roles) who submit jobs")
+        cdk.CfnOutput(
+            self,
+            "JobConfigParameter",
+            value=self.jobs.job_config.parameter_name,
+            description="SSM parameter holding the job config JSON",
+        )
+        cdk.CfnOutput(
+            self,
+            "SubmitterPolicyArn",
+            value=self.jobs.submitter_policy.managed_policy_arn,
+            description="Managed policy to attach to the users (roles) who submit jobs",
+        )
 
 
 def _output_value(value: object) -> str:

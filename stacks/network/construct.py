@@ -35,13 +35,15 @@ class Network(Construct):
     workspace group is isolated too, so nothing in the VPC can reach the internet.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, cidr: str, nat_gateways: int,
-                 flow_log_removal: cdk.RemovalPolicy) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, cidr: str, nat_gateways: int, flow_log_removal: cdk.RemovalPolicy
+    ) -> None:
         super().__init__(scope, construct_id)
         # Nothing is ever placed in the default security group, so CDK's rule-stripping custom resource
         # (a Lambda function) would add attack surface and nag findings for no gain.
         self.vpc = ec2.Vpc(
-            self, "Vpc",
+            self,
+            "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             max_azs=2,
             nat_gateways=nat_gateways,
@@ -52,30 +54,44 @@ class Network(Construct):
         self.workspace_subnets = ec2.SubnetSelection(subnet_group_name=WORKSPACE_SUBNET_GROUP)
 
         self.vpc.add_gateway_endpoint(
-            "S3", service=ec2.GatewayVpcEndpointAwsService.S3,
+            "S3",
+            service=ec2.GatewayVpcEndpointAwsService.S3,
             subnets=[self.job_subnets, self.workspace_subnets],
         )
         self.endpoint_security_group = ec2.SecurityGroup(
-            self, "EndpointSecurityGroup", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="Interface endpoints: HTTPS from inside the VPC only",
         )
         # The literal CIDR (not the VPC's GetAtt) keeps the rule checkable at synth by cdk-nag.
         self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), "HTTPS from the VPC",
+            ec2.Peer.ipv4(cidr),
+            ec2.Port.tcp(443),
+            "HTTPS from the VPC",
         )
         self.interface_endpoints = {
             name: self.vpc.add_interface_endpoint(
-                name, service=service, subnets=self.job_subnets, private_dns_enabled=True, open=False,
+                name,
+                service=service,
+                subnets=self.job_subnets,
+                private_dns_enabled=True,
+                open=False,
                 security_groups=[self.endpoint_security_group],
             )
             for name, service in INTERFACE_ENDPOINT_SERVICES.items()
         }
 
         self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=flow_log_removal,
+            self,
+            "FlowLogs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=flow_log_removal,
         )
         self.flow_log = self.vpc.add_flow_log(
-            "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
 
@@ -85,13 +101,17 @@ def _subnet_layout(nat_gateways: int) -> list[ec2.SubnetConfiguration]:
     jobs = ec2.SubnetConfiguration(name=JOB_SUBNET_GROUP, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=22)
     if nat_gateways == 0:
         workspace = ec2.SubnetConfiguration(
-            name=WORKSPACE_SUBNET_GROUP, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24,
+            name=WORKSPACE_SUBNET_GROUP,
+            subnet_type=ec2.SubnetType.PRIVATE_ISOLATED,
+            cidr_mask=24,
         )
         return [workspace, jobs]
     return [
-        ec2.SubnetConfiguration(name=PUBLIC_SUBNET_GROUP, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
-                                map_public_ip_on_launch=False),
-        ec2.SubnetConfiguration(name=WORKSPACE_SUBNET_GROUP, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
-                                cidr_mask=24),
+        ec2.SubnetConfiguration(
+            name=PUBLIC_SUBNET_GROUP, subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24, map_public_ip_on_launch=False
+        ),
+        ec2.SubnetConfiguration(
+            name=WORKSPACE_SUBNET_GROUP, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=24
+        ),
         jobs,
     ]

@@ -13,13 +13,22 @@ from stacks.settings import Settings
 
 class NetworkStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id,
-                         description=f"{settings.platform_name}: VPC, endpoints and flow logs", **kwargs)
+        super().__init__(
+            scope, construct_id, description=f"{settings.platform_name}: VPC, endpoints and flow logs", **kwargs
+        )
         self.network = Network(
-            self, "Network", cidr=settings.vpc_cidr, nat_gateways=settings.nat_gateways,
-            flow_log_removal=(cdk.RemovalPolicy.DESTROY if settings.delete_data_on_destroy
-                              else cdk.RemovalPolicy.RETAIN),
+            self,
+            "Network",
+            cidr=settings.vpc_cidr,
+            nat_gateways=settings.nat_gateways,
+            flow_log_removal=(
+                cdk.RemovalPolicy.DESTROY if settings.delete_data_on_destroy else cdk.RemovalPolicy.RETAIN
+            ),
         )
         job_subnet_ids = self.network.vpc.select_subnets(subnet_group_name=JOB_SUBNET_GROUP).subnet_ids
-        cdk.CfnOutput(self, "SubnetIds", value=cdk.Fn.join(",", job_subnet_ids),
-                      description="job-config field subnet_ids (isolated job subnets)")
+        cdk.CfnOutput(
+            self,
+            "SubnetIds",
+            value=cdk.Fn.join(",", job_subnet_ids),
+            description="job-config field subnet_ids (isolated job subnets)",
+        )

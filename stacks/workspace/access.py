@@ -35,42 +35,61 @@ def _network_entry(cidr: str) -> dict[str, object]:
 def allowlist_code(allowed_cidrs: Sequence[str]) -> str:
     """The viewer-request function with the allowed networks and the message for everyone else."""
     if allowed_cidrs:
-        message = ("Forbidden: your address {ip} is not in this RStudio workspace's allowed networks. "
-                   "Ask the platform admin to add it to rstudio_allowed_cidrs and redeploy.")
+        message = (
+            "Forbidden: your address {ip} is not in this RStudio workspace's allowed networks. "
+            "Ask the platform admin to add it to rstudio_allowed_cidrs and redeploy."
+        )
     else:
-        message = ("Forbidden: this RStudio workspace admits no network yet. The platform admin sets "
-                   "rstudio_allowed_cidrs (in cdk.json, or cdk deploy -c rstudio_allowed_cidrs=203.0.113.0/24) "
-                   "and redeploys. Your address is {ip}.")
+        message = (
+            "Forbidden: this RStudio workspace admits no network yet. The platform admin sets "
+            "rstudio_allowed_cidrs (in cdk.json, or cdk deploy -c rstudio_allowed_cidrs=203.0.113.0/24) "
+            "and redeploys. Your address is {ip}."
+        )
     entries = json.dumps([_network_entry(c) for c in allowed_cidrs], separators=(",", ":"))
     # A comment naming the networks keeps the template readable and lets a reviewer grep for a CIDR.
     listing = "// Allowed networks: " + (", ".join(allowed_cidrs) or "none") + "\n"
-    code = listing + (ALLOWLIST_SOURCE.read_text()
-                      .replace("__ALLOWED__", entries)
-                      .replace("__DENIED_MESSAGE__", json.dumps(message)))
+    code = listing + (
+        ALLOWLIST_SOURCE.read_text().replace("__ALLOWED__", entries).replace("__DENIED_MESSAGE__", json.dumps(message))
+    )
     if len(code.encode()) > MAX_FUNCTION_BYTES:
-        raise ValueError(f"{len(allowed_cidrs)} allowed CIDRs make the CloudFront Function larger than 10 KB; "
-                         "use fewer, wider networks")
+        raise ValueError(
+            f"{len(allowed_cidrs)} allowed CIDRs make the CloudFront Function larger than 10 KB; "
+            "use fewer, wider networks"
+        )
     return code
 
 
 class CloudFrontAccess(Construct):
     """Exposes `distribution` and `url`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, instance: ec2.Instance,
-                 host_security_group: ec2.ISecurityGroup, vpc: ec2.IVpc, allowed_cidrs: Sequence[str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        instance: ec2.Instance,
+        host_security_group: ec2.ISecurityGroup,
+        vpc: ec2.IVpc,
+        allowed_cidrs: Sequence[str],
+    ) -> None:
         super().__init__(scope, construct_id)
         allowlist = cloudfront.Function(
-            self, "ViewerAllowList",
+            self,
+            "ViewerAllowList",
             code=cloudfront.FunctionCode.from_inline(allowlist_code(allowed_cidrs)),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             comment="Admits only viewers from rstudio_allowed_cidrs",
         )
         origin = origins.VpcOrigin.with_ec2_instance(
-            instance, http_port=RSTUDIO_PORT, protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
-            read_timeout=ORIGIN_TIMEOUT, keepalive_timeout=ORIGIN_TIMEOUT,
+            instance,
+            http_port=RSTUDIO_PORT,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+            read_timeout=ORIGIN_TIMEOUT,
+            keepalive_timeout=ORIGIN_TIMEOUT,
         )
         self.distribution = cloudfront.Distribution(
-            self, "Distribution",
+            self,
+            "Distribution",
             comment=f"RStudio Server ({cdk.Stack.of(self).stack_name})",
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             default_behavior=cloudfront.BehaviorOptions(
@@ -82,9 +101,12 @@ class CloudFrontAccess(Construct):
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER,
                 compress=False,
-                function_associations=[cloudfront.FunctionAssociation(
-                    function=allowlist, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
-                )],
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=allowlist,
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
             ),
         )
         self.url = f"https://{self.distribution.distribution_domain_name}"
@@ -94,22 +116,33 @@ class CloudFrontAccess(Construct):
         """Open the RStudio port to CloudFront's VPC-origin security group only. Its ID exists once the VPC
         origin does, so a lookup after the distribution supplies it to a separate ingress rule."""
         call = cr.AwsSdkCall(
-            service="ec2", action="describeSecurityGroups",
-            parameters={"Filters": [{"Name": "vpc-id", "Values": [vpc.vpc_id]},
-                                    {"Name": "group-name", "Values": [VPC_ORIGIN_SERVICE_GROUP]}]},
+            service="ec2",
+            action="describeSecurityGroups",
+            parameters={
+                "Filters": [
+                    {"Name": "vpc-id", "Values": [vpc.vpc_id]},
+                    {"Name": "group-name", "Values": [VPC_ORIGIN_SERVICE_GROUP]},
+                ]
+            },
             physical_resource_id=cr.PhysicalResourceId.from_response("SecurityGroups.0.GroupId"),
             output_paths=["SecurityGroups.0.GroupId"],
         )
         lookup = cr.AwsCustomResource(
-            self, "VpcOriginSecurityGroup", on_create=call, on_update=call,
+            self,
+            "VpcOriginSecurityGroup",
+            on_create=call,
+            on_update=call,
             policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE),
             install_latest_aws_sdk=False,
         )
         lookup.node.add_dependency(self.distribution)
         ec2.CfnSecurityGroupIngress(
-            self, "FromVpcOrigin",
-            group_id=host_security_group.security_group_id, ip_protocol="tcp",
-            from_port=RSTUDIO_PORT, to_port=RSTUDIO_PORT,
+            self,
+            "FromVpcOrigin",
+            group_id=host_security_group.security_group_id,
+            ip_protocol="tcp",
+            from_port=RSTUDIO_PORT,
+            to_port=RSTUDIO_PORT,
             source_security_group_id=lookup.get_response_field("SecurityGroups.0.GroupId"),
             description="RStudio from the CloudFront VPC origin only",
         )

@@ -34,8 +34,7 @@ def render(values: Mapping[str, str], script: str | None = None) -> str:
         if "'" in value or "\n" in value:
             raise ValueError(f"bootstrap variable {name} holds a quote or newline: {value!r}")
         lines.append(f"export {name}='{value}'")
-    return "\n".join([shebang, "# Values of this deployment (written by stacks/workspace/bootstrap.py).", *lines,
-                      body])
+    return "\n".join([shebang, "# Values of this deployment (written by stacks/workspace/bootstrap.py).", *lines, body])
 
 
 def fingerprint(*parts: str) -> str:

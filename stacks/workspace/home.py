@@ -12,17 +12,30 @@ class HomeDirectories(Construct):
     """Encrypted EFS with automatic backups; its security group starts with no inbound rule (the host adds
     NFS from its own group). Kept on destroy unless `delete_on_destroy`."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnets: ec2.SubnetSelection,
-                 delete_on_destroy: bool) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        delete_on_destroy: bool,
+    ) -> None:
         super().__init__(scope, construct_id)
         # An NFS server never opens connections, so its group needs no outbound rule either.
         self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
             description="EFS home directories: NFS from the RStudio host only",
         )
         self.file_system = efs.FileSystem(
-            self, "FileSystem",
-            vpc=vpc, vpc_subnets=subnets, security_group=self.security_group,
+            self,
+            "FileSystem",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            security_group=self.security_group,
             encrypted=True,
             enable_automatic_backups=True,
             performance_mode=efs.PerformanceMode.GENERAL_PURPOSE,

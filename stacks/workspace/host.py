@@ -45,33 +45,62 @@ class HostOptions:
 class RStudioHost(Construct):
     """Exposes `instance`, `security_group`, `role`, `login_secret` and `package` (the S3 asset)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, options: HostOptions, vpc: ec2.IVpc,
-                 subnets: ec2.SubnetSelection, home: efs.FileSystem, repository: ecr.IRepository,
-                 submitter_policy: iam.IManagedPolicy, job_config: ssm.IStringParameter) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        options: HostOptions,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        home: efs.FileSystem,
+        repository: ecr.IRepository,
+        submitter_policy: iam.IManagedPolicy,
+        job_config: ssm.IStringParameter,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         arch = bootstrap.architecture(options.instance_type)
 
         self.login_secret = secretsmanager.Secret(
-            self, "Login",
+            self,
+            "Login",
             description=f"{options.platform_name}: RStudio login password of user {options.user}",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=24, exclude_punctuation=True, include_space=False,
+                password_length=24,
+                exclude_punctuation=True,
+                include_space=False,
             ),
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         self.package = s3_assets.Asset(
-            self, "Package", path=str(REPO_ROOT), ignore_mode=cdk.IgnoreMode.GLOB,
-            exclude=["*", ".*", *(f"!{p}" for p in PACKAGE_PATHS), *(f"!{p}/**" for p in PACKAGE_PATHS),
-                     "!stacks", "!stacks/workspace", "**/__pycache__", "**/*.pyc"],
+            self,
+            "Package",
+            path=str(REPO_ROOT),
+            ignore_mode=cdk.IgnoreMode.GLOB,
+            exclude=[
+                "*",
+                ".*",
+                *(f"!{p}" for p in PACKAGE_PATHS),
+                *(f"!{p}/**" for p in PACKAGE_PATHS),
+                "!stacks",
+                "!stacks/workspace",
+                "**/__pycache__",
+                "**/*.pyc",
+            ],
         )
 
         self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=True,
             description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
         )
         self.role = iam.Role(
-            self, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="RStudio host: SSM, job submission, user images, job config, login secret",
             managed_policies=[
                 iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
@@ -82,19 +111,27 @@ class RStudioHost(Construct):
         job_config.grant_read(self.role)
         self.login_secret.grant_read(self.role)
         # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
-        self.role.add_to_policy(iam.PolicyStatement(
-            actions=["s3:GetObject"],
-            resources=[self.package.bucket.arn_for_objects(self.package.s3_object_key)],
-        ))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[self.package.bucket.arn_for_objects(self.package.s3_object_key)],
+            )
+        )
 
         machine_image = ec2.MachineImage.from_ssm_parameter(
-            options.ami_parameter or ubuntu_ami_parameter(arch), os=ec2.OperatingSystemType.LINUX,
+            options.ami_parameter or ubuntu_ami_parameter(arch),
+            os=ec2.OperatingSystemType.LINUX,
         )
         # The digest in the ID makes a changed script or package replace the host (cloud-init runs user
         # data once per instance); the home directories survive on EFS.
         host_id = "Host" + bootstrap.fingerprint(
-            self.package.asset_hash, options.platform_name, options.instance_type, options.access, options.user,
-            arch, bootstrap.RSTUDIO_VERSION,
+            self.package.asset_hash,
+            options.platform_name,
+            options.instance_type,
+            options.access,
+            options.user,
+            arch,
+            bootstrap.RSTUDIO_VERSION,
         )
         cloudfront = options.access == "cloudfront"
         values = {
@@ -115,8 +152,10 @@ class RStudioHost(Construct):
         # The logical ID is known before the user data exists (it depends on host_id only), so the script
         # can name the resource it signals without a cycle.
         self.instance = ec2.Instance(
-            self, host_id,
-            vpc=vpc, vpc_subnets=subnets,
+            self,
+            host_id,
+            vpc=vpc,
+            vpc_subnets=subnets,
             instance_type=ec2.InstanceType(options.instance_type),
             machine_image=machine_image,
             security_group=self.security_group,
@@ -125,12 +164,17 @@ class RStudioHost(Construct):
             require_imdsv2=True,
             detailed_monitoring=True,
             ssm_session_permissions=False,
-            block_devices=[ec2.BlockDevice(
-                device_name="/dev/sda1",
-                volume=ec2.BlockDeviceVolume.ebs(options.volume_gb, encrypted=True,
-                                                 volume_type=ec2.EbsDeviceVolumeType.GP3,
-                                                 delete_on_termination=True),
-            )],
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/sda1",
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        options.volume_gb,
+                        encrypted=True,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
         )
         cfn_instance = self.instance.node.default_child
         assert isinstance(cfn_instance, ec2.CfnInstance)
@@ -139,9 +183,12 @@ class RStudioHost(Construct):
         cfn_instance.cfn_options.creation_policy = cdk.CfnCreationPolicy(
             resource_signal=cdk.CfnResourceSignal(count=1, timeout=BOOTSTRAP_TIMEOUT),
         )
-        self.role.add_to_policy(iam.PolicyStatement(
-            actions=["cloudformation:SignalResource"], resources=[stack.stack_id],
-        ))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["cloudformation:SignalResource"],
+                resources=[stack.stack_id],
+            )
+        )
         # The first boot mounts /home: the mount targets must answer before the host starts.
         self.instance.node.add_dependency(home.mount_targets_available)
         home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")

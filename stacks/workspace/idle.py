@@ -30,20 +30,29 @@ def alarm_window(minutes: int) -> tuple[int, int]:
 
 
 class IdleStop(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, instance: ec2.Instance, minutes: int,
-                 cpu_percent: float) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, instance: ec2.Instance, minutes: int, cpu_percent: float
+    ) -> None:
         super().__init__(scope, construct_id)
         period, periods = alarm_window(minutes)
         cpu = cloudwatch.Metric(
-            namespace="AWS/EC2", metric_name="CPUUtilization",
+            namespace="AWS/EC2",
+            metric_name="CPUUtilization",
             dimensions_map={"InstanceId": instance.instance_id},
-            statistic=cloudwatch.Stats.AVERAGE, period=cdk.Duration.minutes(period),
+            statistic=cloudwatch.Stats.AVERAGE,
+            period=cdk.Duration.minutes(period),
         )
         self.alarm = cloudwatch.Alarm(
-            self, "Alarm",
-            alarm_description=(f"Stops the RStudio host after {minutes} minutes with CPU below {cpu_percent}% "
-                               "(start it again with aws ec2 start-instances)"),
-            metric=cpu, threshold=cpu_percent, evaluation_periods=periods, datapoints_to_alarm=periods,
+            self,
+            "Alarm",
+            alarm_description=(
+                f"Stops the RStudio host after {minutes} minutes with CPU below {cpu_percent}% "
+                "(start it again with aws ec2 start-instances)"
+            ),
+            metric=cpu,
+            threshold=cpu_percent,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             # A stopped host sends no data: that must neither stop it again nor count as busy.
             treat_missing_data=cloudwatch.TreatMissingData.MISSING,

@@ -18,56 +18,101 @@ from stacks.workspace.idle import IdleStop
 
 
 class RStudioEc2Stack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, network: Network, data: Data,
-                 jobs: Jobs, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id,
-                         description=f"{settings.platform_name}: RStudio Server on EC2 ({settings.rstudio_access})",
-                         **kwargs)
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        network: Network,
+        data: Data,
+        jobs: Jobs,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{settings.platform_name}: RStudio Server on EC2 ({settings.rstudio_access})",
+            **kwargs,
+        )
         # Jobs read and write the bucket through the submitter policy; the host needs nothing more of it.
         del data
-        self.home = HomeDirectories(self, "Home", vpc=network.vpc, subnets=network.workspace_subnets,
-                                    delete_on_destroy=settings.delete_data_on_destroy)
+        self.home = HomeDirectories(
+            self,
+            "Home",
+            vpc=network.vpc,
+            subnets=network.workspace_subnets,
+            delete_on_destroy=settings.delete_data_on_destroy,
+        )
         self.host = RStudioHost(
-            self, "RStudio",
+            self,
+            "RStudio",
             options=HostOptions(
-                platform_name=settings.platform_name, instance_type=settings.rstudio_instance_type,
-                volume_gb=settings.rstudio_volume_gb, user=settings.rstudio_user, access=settings.rstudio_access,
+                platform_name=settings.platform_name,
+                instance_type=settings.rstudio_instance_type,
+                volume_gb=settings.rstudio_volume_gb,
+                user=settings.rstudio_user,
+                access=settings.rstudio_access,
                 job_config_parameter_name=settings.job_config_parameter_name,
                 ami_parameter=settings.rstudio_ami_parameter,
             ),
-            vpc=network.vpc, subnets=network.workspace_subnets, home=self.home.file_system,
-            repository=jobs.repository, submitter_policy=jobs.submitter_policy, job_config=jobs.job_config,
+            vpc=network.vpc,
+            subnets=network.workspace_subnets,
+            home=self.home.file_system,
+            repository=jobs.repository,
+            submitter_policy=jobs.submitter_policy,
+            job_config=jobs.job_config,
         )
         instance_id = self.host.instance.instance_id
         region = cdk.Aws.REGION
         self.access: CloudFrontAccess | None = None
         if settings.rstudio_access == "cloudfront":
-            self.access = CloudFrontAccess(self, "Access", instance=self.host.instance,
-                                           host_security_group=self.host.security_group, vpc=network.vpc,
-                                           allowed_cidrs=settings.rstudio_allowed_cidrs)
+            self.access = CloudFrontAccess(
+                self,
+                "Access",
+                instance=self.host.instance,
+                host_security_group=self.host.security_group,
+                vpc=network.vpc,
+                allowed_cidrs=settings.rstudio_allowed_cidrs,
+            )
             url = self.access.url
         else:
             url = f"http://localhost:{RSTUDIO_PORT}"
             cdk.CfnOutput(
-                self, "RStudioPortForwardCommand",
+                self,
+                "RStudioPortForwardCommand",
                 description="Run this, keep it open, then browse to RStudioURL",
-                value=(f"aws ssm start-session --region {region} --target {instance_id} "
-                       "--document-name AWS-StartPortForwardingSession --parameters "
-                       f"'{{\"portNumber\":[\"{RSTUDIO_PORT}\"],\"localPortNumber\":[\"{RSTUDIO_PORT}\"]}}'"),
+                value=(
+                    f"aws ssm start-session --region {region} --target {instance_id} "
+                    "--document-name AWS-StartPortForwardingSession --parameters "
+                    f'\'{{"portNumber":["{RSTUDIO_PORT}"],"localPortNumber":["{RSTUDIO_PORT}"]}}\''
+                ),
             )
         self.idle_stop: IdleStop | None = None
         if settings.rstudio_idle_stop_minutes > 0:
-            self.idle_stop = IdleStop(self, "IdleStop", instance=self.host.instance,
-                                      minutes=settings.rstudio_idle_stop_minutes,
-                                      cpu_percent=settings.rstudio_idle_cpu_percent)
+            self.idle_stop = IdleStop(
+                self,
+                "IdleStop",
+                instance=self.host.instance,
+                minutes=settings.rstudio_idle_stop_minutes,
+                cpu_percent=settings.rstudio_idle_cpu_percent,
+            )
 
         cdk.CfnOutput(self, "RStudioURL", value=url, description="RStudio Server")
         cdk.CfnOutput(self, "RStudioUser", value=settings.rstudio_user, description="RStudio login user")
         cdk.CfnOutput(
-            self, "RStudioPasswordCommand", description="Prints the RStudio login password",
-            value=(f"aws secretsmanager get-secret-value --region {region} "
-                   f"--secret-id {self.host.login_secret.secret_arn} --query SecretString --output text"),
+            self,
+            "RStudioPasswordCommand",
+            description="Prints the RStudio login password",
+            value=(
+                f"aws secretsmanager get-secret-value --region {region} "
+                f"--secret-id {self.host.login_secret.secret_arn} --query SecretString --output text"
+            ),
         )
         cdk.CfnOutput(self, "RStudioInstanceId", value=instance_id, description="The RStudio host")
-        cdk.CfnOutput(self, "RStudioStartCommand", description="Starts the host after an idle stop",
-                      value=f"aws ec2 start-instances --region {region} --instance-ids {instance_id}")
+        cdk.CfnOutput(
+            self,
+            "RStudioStartCommand",
+            description="Starts the host after an idle stop",
+            value=f"aws ec2 start-instances --region {region} --instance-ids {instance_id}",
+        )

@@ -61,7 +61,7 @@ CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
 # Rules ignored, each with why the finding is not ours to fix.
 CFN_LINT_IGNORED = {
     "W3005": "CDK's singleton custom-resource providers (S3 auto-delete, AwsCustomResource) declare a DependsOn "
-             "on their service role that a GetAtt already implies; the template is CDK's own.",
+    "on their service role that a GetAtt already implies; the template is CDK's own.",
 }
 
 

@@ -15,7 +15,11 @@ def test_bucket_is_encrypted_private_and_versioned(synthesized):
     (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
@@ -30,10 +34,16 @@ def test_lifecycle_expires_old_versions_and_aborts_stale_uploads(synthesized):
 def test_bucket_policy_denies_every_request_without_tls(synthesized):
     t = synthesized.template_json["data"]
     bucket_id = one(t, "AWS::S3::Bucket", "DataBucket")[0]
-    (policy,) = [p["Properties"] for p in resources(t, "AWS::S3::BucketPolicy").values()
-                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
-    denies = [s for s in statements(policy["PolicyDocument"])
-              if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
+    (policy,) = [
+        p["Properties"]
+        for p in resources(t, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    denies = [
+        s
+        for s in statements(policy["PolicyDocument"])
+        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
     assert len(denies) == 1
     deny = denies[0]
     assert deny["Action"] == "s3:*"

@@ -37,8 +37,11 @@ def test_user_repository_scans_and_keeps_recent_images(synthesized):
     assert props["RepositoryName"] == f"{synthesized.settings.platform_name}-user-images"
     rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
     assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
-    assert rules[-1]["selection"] == {"tagStatus": "any", "countType": "imageCountMoreThan",
-                                      "countNumber": KEEP_USER_IMAGES}
+    assert rules[-1]["selection"] == {
+        "tagStatus": "any",
+        "countType": "imageCountMoreThan",
+        "countNumber": KEEP_USER_IMAGES,
+    }
 
 
 def test_execution_role_is_for_sagemaker_without_managed_policies(synthesized):
@@ -90,16 +93,27 @@ def test_submitter_can_only_create_confined_jobs(synthesized):
     assert len(all_values["sagemaker:VpcSubnets"]) == 2
     assert all("jobsSubnet" in json.dumps(s) for s in all_values["sagemaker:VpcSubnets"])
     assert all_values["sagemaker:VpcSecurityGroupIds"] == [
-        {"Fn::GetAtt": [one(synthesized.template_json["jobs"], "AWS::EC2::SecurityGroup")[0], "GroupId"]}]
+        {"Fn::GetAtt": [one(synthesized.template_json["jobs"], "AWS::EC2::SecurityGroup")[0], "GroupId"]}
+    ]
     # Without these, ForAllValues would let a request that omits the key through.
-    assert cond["Null"] == {k: "false" for k in ("sagemaker:VpcSubnets", "sagemaker:VpcSecurityGroupIds",
-                                                 "sagemaker:InstanceTypes", "sagemaker:MaxRuntimeInSeconds")}
+    assert cond["Null"] == {
+        k: "false"
+        for k in (
+            "sagemaker:VpcSubnets",
+            "sagemaker:VpcSecurityGroupIds",
+            "sagemaker:InstanceTypes",
+            "sagemaker:MaxRuntimeInSeconds",
+        )
+    }
 
 
 def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
     sids = _submitter(synthesized)
     assert set(as_list(sids["ManageProcessingJobs"]["Action"])) == {
-        "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"}
+        "sagemaker:DescribeProcessingJob",
+        "sagemaker:StopProcessingJob",
+        "sagemaker:AddTags",
+    }
     assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
     assert "logs:GetLogEvents" in sids["ReadJobLogs"]["Action"]
     assert sids["ReadJobConfig"]["Action"] == "ssm:GetParameter"

@@ -5,8 +5,17 @@ from __future__ import annotations
 from stacks.network.construct import INTERFACE_ENDPOINT_SERVICES
 from tests.infra.helpers import as_list, resources
 
-EXPECTED_INTERFACE_SERVICES = {"sagemaker.api", "sts", "logs", "ecr.api", "ecr.dkr", "secretsmanager", "ssm",
-                               "ssmmessages", "ec2messages"}
+EXPECTED_INTERFACE_SERVICES = {
+    "sagemaker.api",
+    "sts",
+    "logs",
+    "ecr.api",
+    "ecr.dkr",
+    "secretsmanager",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+}
 
 
 def _service_suffix(service_name: object) -> str:
@@ -56,8 +65,11 @@ def test_s3_gateway_endpoint_serves_jobs_and_workspace(synthesized):
 
 def test_interface_endpoints_are_the_required_services_with_private_dns(synthesized):
     t = synthesized.template_json["network"]
-    interface = [e["Properties"] for e in resources(t, "AWS::EC2::VPCEndpoint").values()
-                 if e["Properties"].get("VpcEndpointType") == "Interface"]
+    interface = [
+        e["Properties"]
+        for e in resources(t, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"].get("VpcEndpointType") == "Interface"
+    ]
     assert {_service_suffix(e["ServiceName"]) for e in interface} == EXPECTED_INTERFACE_SERVICES
     assert len(interface) == len(INTERFACE_ENDPOINT_SERVICES)
     assert all(e["PrivateDnsEnabled"] is True for e in interface)
@@ -65,11 +77,21 @@ def test_interface_endpoints_are_the_required_services_with_private_dns(synthesi
 
 def test_endpoint_security_group_allows_only_https_from_the_vpc(synthesized):
     t = synthesized.template_json["network"]
-    (group,) = [g["Properties"] for g in resources(t, "AWS::EC2::SecurityGroup").values()
-                if "Interface endpoints" in g["Properties"]["GroupDescription"]]
+    (group,) = [
+        g["Properties"]
+        for g in resources(t, "AWS::EC2::SecurityGroup").values()
+        if "Interface endpoints" in g["Properties"]["GroupDescription"]
+    ]
     ingress = as_list(group["SecurityGroupIngress"])
-    assert ingress == [{"CidrIp": synthesized.settings.vpc_cidr, "Description": "HTTPS from the VPC",
-                        "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}]
+    assert ingress == [
+        {
+            "CidrIp": synthesized.settings.vpc_cidr,
+            "Description": "HTTPS from the VPC",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
     # allow_all_outbound=False: CDK's placeholder rule that matches no traffic.
     assert [e["CidrIp"] for e in as_list(group["SecurityGroupEgress"])] == ["255.255.255.255/32"]
 

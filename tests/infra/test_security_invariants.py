@@ -50,8 +50,9 @@ def test_pass_role_is_never_on_star_and_always_conditioned_on_the_service(synthe
             if st["Effect"] == "Allow" and any(a in ("iam:PassRole", "iam:*", "*") for a in actions):
                 seen += 1
                 assert "*" not in as_list(st["Resource"]), f"{component}/{logical_id}"
-                assert "iam:PassedToService" in st.get("Condition", {}).get("StringEquals", {}), \
+                assert "iam:PassedToService" in st.get("Condition", {}).get("StringEquals", {}), (
                     f"{component}/{logical_id}"
+                )
     assert seen >= 1
 
 
@@ -59,5 +60,6 @@ def test_no_allow_statement_grants_every_action(synthesized):
     for component, template in synthesized.template_json.items():
         for logical_id, st in iam_statements(template):
             if st["Effect"] == "Allow":
-                assert not any(a == "*" or a.endswith(":*") for a in as_list(st["Action"])), \
+                assert not any(a == "*" or a.endswith(":*") for a in as_list(st["Action"])), (
                     f"{component}/{logical_id}: {st['Action']}"
+                )

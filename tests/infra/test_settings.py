@@ -15,52 +15,96 @@ from tests.conftest import ROOT
 TYPES = ", ".join(DEFAULT_JOB_INSTANCE_TYPES)
 
 BAD_VALUES = [
-    ("platform_name", "Sim_Lab",
-     "context key 'platform_name': got 'Sim_Lab'; allowed: 2-20 characters of lowercase letters, digits and '-', "
-     "starting with a letter"),
+    (
+        "platform_name",
+        "Sim_Lab",
+        "context key 'platform_name': got 'Sim_Lab'; allowed: 2-20 characters of lowercase letters, digits and '-', "
+        "starting with a letter",
+    ),
     ("rstudio_mode", "docker", "context key 'rstudio_mode': got 'docker'; allowed: one of ec2, sagemaker, none"),
-    ("rstudio_mode", "sagemaker",
-     "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of this release yet, "
-     "allowed now: ec2, none"),
+    (
+        "rstudio_mode",
+        "sagemaker",
+        "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of this release yet, "
+        "allowed now: ec2, none",
+    ),
     ("rstudio_access", "vpn", "context key 'rstudio_access': got 'vpn'; allowed: one of cloudfront, ssm"),
-    ("rstudio_allowed_cidrs", "10.0.0.1/8",
-     "context key 'rstudio_allowed_cidrs': got '10.0.0.1/8'; allowed: IPv4 or IPv6 CIDRs with no host bits set, "
-     "e.g. 203.0.113.0/24"),
-    ("rstudio_allowed_cidrs", "0.0.0.0/0",
-     "context key 'rstudio_allowed_cidrs': got '0.0.0.0/0'; allowed: networks narrower than the whole internet "
-     "(/0 would open RStudio to the world)"),
-    ("rstudio_allowed_cidrs", 24,
-     "context key 'rstudio_allowed_cidrs': got '24'; allowed: a list of strings (JSON list or comma-separated)"),
-    ("rstudio_instance_type", "huge",
-     "context key 'rstudio_instance_type': got 'huge'; allowed: an EC2 instance type such as m6i.xlarge"),
-    ("rstudio_ami_parameter", "ami-0abc",
-     "context key 'rstudio_ami_parameter': got 'ami-0abc'; allowed: empty (Canonical's current Ubuntu LTS) or an SSM "
-     "parameter name such as /simlab/rstudio-ami"),
+    (
+        "rstudio_allowed_cidrs",
+        "10.0.0.1/8",
+        "context key 'rstudio_allowed_cidrs': got '10.0.0.1/8'; allowed: IPv4 or IPv6 CIDRs with no host bits set, "
+        "e.g. 203.0.113.0/24",
+    ),
+    (
+        "rstudio_allowed_cidrs",
+        "0.0.0.0/0",
+        "context key 'rstudio_allowed_cidrs': got '0.0.0.0/0'; allowed: networks narrower than the whole internet "
+        "(/0 would open RStudio to the world)",
+    ),
+    (
+        "rstudio_allowed_cidrs",
+        24,
+        "context key 'rstudio_allowed_cidrs': got '24'; allowed: a list of strings (JSON list or comma-separated)",
+    ),
+    (
+        "rstudio_instance_type",
+        "huge",
+        "context key 'rstudio_instance_type': got 'huge'; allowed: an EC2 instance type such as m6i.xlarge",
+    ),
+    (
+        "rstudio_ami_parameter",
+        "ami-0abc",
+        "context key 'rstudio_ami_parameter': got 'ami-0abc'; allowed: empty (Canonical's current Ubuntu LTS) "
+        "or an SSM parameter name such as /simlab/rstudio-ami",
+    ),
     ("rstudio_volume_gb", "10", "context key 'rstudio_volume_gb': got '10'; allowed: an integer from 30 to 16384"),
     ("rstudio_volume_gb", "lots", "context key 'rstudio_volume_gb': got 'lots'; allowed: an integer"),
-    ("rstudio_user", "root",
-     "context key 'rstudio_user': got 'root'; allowed: a Linux user name (lowercase, up to 32 characters), "
-     "not root, ubuntu or ssm-user"),
-    ("rstudio_idle_stop_minutes", "20000",
-     "context key 'rstudio_idle_stop_minutes': got '20000'; allowed: 0 (off) or minutes up to 10080 (a week)"),
-    ("rstudio_idle_cpu_percent", "100",
-     "context key 'rstudio_idle_cpu_percent': got '100.0'; allowed: a percentage between 0 and 100"),
+    (
+        "rstudio_user",
+        "root",
+        "context key 'rstudio_user': got 'root'; allowed: a Linux user name (lowercase, up to 32 characters), "
+        "not root, ubuntu or ssm-user",
+    ),
+    (
+        "rstudio_idle_stop_minutes",
+        "20000",
+        "context key 'rstudio_idle_stop_minutes': got '20000'; allowed: 0 (off) or minutes up to 10080 (a week)",
+    ),
+    (
+        "rstudio_idle_cpu_percent",
+        "100",
+        "context key 'rstudio_idle_cpu_percent': got '100.0'; allowed: a percentage between 0 and 100",
+    ),
     ("rstudio_idle_cpu_percent", "idle", "context key 'rstudio_idle_cpu_percent': got 'idle'; allowed: a number"),
-    ("job_instance_types", "[]",
-     "context key 'job_instance_types': got ''; allowed: a non-empty list of ml.* types"),
-    ("job_instance_types", "ml.c5.xlarge,c5.2xlarge",
-     "context key 'job_instance_types': got 'c5.2xlarge'; allowed: SageMaker instance types such as ml.c5.xlarge"),
-    ("job_default_instance_type", "ml.p3.2xlarge",
-     f"context key 'job_default_instance_type': got 'ml.p3.2xlarge'; allowed: one of job_instance_types ({TYPES})"),
+    ("job_instance_types", "[]", "context key 'job_instance_types': got ''; allowed: a non-empty list of ml.* types"),
+    (
+        "job_instance_types",
+        "ml.c5.xlarge,c5.2xlarge",
+        "context key 'job_instance_types': got 'c5.2xlarge'; allowed: SageMaker instance types such as ml.c5.xlarge",
+    ),
+    (
+        "job_default_instance_type",
+        "ml.p3.2xlarge",
+        f"context key 'job_default_instance_type': got 'ml.p3.2xlarge'; allowed: one of job_instance_types ({TYPES})",
+    ),
     ("job_max_instances", "0", "context key 'job_max_instances': got '0'; allowed: an integer from 1 to 100"),
-    ("job_max_runtime_seconds", "30",
-     "context key 'job_max_runtime_seconds': got '30'; allowed: an integer from 60 to 432000 (SageMaker's limit)"),
-    ("vpc_cidr", "10.0.0.0/8",
-     "context key 'vpc_cidr': got '10.0.0.0/8'; allowed: an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16"),
+    (
+        "job_max_runtime_seconds",
+        "30",
+        "context key 'job_max_runtime_seconds': got '30'; allowed: an integer from 60 to 432000 (SageMaker's limit)",
+    ),
+    (
+        "vpc_cidr",
+        "10.0.0.0/8",
+        "context key 'vpc_cidr': got '10.0.0.0/8'; allowed: an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16",
+    ),
     ("nat_gateways", "3", "context key 'nat_gateways': got '3'; allowed: an integer from 0 to 2"),
-    ("nat_gateways", "0",
-     "context key 'nat_gateways': got '0'; the ec2 RStudio host needs at least 1 to install software "
-     "(or set rstudio_mode=none)"),
+    (
+        "nat_gateways",
+        "0",
+        "context key 'nat_gateways': got '0'; the ec2 RStudio host needs at least 1 to install software "
+        "(or set rstudio_mode=none)",
+    ),
     ("delete_data_on_destroy", "yes", "context key 'delete_data_on_destroy': got 'yes'; allowed: true or false"),
 ]
 
@@ -84,11 +128,16 @@ def test_unknown_key_is_named():
 
 
 def test_cli_strings_are_coerced_and_cdk_keys_ignored():
-    settings = Settings.from_context({
-        "nat_gateways": "2", "delete_data_on_destroy": "True",
-        "rstudio_allowed_cidrs": "203.0.113.0/24, 2001:db8::/32", "job_max_runtime_seconds": 3600.0,
-        "@aws-cdk/core:newStyleStackSynthesis": True, "aws:cdk:enable-path-metadata": True,
-    })
+    settings = Settings.from_context(
+        {
+            "nat_gateways": "2",
+            "delete_data_on_destroy": "True",
+            "rstudio_allowed_cidrs": "203.0.113.0/24, 2001:db8::/32",
+            "job_max_runtime_seconds": 3600.0,
+            "@aws-cdk/core:newStyleStackSynthesis": True,
+            "aws:cdk:enable-path-metadata": True,
+        }
+    )
     assert settings.nat_gateways == 2
     assert settings.delete_data_on_destroy is True
     assert settings.rstudio_allowed_cidrs == ("203.0.113.0/24", "2001:db8::/32")
@@ -104,10 +153,14 @@ def test_cdk_json_context_is_valid_and_matches_the_defaults_it_names():
 
 
 def test_app_prints_one_line_and_exits_2_on_a_bad_value(tmp_path):
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({"nat_gateways": "5"}),
-           "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK_OUTDIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"nat_gateways": "5"}),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "CDK_OUTDIR": str(tmp_path),
+    }
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: context key 'nat_gateways': got '5'; allowed: an integer from 0 to 2"]
+        "error: context key 'nat_gateways': got '5'; allowed: an integer from 0 to 2"
+    ]

@@ -22,11 +22,18 @@ from stacks.workspace.access import allowlist_code
 from stacks.workspace.idle import alarm_window
 
 ANYWHERE = {"0.0.0.0/0", "::/0"}
-CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"   # AWS managed cache policy
-ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"         # AWS managed origin request policy
-SSM_CONTEXT = {"platform_name": "wsvariant", "rstudio_access": "ssm", "rstudio_idle_stop_minutes": 0,
-               "delete_data_on_destroy": True, "rstudio_instance_type": "m7g.large", "rstudio_user": "stats",
-               "rstudio_volume_gb": 64, "rstudio_ami_parameter": "/wsvariant/rstudio-ami"}
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # AWS managed cache policy
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"  # AWS managed origin request policy
+SSM_CONTEXT = {
+    "platform_name": "wsvariant",
+    "rstudio_access": "ssm",
+    "rstudio_idle_stop_minutes": 0,
+    "delete_data_on_destroy": True,
+    "rstudio_instance_type": "m7g.large",
+    "rstudio_user": "stats",
+    "rstudio_volume_gb": 64,
+    "rstudio_ami_parameter": "/wsvariant/rstudio-ami",
+}
 
 
 # ------------------------------------------------------------------------------------------- fixtures
@@ -52,8 +59,12 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def default(synthesized: Any) -> dict[str, Any]:
-    return {"platform": synthesized.platform, "template": synthesized.template_json["workspace"],
-            "outdir": synthesized.cdk_out, "settings": synthesized.settings}
+    return {
+        "platform": synthesized.platform,
+        "template": synthesized.template_json["workspace"],
+        "outdir": synthesized.cdk_out,
+        "settings": synthesized.settings,
+    }
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -79,8 +90,7 @@ def strings(node: Any) -> Iterator[str]:
 
 
 def host_group_id(template: dict[str, Any]) -> str:
-    return only(template, "AWS::EC2::Instance")[1]["Properties"]["NetworkInterfaces"][0]["GroupSet"][0][
-        "Fn::GetAtt"][0]
+    return only(template, "AWS::EC2::Instance")[1]["Properties"]["NetworkInterfaces"][0]["GroupSet"][0]["Fn::GetAtt"][0]
 
 
 def user_data_script(template: dict[str, Any]) -> str:
@@ -96,9 +106,14 @@ def user_data_script(template: dict[str, Any]) -> str:
 @pytest.mark.parametrize("which", ["default", "variant"])
 def test_nothing_reaches_any_workspace_group_from_anywhere(which: str, request: pytest.FixtureRequest) -> None:
     template = request.getfixturevalue(which)["template"]
-    for rule in [*resources(template, "AWS::EC2::SecurityGroupIngress").values(),
-                 *(i for g in resources(template, "AWS::EC2::SecurityGroup").values()
-                   for i in g["Properties"].get("SecurityGroupIngress", []))]:
+    for rule in [
+        *resources(template, "AWS::EC2::SecurityGroupIngress").values(),
+        *(
+            i
+            for g in resources(template, "AWS::EC2::SecurityGroup").values()
+            for i in g["Properties"].get("SecurityGroupIngress", [])
+        ),
+    ]:
         props = rule.get("Properties", rule)
         assert props.get("CidrIp") not in ANYWHERE, props
         assert props.get("CidrIpv6") not in ANYWHERE, props
@@ -108,8 +123,11 @@ def test_cloudfront_host_admits_only_rstudio_from_the_vpc_origin_group(default: 
     template = default["template"]
     host_sg = host_group_id(template)
     assert "SecurityGroupIngress" not in template["Resources"][host_sg]["Properties"]
-    rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [host_sg, "GroupId"]}]
+    rules = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [host_sg, "GroupId"]}
+    ]
     assert len(rules) == 1
     rule = rules[0]
     assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == ("tcp", 8787, 8787)
@@ -133,11 +151,13 @@ def test_ssm_host_has_no_inbound_rule_at_all(variant: dict[str, Any]) -> None:
 CANONICAL_AMD64 = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 
 
-@pytest.mark.parametrize(("which", "volume_gb", "arch", "ami_parameter"), [
-    ("default", 100, "amd64", CANONICAL_AMD64), ("variant", 64, "arm64", "/wsvariant/rstudio-ami")])
-def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(which: str, volume_gb: int, arch: str,
-                                                                 ami_parameter: str,
-                                                                 request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("which", "volume_gb", "arch", "ami_parameter"),
+    [("default", 100, "amd64", CANONICAL_AMD64), ("variant", 64, "arm64", "/wsvariant/rstudio-ami")],
+)
+def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(
+    which: str, volume_gb: int, arch: str, ami_parameter: str, request: pytest.FixtureRequest
+) -> None:
     template = request.getfixturevalue(which)["template"]
     _, instance = only(template, "AWS::EC2::Instance")
     props = instance["Properties"]
@@ -145,8 +165,12 @@ def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(which: str, volu
     assert props["NetworkInterfaces"][0]["AssociatePublicIpAddress"] is False
     assert "workspace" in json.dumps(props["NetworkInterfaces"][0]["SubnetId"])
     assert props["Monitoring"] is True
-    assert props["BlockDeviceMappings"] == [{"DeviceName": "/dev/sda1", "Ebs": {
-        "DeleteOnTermination": True, "Encrypted": True, "VolumeSize": volume_gb, "VolumeType": "gp3"}}]
+    assert props["BlockDeviceMappings"] == [
+        {
+            "DeviceName": "/dev/sda1",
+            "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": volume_gb, "VolumeType": "gp3"},
+        }
+    ]
     _, launch_template = only(template, "AWS::EC2::LaunchTemplate")
     assert launch_template["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
     image_parameter = template["Parameters"][props["ImageId"]["Ref"]]
@@ -167,8 +191,15 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
     policy = next(r for k, r in resources(template, "AWS::IAM::Policy").items() if k.startswith("RStudioRole"))
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert {"ecr:PutImage", "ecr:BatchGetImage", "ecr:InitiateLayerUpload", "ssm:GetParameter",
-            "secretsmanager:GetSecretValue", "cloudformation:SignalResource", "s3:GetObject"} <= actions
+    assert {
+        "ecr:PutImage",
+        "ecr:BatchGetImage",
+        "ecr:InitiateLayerUpload",
+        "ssm:GetParameter",
+        "secretsmanager:GetSecretValue",
+        "cloudformation:SignalResource",
+        "s3:GetObject",
+    } <= actions
     assert not any(a.endswith(":*") or a == "*" for a in actions)
     secret_id, _ = only(template, "AWS::SecretsManager::Secret")
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
@@ -202,7 +233,8 @@ def test_cloudfront_outputs(default: dict[str, Any]) -> None:
     outputs = default["template"]["Outputs"]
     distribution_id, _ = only(default["template"], "AWS::CloudFront::Distribution")
     assert outputs["RStudioURL"]["Value"] == {
-        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]}
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]
+    }
     assert outputs["RStudioUser"]["Value"] == default["settings"].rstudio_user
     _password_command_ok(default["template"])
 
@@ -215,8 +247,10 @@ def test_ssm_outputs(variant: dict[str, Any]) -> None:
     assert outputs["RStudioUser"]["Value"] == "stats"
     command = outputs["RStudioPortForwardCommand"]["Value"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<>" for p in command)
-    assert text == ("aws ssm start-session --region <> --target <> --document-name AWS-StartPortForwardingSession "
-                    "--parameters '{\"portNumber\":[\"8787\"],\"localPortNumber\":[\"8787\"]}'")
+    assert text == (
+        "aws ssm start-session --region <> --target <> --document-name AWS-StartPortForwardingSession "
+        '--parameters \'{"portNumber":["8787"],"localPortNumber":["8787"]}\''
+    )
     assert {"Ref": instance_id} in command
     _password_command_ok(template)
 
@@ -240,7 +274,8 @@ def test_distribution_passes_rstudio_through_uncached(default: dict[str, Any]) -
     assert {"GET", "POST", "PUT", "DELETE"} <= set(behavior["AllowedMethods"])
     function_id, _ = only(template, "AWS::CloudFront::Function")
     assert behavior["FunctionAssociations"] == [
-        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}]
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": [function_id, "FunctionARN"]}}
+    ]
     origin = config["Origins"][0]["VpcOriginConfig"]
     assert (origin["OriginReadTimeout"], origin["OriginKeepaliveTimeout"]) == (60, 60)
     vpc_origin_id, vpc_origin = only(template, "AWS::CloudFront::VpcOrigin")
@@ -262,8 +297,10 @@ NETWORKS = ("203.0.113.0/24", "2001:db8::/32", "10.0.0.8/29", "2001:db8:ffff:1::
 def run_function(code: str, ips: list[str]) -> list[dict[str, Any]]:
     node = shutil.which("node")
     assert node, "node (the CDK CLI's runtime) is needed to run the CloudFront Function"
-    harness = code + "\nconsole.log(JSON.stringify(" + json.dumps(ips) + ".map(function (ip) {" \
+    harness = (
+        code + "\nconsole.log(JSON.stringify(" + json.dumps(ips) + ".map(function (ip) {"
         " return handler({viewer: {ip: ip}, request: {uri: '/', headers: {}}}); })));\n"
+    )
     result = subprocess.run([node, "-e", harness], capture_output=True, text=True, timeout=30, check=True)
     return json.loads(result.stdout)
 
@@ -272,16 +309,30 @@ def test_function_code_names_every_allowed_network() -> None:
     code = allowlist_code(NETWORKS)
     for cidr in NETWORKS:
         assert cidr in code
-    assert '{"v":4,"b":24,"w":[51968,28928,0,0,0,0,0,0]}' in code   # 203.0.113.0 = 0xCB00 0x7100
+    assert '{"v":4,"b":24,"w":[51968,28928,0,0,0,0,0,0]}' in code  # 203.0.113.0 = 0xCB00 0x7100
 
 
-@pytest.mark.parametrize(("ip", "allowed"), [
-    ("203.0.113.77", True), ("203.0.113.0", True), ("203.0.112.255", False), ("203.0.114.1", False),
-    ("10.0.0.8", True), ("10.0.0.15", True), ("10.0.0.16", False), ("10.0.0.7", False),
-    ("2001:db8::1", True), ("2001:db8:abcd:12::5", True), ("2001:db9::1", False), ("::1", False),
-    ("2001:0db8:ffff:0001:0000:0000:0000:0001", True), ("::ffff:203.0.113.5", False),
-    ("not-an-ip", False), ("1.2.3", False),
-])
+@pytest.mark.parametrize(
+    ("ip", "allowed"),
+    [
+        ("203.0.113.77", True),
+        ("203.0.113.0", True),
+        ("203.0.112.255", False),
+        ("203.0.114.1", False),
+        ("10.0.0.8", True),
+        ("10.0.0.15", True),
+        ("10.0.0.16", False),
+        ("10.0.0.7", False),
+        ("2001:db8::1", True),
+        ("2001:db8:abcd:12::5", True),
+        ("2001:db9::1", False),
+        ("::1", False),
+        ("2001:0db8:ffff:0001:0000:0000:0000:0001", True),
+        ("::ffff:203.0.113.5", False),
+        ("not-an-ip", False),
+        ("1.2.3", False),
+    ],
+)
 def test_function_admits_exactly_the_allowed_networks(ip: str, allowed: bool) -> None:
     (response,) = run_function(allowlist_code(NETWORKS), [ip])
     if allowed:
@@ -320,11 +371,21 @@ def test_home_file_system_admits_nfs_from_the_host_only(default: dict[str, Any])
     host_sg = host_group_id(template)
     _, target = next(iter(resources(template, "AWS::EFS::MountTarget").items()))
     efs_sg = target["Properties"]["SecurityGroups"][0]["Fn::GetAtt"][0]
-    rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
-             if r["Properties"]["GroupId"] == {"Fn::GetAtt": [efs_sg, "GroupId"]}]
-    assert rules == [{"Description": "NFS from the RStudio host", "FromPort": 2049, "ToPort": 2049,
-                      "IpProtocol": "tcp", "GroupId": {"Fn::GetAtt": [efs_sg, "GroupId"]},
-                      "SourceSecurityGroupId": {"Fn::GetAtt": [host_sg, "GroupId"]}}]
+    rules = [
+        r["Properties"]
+        for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [efs_sg, "GroupId"]}
+    ]
+    assert rules == [
+        {
+            "Description": "NFS from the RStudio host",
+            "FromPort": 2049,
+            "ToPort": 2049,
+            "IpProtocol": "tcp",
+            "GroupId": {"Fn::GetAtt": [efs_sg, "GroupId"]},
+            "SourceSecurityGroupId": {"Fn::GetAtt": [host_sg, "GroupId"]},
+        }
+    ]
     assert "SecurityGroupIngress" not in template["Resources"][efs_sg]["Properties"]
 
 
@@ -346,8 +407,9 @@ def test_idle_alarm_stops_the_host(default: dict[str, Any]) -> None:
     instance_id, _ = only(template, "AWS::EC2::Instance")
     _, alarm = only(template, "AWS::CloudWatch::Alarm")
     props = alarm["Properties"]
-    assert props["AlarmActions"] == [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":automate:",
-                                                        {"Ref": "AWS::Region"}, ":ec2:stop"]]}]
+    assert props["AlarmActions"] == [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":automate:", {"Ref": "AWS::Region"}, ":ec2:stop"]]}
+    ]
     assert (props["Namespace"], props["MetricName"]) == ("AWS/EC2", "CPUUtilization")
     assert props["Dimensions"] == [{"Name": "InstanceId", "Value": {"Ref": instance_id}}]
     assert props["ComparisonOperator"] == "LessThanThreshold"
@@ -361,10 +423,19 @@ def test_idle_stop_off_means_no_alarm(variant: dict[str, Any]) -> None:
     assert not resources(variant["template"], "AWS::CloudWatch::Alarm")
 
 
-@pytest.mark.parametrize(("minutes", "window"), [
-    (1, (1, 1)), (45, (1, 45)), (60, (1, 60)), (61, (5, 13)), (120, (5, 24)), (1440, (5, 288)),
-    (1441, (60, 25)), (10_080, (60, 168)),
-])
+@pytest.mark.parametrize(
+    ("minutes", "window"),
+    [
+        (1, (1, 1)),
+        (45, (1, 45)),
+        (60, (1, 60)),
+        (61, (5, 13)),
+        (120, (5, 24)),
+        (1440, (5, 288)),
+        (1441, (60, 25)),
+        (10_080, (60, 168)),
+    ],
+)
 def test_alarm_window_covers_the_idle_time_within_cloudwatch_limits(minutes: int, window: tuple[int, int]) -> None:
     period, periods = alarm_window(minutes)
     assert (period, periods) == window
@@ -386,8 +457,13 @@ def test_bootstrap_in_user_data_passes_shellcheck(default: dict[str, Any], varia
     for which in (default, variant):
         script = user_data_script(which["template"])
         assert script.startswith("#!/bin/bash\n")
-        result = subprocess.run([shellcheck, "--shell=bash", "--severity=style", "-"], input=script,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [shellcheck, "--shell=bash", "--severity=style", "-"],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stdout
         syntax = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True, timeout=30)
         assert syntax.returncode == 0, syntax.stderr
@@ -410,25 +486,35 @@ def test_user_data_carries_this_deployments_values(default: dict[str, Any]) -> N
 
 
 def test_bootstrap_file_in_the_repository_passes_shellcheck() -> None:
-    result = subprocess.run(["shellcheck", "--severity=style", str(bootstrap.SCRIPT)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["shellcheck", "--severity=style", str(bootstrap.SCRIPT)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout
 
 
 def test_render_refuses_values_that_could_break_out_of_quotes() -> None:
     assert bootstrap.render({"SIMLAB_A": "x"}, "#!/bin/bash\necho hi\n") == (
         "#!/bin/bash\n# Values of this deployment (written by stacks/workspace/bootstrap.py).\n"
-        "export SIMLAB_A='x'\necho hi\n")
+        "export SIMLAB_A='x'\necho hi\n"
+    )
     with pytest.raises(ValueError, match="quote"):
         bootstrap.render({"SIMLAB_A": "it's"}, "#!/bin/bash\n")
     with pytest.raises(ValueError, match="SIMLAB_NAME"):
         bootstrap.render({"PATH": "/tmp"}, "#!/bin/bash\n")
 
 
-@pytest.mark.parametrize(("instance_type", "arch"), [
-    ("m6i.xlarge", "amd64"), ("m7g.large", "arm64"), ("c6gn.xlarge", "arm64"), ("t4g.medium", "arm64"),
-    ("r8gd.2xlarge", "arm64"), ("g5.xlarge", "amd64"), ("m5zn.large", "amd64"),
-])
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [
+        ("m6i.xlarge", "amd64"),
+        ("m7g.large", "arm64"),
+        ("c6gn.xlarge", "arm64"),
+        ("t4g.medium", "arm64"),
+        ("r8gd.2xlarge", "arm64"),
+        ("g5.xlarge", "amd64"),
+        ("m5zn.large", "amd64"),
+    ],
+)
 def test_architecture_follows_the_instance_family(instance_type: str, arch: str) -> None:
     assert bootstrap.architecture(instance_type) == arch
 
@@ -436,10 +522,16 @@ def test_architecture_follows_the_instance_family(instance_type: str, arch: str)
 def test_package_asset_holds_the_project_and_nothing_else(default: dict[str, Any]) -> None:
     asset = default["outdir"] / default["platform"].workspace.host.package.asset_path
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
-    assert {"pyproject.toml", "simulation/__init__.py", "simulation/engine.py",
-            "stacks/workspace/welcome.R"} <= files
-    assert not {f for f in files if f.startswith((".", "tests/", "node_modules/", "cdk.out/", "container/"))
-                or "/." in f or "__pycache__" in f or f.endswith(".py") and f.startswith("stacks/")}
+    assert {"pyproject.toml", "simulation/__init__.py", "simulation/engine.py", "stacks/workspace/welcome.R"} <= files
+    assert not {
+        f
+        for f in files
+        if f.startswith((".", "tests/", "node_modules/", "cdk.out/", "container/"))
+        or "/." in f
+        or "__pycache__" in f
+        or f.endswith(".py")
+        and f.startswith("stacks/")
+    }
 
 
 # -------------------------------------------------------------------------------------- nag, cfn-lint
@@ -458,9 +550,15 @@ def test_cfn_lint_is_clean_on_the_workspace_templates(default: dict[str, Any], v
     paths = [str(w["outdir"] / w["platform"].workspace.template_file) for w in (default, variant)]
     result = subprocess.run([cfn_lint, "--format", "json", *paths], capture_output=True, text=True, timeout=300)
     findings = json.loads(result.stdout or "[]")
-    unexplained = [f for f in findings
-                   if not (f["Rule"]["Id"] == "W3005" and f["Location"]["Path"][0] == "Resources"
-                           and CDK_CUSTOM_RESOURCE_W3005.match(f["Location"]["Path"][1]))]
+    unexplained = [
+        f
+        for f in findings
+        if not (
+            f["Rule"]["Id"] == "W3005"
+            and f["Location"]["Path"][0] == "Resources"
+            and CDK_CUSTOM_RESOURCE_W3005.match(f["Location"]["Path"][1])
+        )
+    ]
     assert unexplained == [], json.dumps(unexplained, indent=1)[:3000]
     assert result.returncode in (0, 4), result.stderr
 
@@ -477,7 +575,8 @@ def test_ami_parameter_setting_names_the_key_when_wrong() -> None:
     with pytest.raises(SettingsError, match=r"^context key 'rstudio_ami_parameter': got 'ami-0abc'; allowed: empty"):
         Settings.from_context({"rstudio_ami_parameter": "ami-0abc"})
     assert Settings.from_context({"rstudio_ami_parameter": "/simlab/rstudio-ami"}).rstudio_ami_parameter == (
-        "/simlab/rstudio-ami")
+        "/simlab/rstudio-ami"
+    )
 
 
 def test_user_data_fits_ec2s_limit(default: dict[str, Any]) -> None:
