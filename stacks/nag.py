@@ -87,7 +87,7 @@ def _data(stack: DataStack) -> None:
 def _jobs(stack: JobsStack) -> None:
     jobs = stack.jobs
     bucket_arn = imported_name(jobs.bucket, jobs.bucket.bucket_arn)
-    log_streams = flat(stack, f"{jobs.job_log_group_arn}:log-stream:*")
+    log_streams = flat(stack, jobs.job_logs_arn)
     role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
     acknowledge(
         role_policy,
@@ -98,13 +98,15 @@ def _jobs(stack: JobsStack) -> None:
     acknowledge(
         role_policy,
         "IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken has no resource type, and the EC2 network-interface and Describe "
-        "actions SageMaker performs for VPC jobs are not scoped to resources it creates on the fly.",
+        "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (held to the jobs' metric namespace) "
+        "have no resource type, and the EC2 network-interface and Describe actions SageMaker performs "
+        "for VPC jobs are not scoped to resources it creates on the fly.",
     )
     acknowledge(
         role_policy,
         f"IAM5[Resource::{log_streams}]",
-        "SageMaker names one log stream per job and host inside the fixed ProcessingJobs log group.",
+        "The fixed ProcessingJobs log group in the IAM form log-group:<name>:*; SageMaker names one log "
+        "stream per job and host inside it.",
     )
     policy = jobs.submitter_policy
     acknowledge(
@@ -119,7 +121,8 @@ def _jobs(stack: JobsStack) -> None:
     acknowledge(
         policy,
         f"IAM5[Resource::{log_streams}]",
-        "Users read the log streams of their jobs; SageMaker names one stream per job and host.",
+        "Users read the log streams of their jobs (the ProcessingJobs group in the IAM form "
+        "log-group:<name>:*); SageMaker names one stream per job and host.",
     )
     acknowledge(
         policy,

@@ -11,6 +11,7 @@ function (`processing_request`) so tests can compare it field by field.
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import re
 import secrets
@@ -42,22 +43,40 @@ MAX_CODE_FILES = 2000
 MAX_CODE_BYTES = 500 * 1024 * 1024
 SPINNER = "|/-\\"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+# Every 1000 iterations become one block file in the output prefix: beyond 10^9 iterations a job would
+# write over a million files (and its hosts would list millions of blocks) before doing useful work.
+MAX_ITERATIONS = 10**9
+EXACT_FLOAT_INTEGER = 2**53  # R's doubles hold every integer up to here, and no longer every one above it
+_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")  # what a SageMaker tag value may not hold
 
 
 # ---------------------------------------------------------------------------------------------- pure core
 
 
 def as_int(value: Any, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Integers from the shell or from R: R's numbers are doubles, so 2.0 means 2 but 2.5 is an error."""
+    """Integers from the shell or from R: R's numbers are doubles, so 2.0 means 2 but 2.5 is an error.
+
+    Digits are taken exactly ("12345678901234567891" stays that seed); a float is accepted only while it
+    is an exact integer (up to 2^53), so a large seed never silently becomes a neighbouring one.
+    """
     if isinstance(value, bool):
         raise SimulationError(f"{what} must be a whole number, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SimulationError(f"{what} must be a whole number, got {value!r}") from None
-    if not number.is_integer():
-        raise SimulationError(f"{what} must be a whole number, got {value!r}")
-    result = int(number)
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            pass
+    if not isinstance(value, int):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SimulationError(f"{what} must be a whole number, got {value!r}") from None
+        if not number.is_integer():
+            raise SimulationError(f"{what} must be a whole number, got {value!r}")
+        if abs(number) > EXACT_FLOAT_INTEGER:
+            raise SimulationError(f"{what} {value!r} is too large to be exact as a number; give it as digits")
+        value = int(number)
+    result = int(value)
     if minimum is not None and result < minimum:
         raise SimulationError(f"{what} must be at least {minimum}, got {result}")
     if maximum is not None and result > maximum:
@@ -67,9 +86,12 @@ def as_int(value: Any, what: str, minimum: int | None = None, maximum: int | Non
 
 def as_float(value: Any, what: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise SimulationError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise SimulationError(f"{what} must be a finite number, got {value!r}")
+    return number
 
 
 def format_number(value: float) -> str:
@@ -155,9 +177,14 @@ class JobSpec:
     user: str = "unknown"
 
 
+def tag_value(text: str) -> str:
+    """A user name as a tag value: SageMaker refuses characters such as `\\` or `#` (DOMAIN\\alice)."""
+    return _TAG_UNSAFE.sub("-", text)[:256] or "unknown"
+
+
 def processing_request(config: JobConfig, spec: JobSpec) -> dict[str, Any]:
     """The CreateProcessingJob request: isolated in the platform's VPC, output under the job's prefix."""
-    tags = [{"Key": "platform", "Value": config.platform}, {"Key": "user", "Value": spec.user}]
+    tags = [{"Key": "platform", "Value": config.platform}, {"Key": "user", "Value": tag_value(spec.user)}]
     if spec.sweep_id:
         tags.append({"Key": "sweep", "Value": spec.sweep_id})
     return {
@@ -222,7 +249,7 @@ def simulate_arguments(width: Any, height: Any, people: Any, radius: Any, iterat
         "height": as_float(height, "height"),
         "people": as_int(people, "people", 2),
         "radius": as_float(radius, "radius"),
-        "iterations": as_int(iterations, "iterations", 1),
+        "iterations": as_int(iterations, "iterations", 1, MAX_ITERATIONS),
         "seed": as_int(seed, "seed", 0),
     }
     check_params(values["width"], values["height"], values["people"], values["radius"])
@@ -279,8 +306,17 @@ def code_files(folder: Path) -> list[Path]:
     return files
 
 
-def create_job(config: JobConfig, spec: JobSpec) -> str:
+def check_spec(config: JobConfig, spec: JobSpec) -> dict[str, Any]:
+    """The request, checked against SageMaker's API model: call before uploading anything for the job."""
+    from simulation.client.validation import check_request
+
     request = processing_request(config, spec)
+    check_request("sagemaker", "CreateProcessingJob", request)
+    return request
+
+
+def create_job(config: JobConfig, spec: JobSpec) -> str:
+    request = check_spec(config, spec)
     sagemaker = aws.client("sagemaker", config.region)
     aws.call_with_backoff(lambda: sagemaker.create_processing_job(**request), f"creating job {spec.job_name}")
     return spec.job_name
@@ -406,10 +442,11 @@ def submit_r_script(
         volume_size_gb=volume_size_gb,
         max_runtime_seconds=max_runtime_seconds,
     )
+    spec = with_inputs(spec, (("code", s3_uri(config, spec.job_name, "code"), CODE_DIR),))
+    check_spec(config, spec)  # an argument SageMaker refuses fails here, before the folder is uploaded
     code_prefix = s3_prefix(spec.job_name, "code")
     for path in files:
         upload_file(config, path, code_prefix + path.relative_to(root).as_posix())
-    spec = with_inputs(spec, (("code", s3_uri(config, spec.job_name, "code"), CODE_DIR),))
     create_job(config, spec)
     announce(config, spec)
     if wait:
@@ -418,6 +455,9 @@ def submit_r_script(
 
 
 def _arg(value: Any) -> str:
+    """An R script argument as R would print it: 1e5 -> "100000", TRUE -> "TRUE"."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     return format_number(value) if isinstance(value, float) else str(value)
 
 
@@ -477,7 +517,14 @@ def job_status(job: str, platform: str | None = None) -> dict[str, Any]:
 
 
 def failure_text(status: Mapping[str, Any]) -> str:
-    reason = status.get("failure_reason") or status.get("exit_message")
+    # A container's non-zero exit gives FailureReason "AlgorithmError: ..." while our entrypoint's own
+    # one-line explanation (the first 1 KB of /opt/ml/output/message) arrives as ExitMessage: show both.
+    parts: list[str] = []
+    for part in (status.get("failure_reason"), status.get("exit_message")):
+        text = str(part or "").strip()
+        if text and not any(text in seen for seen in parts):
+            parts.append(text)
+    reason = " | ".join(parts)
     if not reason:
         reason = "stopped by request or at its max runtime" if status["status"] == "Stopped" else "no reason given"
     return f"job {status['job']} {status['status']}: {reason}"
@@ -573,6 +620,9 @@ def watch(
 
     Ctrl-C stops watching, not the job. A Failed or Stopped job raises JobFailed with AWS's reason.
     """
+    poll_seconds = as_float(poll_seconds, "poll seconds")
+    if poll_seconds < 0:
+        raise SimulationError(f"poll seconds must not be negative, got {poll_seconds:g}")
     config = config or load_config(platform)
     out = out or sys.stdout
     err = err or sys.stderr
@@ -599,7 +649,9 @@ def watch(
                 err.flush()
             sleep(poll_seconds)
     except KeyboardInterrupt:
-        _say(f"\nstopped watching; {job} keeps running. Stop it with: python -m simulation stop {job}", err)
+        if interactive:
+            err.write("\r\033[K")  # over the spinner (and the ^C the terminal echoed), not below it
+        _say(f"stopped watching; {job} keeps running. Stop it with: python -m simulation stop {job}", err)
         raise
     if status["status"] == "Completed":
         _say(

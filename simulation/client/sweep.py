@@ -100,7 +100,7 @@ def run_sweep(
     if mode not in MODES:
         raise SimulationError(f"sweep mode must be one of {', '.join(MODES)}, got {mode!r}")
     points = grid(width, height, people, radius)
-    iterations = jobs.as_int(iterations, "iterations", 1)
+    iterations = jobs.as_int(iterations, "iterations", 1, jobs.MAX_ITERATIONS)
     seed = jobs.as_int(seed, "seed", 0)
     base = jobs.check_name_part(name) if name else "sweep"
     if instance_count is not None:
@@ -128,8 +128,6 @@ def run_sweep(
             sweep_id=sweep_id,
             job_name=sweep_id,
         )
-        spec_doc = {"seed": seed, "iterations": iterations, "points": points}
-        jobs.upload_bytes(config, json.dumps(spec_doc, indent=2).encode(), f"jobs/{sweep_id}/config/sweep.json")
         spec = jobs.with_inputs(spec, (("config", jobs.s3_uri(config, sweep_id, "config"), jobs.CONFIG_DIR),))
         specs = [spec]
     else:
@@ -147,6 +145,11 @@ def run_sweep(
             )
             for index, p in enumerate(points)
         ]
+    for spec in specs:  # every request SageMaker would refuse fails here, before anything is uploaded
+        jobs.check_spec(config, spec)
+    if mode == "job":
+        spec_doc = {"seed": seed, "iterations": iterations, "points": points}
+        jobs.upload_bytes(config, json.dumps(spec_doc, indent=2).encode(), f"jobs/{sweep_id}/config/sweep.json")
     manifest["jobs"] = [s.job_name for s in specs]
     # The manifest goes first: a sweep whose submission breaks half-way can still be found and collected.
     jobs.upload_bytes(config, json.dumps(manifest, indent=2).encode(), manifest_key(sweep_id))

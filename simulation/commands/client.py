@@ -43,8 +43,9 @@ def _params(parser: argparse.ArgumentParser, sweep_mode: bool = False) -> None:
     parser.add_argument("--height", type=kind, default=1000, help=f"area height{plural}")
     parser.add_argument("--people", type=kind, default=1000, help=f"people per iteration{plural}")
     parser.add_argument("--radius", type=kind, default=6, help=f"distance counted as a violation{plural}")
-    parser.add_argument("--iterations", type=float, default=1000)
-    parser.add_argument("--seed", type=float, default=42)
+    # strings, not floats: the client parses digits exactly, so a 20-digit seed stays that seed
+    parser.add_argument("--iterations", default=1000)
+    parser.add_argument("--seed", default=42)
 
 
 def register(subparsers: Any) -> None:
@@ -134,6 +135,19 @@ def _submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interruptible(handler: Any) -> Any:
+    """Ctrl-C while following a job: watch() has already said, in one line, that the job keeps running."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(handler(args))
+        except KeyboardInterrupt:
+            return 130
+
+    return run
+
+
+@_interruptible
 def _watch(args: argparse.Namespace) -> int:
     status = jobs.watch(args.job, platform=args.platform, logs=not args.no_logs, poll_seconds=args.poll)
     if args.json:

@@ -63,3 +63,8 @@ class Data(Construct):
             removal_policy=removal,
             auto_delete_objects=delete_on_destroy,
         )
+        # A kept bucket keeps its policy too: otherwise `cdk destroy` strips the TLS-only rule from the
+        # data bucket and the log-delivery grant from the access-log bucket while the data stays.
+        for bucket in (self.access_logs_bucket, self.bucket):
+            assert bucket.policy is not None  # enforce_ssl creates it
+            bucket.policy.apply_removal_policy(removal)

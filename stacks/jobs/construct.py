@@ -17,6 +17,8 @@ from constructs import Construct
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
 JOB_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+# Where SageMaker publishes processing instances' CPU, memory and disk metrics (same string, other service).
+JOB_METRIC_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
 # The S3 prefix every job reads from and writes to (docs/contracts.md section 3).
 JOB_PREFIX = "jobs/"
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -55,6 +57,10 @@ class Jobs(Construct):
             resource_name=JOB_LOG_GROUP,
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+        # IAM matches log-group actions (DescribeLogStreams, CreateLogGroup, FilterLogEvents) against
+        # "log-group:<name>:*", not the bare group ARN (CloudWatch Logs user guide, "CloudWatch Logs
+        # resources and operations"); the trailing ":*" also covers the group's ":log-stream:<name>" ARNs.
+        self.job_logs_arn = f"{self.job_log_group_arn}:*"
         self.processing_jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name="*")
         self.repository = self._user_repository(limits)
         # Built by `cdk deploy` (synth only stages the context); the .dockerignore at the root keeps the
@@ -99,8 +105,9 @@ class Jobs(Construct):
         return ecr.Repository(
             self,
             "UserImages",
-            # A fixed, documented name: users push to it by hand (`docker push <uri>:tag`).
-            repository_name=f"{limits.platform_name}-user-images",
+            # No fixed name: the repository is kept on destroy by default, and a kept repository holding a
+            # fixed name would make the next `cdk deploy` fail ("already exists"). Users push to the URI
+            # of the EcrRepositoryUri output / the job config's ecr_repository_uri.
             image_scan_on_push=True,
             lifecycle_rules=[
                 ecr.LifecycleRule(
@@ -169,12 +176,22 @@ class Jobs(Construct):
         )
         self.image.repository.grant_pull(role)
         self.repository.grant_pull(role)
-        log_group_arn = self.job_log_group_arn
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="JobLogs",
                 actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+                resources=[self.job_logs_arn],
+            )
+        )
+        # SageMaker publishes the jobs' instance metrics (CPU, memory, disk) with the execution role
+        # (SageMaker developer guide, "CreateProcessingJob API: Execution Role Permissions").
+        # PutMetricData has no resource type; the namespace condition keeps it to the jobs' metrics.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="JobMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}},
             )
         )
         # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
@@ -201,7 +218,6 @@ class Jobs(Construct):
 
     def _submitter_policy(self, limits: JobLimits, subnet_ids: list[str], bucket: s3.IBucket) -> iam.ManagedPolicy:
         jobs_arn = self.processing_jobs_arn
-        log_group_arn = self.job_log_group_arn
         statements = [
             iam.PolicyStatement(
                 sid="CreateConfinedProcessingJobs",
@@ -248,7 +264,7 @@ class Jobs(Construct):
             iam.PolicyStatement(
                 sid="ReadJobLogs",
                 actions=["logs:DescribeLogStreams", "logs:GetLogEvents", "logs:FilterLogEvents"],
-                resources=[log_group_arn, f"{log_group_arn}:log-stream:*"],
+                resources=[self.job_logs_arn],
             ),
             iam.PolicyStatement(
                 sid="ReadJobConfig", actions=["ssm:GetParameter"], resources=[self.job_config.parameter_arn]

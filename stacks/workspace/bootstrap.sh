@@ -167,8 +167,9 @@ install_r() {
     local key
     key=$(mktemp)
     curl -fsSL https://cloud.r-project.org/bin/linux/ubuntu/marutter_pubkey.asc -o "$key"
-    # Trust the key only if it is the one CRAN documents.
-    gpg --show-keys --with-colons "$key" | grep -q "^fpr:::::::::$CRAN_KEY_FINGERPRINT:"
+    # Trust the key only if it is the one CRAN documents. grep reads all of gpg's output (no -q): an
+    # early exit could kill gpg with SIGPIPE, which pipefail turns into a failed bootstrap.
+    gpg --show-keys --with-colons "$key" | grep "^fpr:::::::::$CRAN_KEY_FINGERPRINT:" > /dev/null
     gpg --dearmor < "$key" > "$keyring"
     rm -f "$key"
   fi
@@ -191,12 +192,17 @@ EOF
   fi
 }
 
-install_rstudio() {
-  log "RStudio Server $SIMLAB_RSTUDIO_VERSION"
+# True when the pinned RStudio Server is installed. dpkg records Posit's 2024.12.1-563 as 2024.12.1+563.
+rstudio_is_current() {
   local installed=""
   # shellcheck disable=SC2016 # ${Version} is dpkg-query's format field, not a shell variable
   installed=$(dpkg-query -W -f='${Version}' rstudio-server 2>/dev/null || true)
-  if [ "$installed" != "$SIMLAB_RSTUDIO_VERSION" ]; then
+  [ "$installed" = "$SIMLAB_RSTUDIO_VERSION" ] || [ "$installed" = "${SIMLAB_RSTUDIO_VERSION/-/+}" ]
+}
+
+install_rstudio() {
+  log "RStudio Server $SIMLAB_RSTUDIO_VERSION"
+  if ! rstudio_is_current; then
     local deb
     deb=$(mktemp --suffix=.deb)
     # Posit builds one package for Ubuntu 22.04 and later.

@@ -21,8 +21,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.validate import ParamValidator
 
 from simulation.client import aws as client_aws
+from simulation.client.validation import check_request
+from simulation.errors import SimulationError
 
 REGION = "eu-west-1"
 BUCKET = "simlab-data-test"
@@ -124,6 +127,18 @@ class Recorder:
         self.calls.clear()
 
 
+def check_against_model(params: dict[str, Any], model: Any, **_: Any) -> None:
+    """moto accepts requests the real service refuses: every request a test sends must pass botocore's own
+    validator and every min/max/pattern/enum of the service model, or the test fails right there."""
+    report = ParamValidator().validate(params, model.input_shape)
+    assert not report.has_errors(), report.generate_report()
+    service = model.service_model.service_name
+    try:
+        check_request(service, model.name, params, enums=True)
+    except SimulationError as error:
+        raise AssertionError(f"{service}:{model.name}: {error}") from None
+
+
 @dataclass
 class Aws:
     url: str
@@ -166,6 +181,7 @@ def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
     def recording_session() -> boto3.session.Session:
         session = boto3.session.Session()
+        session.events.register("before-parameter-build", check_against_model)
         session.events.register("before-call", recorder)
         return session
 

@@ -150,7 +150,7 @@ def test_r_script_submission_ships_the_folder(aws, r_library, tmp_path):
         aws,
         r_library,
         f"""
-job <- submit_r_script("{ROOT / "R" / "examples" / "own_script" / "main.R"}", args = c(100, 100, 50, 20))
+job <- submit_r_script("{ROOT / "R" / "examples" / "own_script" / "main.R"}", args = c(100, 100, 50, 1e5))
 cat(job)
 """,
         tmp_path,
@@ -167,7 +167,7 @@ cat(job)
         "100",
         "100",
         "50",
-        "20",
+        "100000",  # R's as.character(1e5) would have sent "1e+05"
     ]
 
 

@@ -7,6 +7,7 @@ comes from moto's SSM); stopping, listing and logs run against moto itself.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -130,6 +131,25 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_stop_it(aws):
             jobs.watch(JOB, logs=False, err=err, sleep=interrupted)
         stub.assert_no_pending_responses()  # and no StopProcessingJob: the stub would have refused it
     assert f"{JOB} keeps running. Stop it with: python -m simulation stop {JOB}" in err.getvalue()
+
+
+def test_ctrl_c_in_the_cli_is_one_line_and_exit_130(aws, capsys, monkeypatch):
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "watch", functools.partial(jobs.watch, sleep=interrupted))
+    with stubbed(aws, described("InProgress")):
+        assert main(["watch", JOB, "--no-logs", "--poll", "0"]) == 130
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2  # the status line, then one line about Ctrl-C: no "interrupted", no traceback
+    assert err[0].endswith(f"{JOB}: InProgress")
+    assert err[1] == f"stopped watching; {JOB} keeps running. Stop it with: python -m simulation stop {JOB}"
+
+
+def test_a_negative_poll_interval_is_one_line(aws, capsys):
+    assert main(["watch", JOB, "--poll", "-5"]) == 2
+    assert capsys.readouterr().err == "error: poll seconds must not be negative, got -5\n"
+    assert aws.recorder.operations() == []
 
 
 def test_logs_of_every_host_are_printed_with_their_host(aws, capsys):

@@ -69,3 +69,15 @@ def test_data_is_kept_on_destroy_by_default(synthesized):
     repo = one(synthesized.template_json["jobs"], "AWS::ECR::Repository")[1]
     assert repo["DeletionPolicy"] == "Retain"
     assert repo["Properties"]["EmptyOnDelete"] is False
+
+
+def test_kept_buckets_keep_their_policies(synthesized):
+    # Without this, `cdk destroy` deletes the policies of the kept buckets: the data bucket would stop
+    # refusing requests without TLS, the access-log bucket would stop admitting log delivery.
+    t = synthesized.template_json["data"]
+    policies = resources(t, "AWS::S3::BucketPolicy").values()
+    assert len(policies) == 2
+    for policy in policies:
+        bucket = t["Resources"][policy["Properties"]["Bucket"]["Ref"]]
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert policy.get("DeletionPolicy") == bucket["DeletionPolicy"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from stacks.jobs.construct import JOB_LOG_GROUP, KEEP_USER_IMAGES
+from stacks.jobs.construct import JOB_LOG_GROUP, JOB_METRIC_NAMESPACE, KEEP_USER_IMAGES
 from tests.infra.helpers import as_list, one, statements
 
 
@@ -34,7 +34,9 @@ def test_user_repository_scans_and_keeps_recent_images(synthesized):
     _, repo = one(synthesized.template_json["jobs"], "AWS::ECR::Repository")
     props = repo["Properties"]
     assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    assert props["RepositoryName"] == f"{synthesized.settings.platform_name}-user-images"
+    # Kept on destroy (Retain) and so never given a fixed name, which would block the next deploy.
+    assert repo["DeletionPolicy"] == "Retain"
+    assert "RepositoryName" not in props
     rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
     assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
     assert rules[-1]["selection"] == {
@@ -66,7 +68,7 @@ def test_execution_role_pulls_both_images_and_writes_only_processing_logs(synthe
     assert "container-assets" in targets
     assert "JobsUserImages" in targets
     (logs,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobLogs"]
-    assert all(JOB_LOG_GROUP in json.dumps(r) for r in logs["Resource"])
+    assert all(JOB_LOG_GROUP in json.dumps(r) for r in as_list(logs["Resource"]))
 
 
 def test_job_security_group_lets_job_instances_talk_and_nothing_else_in(synthesized):
@@ -126,3 +128,28 @@ def test_submitter_passes_only_the_execution_role_only_to_sagemaker(synthesized)
     role_id = one(synthesized.template_json["jobs"], "AWS::IAM::Role", "JobsExecutionRole")[0]
     assert pass_role["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def _flat(value) -> str:
+    """An ARN as text, with Refs (region, account, partition) reduced to their names."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        return "".join(_flat(v) for v in value["Fn::Join"][1])
+    return "<" + value.get("Ref", "?") + ">"
+
+
+def test_log_permissions_use_the_log_group_arn_form_iam_matches(synthesized):
+    # IAM evaluates DescribeLogStreams, CreateLogGroup and FilterLogEvents against "log-group:<name>:*";
+    # the bare group ARN would deny them, so the logs of a job could be neither written nor read.
+    wanted = f":logs:<AWS::Region>:<AWS::AccountId>:log-group:{JOB_LOG_GROUP}:*"
+    (job_logs,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobLogs"]
+    read_logs = _submitter(synthesized)["ReadJobLogs"]
+    for statement in (job_logs, read_logs):
+        assert [_flat(r).split("<AWS::Partition>", 1)[1] for r in as_list(statement["Resource"])] == [wanted]
+
+
+def test_execution_role_publishes_only_the_jobs_metrics(synthesized):
+    (metrics,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobMetrics"]
+    assert metrics["Action"] == "cloudwatch:PutMetricData"
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}}

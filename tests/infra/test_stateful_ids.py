@@ -14,3 +14,17 @@ def test_stateful_logical_ids_are_pinned(synthesized):
         resources = synthesized.template_json[component]["Resources"]
         actual = {k: resources[k]["Type"] for k in expected if k in resources}
         assert actual == expected, f"{component}: stateful logical IDs changed"
+
+
+# Properties that give a resource a fixed physical name (unique per account and region).
+NAME_PROPERTIES = {"BucketName", "RepositoryName", "LogGroupName", "FileSystemName", "Name", "TableName"}
+
+
+def test_kept_resources_have_no_fixed_name(synthesized):
+    # A resource kept on destroy keeps its name: if that name is fixed, the next `cdk deploy` of the
+    # same platform fails with "already exists".
+    for component, template in synthesized.template_json.items():
+        for logical_id, resource in template["Resources"].items():
+            if resource.get("DeletionPolicy") == "Retain":
+                named = NAME_PROPERTIES & set(resource.get("Properties", {}))
+                assert not named, f"{component}/{logical_id} is kept on destroy but named by {sorted(named)}"

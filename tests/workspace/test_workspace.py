@@ -584,3 +584,26 @@ def test_user_data_fits_ec2s_limit(default: dict[str, Any]) -> None:
     parts = only(default["template"], "AWS::EC2::Instance")[1]["Properties"]["UserData"]["Fn::Base64"]["Fn::Join"][1]
     size = sum(len(p.encode()) if isinstance(p, str) else 200 for p in parts)
     assert size < 16 * 1024
+
+
+@pytest.mark.parametrize(
+    ("dpkg_version", "current"),
+    [("2024.12.1+563", True), ("2024.12.1-563", True), ("2024.09.0+375", False), ("", False)],
+)
+def test_rstudio_counts_as_installed_in_dpkgs_spelling_of_the_version(
+    tmp_path: Path, dpkg_version: str, current: bool
+) -> None:
+    # dpkg records Posit's "2024.12.1-563" as "2024.12.1+563"; comparing only the dash form made every
+    # re-run download and reinstall RStudio Server.
+    script = bootstrap.SCRIPT.read_text()
+    function = re.search(r"^rstudio_is_current\(\) \{\n.*?^\}\n", script, re.M | re.S)
+    assert function is not None
+    stub = tmp_path / "dpkg-query"
+    stub.write_text(f"#!/bin/sh\nprintf '%s' '{dpkg_version}'\n" if dpkg_version else "#!/bin/sh\nexit 1\n")
+    stub.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "-c", function.group(0) + "rstudio_is_current"],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "SIMLAB_RSTUDIO_VERSION": "2024.12.1-563"},
+        check=False,
+    )
+    assert (result.returncode == 0) is current

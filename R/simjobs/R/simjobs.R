@@ -44,7 +44,8 @@ submit_r_script <- function(script, folder = NULL, args = character(), instance_
                             instance_count = 1, volume_size_gb = NULL,
                             max_runtime_seconds = NULL, name = NULL, platform = NULL,
                             wait = FALSE, logs = TRUE) {
-  .call(.client()$submit_r_script, script, .opt(folder), as.list(as.character(args)),
+  # as.list, not as.character: R prints 1e5 as "1e+05"; Python formats the doubles as "100000"
+  .call(.client()$submit_r_script, script, .opt(folder), as.list(args),
         instance_type = .opt(instance_type), instance_count = instance_count,
         volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
         name = .opt(name), platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
