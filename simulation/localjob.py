@@ -171,7 +171,7 @@ def run_local_job(
     done = {k for k in range(record["block_count"]) if merge.block_path(output, k).exists()}
     if interrupted or failures:
         first = next(iter(failures.items()), None)
-        detail = f"{first[0]}: {first[1][1]}" if first else "interrupted"
+        detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
         raise JobFailed(
             f"local job did not finish ({detail}); {len(done)} of {record['block_count']} blocks are kept "
             f"in {output}; run the same command again to resume"

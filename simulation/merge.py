@@ -162,6 +162,11 @@ def read_record(directory: Path) -> dict[str, Any]:
         or record.get("kind") not in ("simulate", "sweep")
     ):
         raise SimulationError(f"{path} is not a run record this version understands (format {FORMAT})")
+    shapes = {"iterations": int, "seed": int}
+    shapes.update({"params": dict, "block_count": int} if record["kind"] == "simulate" else {"points": list})
+    wrong = [key for key, kind in shapes.items() if not isinstance(record.get(key), kind)]
+    if wrong:  # a truncated or hand-edited record is one line naming it, not a traceback
+        raise SimulationError(f"{path} is malformed: {', '.join(wrong)} missing or of the wrong type")
     return record
 
 
@@ -257,7 +262,12 @@ def merge_output(directory: str | os.PathLike[str]) -> MergedResult:
         raise SimulationError(f"{directory} is a sweep of {len(record['points'])} points: use merge_sweep")
     from simulation import engine
 
-    params = params_of(record)
+    try:
+        params = params_of(record)
+    except SimulationError as error:
+        raise SimulationError(f"{directory / RUN_FILE}: {error}") from None
+    except TypeError as error:  # params with a key Params does not have
+        raise SimulationError(f"{directory / RUN_FILE} is malformed: {error}") from None
     iterations, seed, count = record["iterations"], record["seed"], record["block_count"]
     blocks: list[dict[str, Any]] = []
     missing: list[int] = []

@@ -421,7 +421,7 @@ def submit_r_script(
     if not script_path.is_absolute() and folder and not script_path.exists():
         script_path = root / script_path
     if not root.is_dir():
-        raise SimulationError(f"folder {root} does not exist")
+        raise SimulationError(f"folder {root} {'is not a folder' if root.exists() else 'does not exist'}")
     if not script_path.is_file():
         raise SimulationError(f"R script {script} does not exist")
     try:
@@ -521,7 +521,7 @@ def failure_text(status: Mapping[str, Any]) -> str:
     # one-line explanation (the first 1 KB of /opt/ml/output/message) arrives as ExitMessage: show both.
     parts: list[str] = []
     for part in (status.get("failure_reason"), status.get("exit_message")):
-        text = str(part or "").strip()
+        text = " ".join(str(part or "").split())  # one line, whatever the container wrote
         if text and not any(text in seen for seen in parts):
             parts.append(text)
     reason = " | ".join(parts)

@@ -174,10 +174,11 @@ def test_a_failure_shows_the_containers_own_message_next_to_sagemakers_reason():
         "job": "j",
         "status": "Failed",
         "failure_reason": "AlgorithmError: See job logs for more information",
-        "exit_message": "people must be at least 2, got 1\n",
+        "exit_message": "people must be at least 2,\n got 1\n",
     }
     with pytest.raises(
-        JobFailed, match=r"^job j Failed: AlgorithmError: See job logs for more information \| people must be"
+        JobFailed,
+        match=r"^job j Failed: AlgorithmError: See job logs for more information \| people must be at least 2, got 1$",
     ):
         jobs.raise_if_unsuccessful(status)
     same = {**status, "exit_message": "AlgorithmError: See job logs for more information"}

@@ -175,6 +175,13 @@ def test_r_script_outside_its_folder_is_refused_before_any_call(aws, tmp_path: P
     assert aws.recorder.operations() == []
 
 
+def test_a_file_given_as_the_folder_is_named_as_such(aws, tmp_path: Path, capsys):
+    (tmp_path / "main.R").write_text("1\n")
+    assert main(["submit", "--r-script", "main.R", "--folder", str(tmp_path / "main.R")]) == 2
+    assert capsys.readouterr().err == f"error: folder {tmp_path / 'main.R'} is not a folder\n"
+    assert aws.recorder.operations() == []
+
+
 def test_an_upload_refused_by_s3_is_one_line_and_no_job_is_created(aws, tmp_path: Path, capsys):
     aws.put_config({**aws.config, "bucket": "bucket-that-does-not-exist"})
     (tmp_path / "main.R").write_text("1\n")

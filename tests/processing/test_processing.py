@@ -291,6 +291,27 @@ def test_merge_of_a_folder_that_is_no_output(tmp_path):
         merge.merge_output(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("record", "complaint"),
+    [
+        ({"kind": "simulate"}, "malformed: iterations, seed, params, block_count missing"),
+        ({"kind": "simulate", "params": [1], "iterations": 1, "seed": 1, "block_count": 1}, "params missing"),
+        ({"kind": "simulate", "params": {"foo": 1}, "iterations": 1, "seed": 1, "block_count": 1}, "'foo'"),
+        ({"kind": "simulate", "params": {"people": 1}, "iterations": 1, "seed": 1, "block_count": 1}, "people must"),
+        ({"kind": "sweep", "points": 3, "iterations": 1, "seed": 1}, "malformed: points missing"),
+    ],
+)
+def test_a_damaged_run_record_is_one_line_naming_it(tmp_path, capsys, record, complaint):
+    from simulation.cli import main
+
+    (tmp_path / "run.json").write_text(json.dumps({"format": 1, **record}))
+    assert main(["merge", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'run.json'}")
+    assert err.count("\n") == 1
+    assert complaint in err
+
+
 def test_hosts_that_disagree_are_a_collision(tmp_path):
     trees = {}
     for host, content in (("algo-1", "1"), ("algo-2", "2")):
