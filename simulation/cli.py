@@ -20,6 +20,12 @@ COMMAND_MODULES = (
     "simulation.commands.client",  # submit, watch, logs, results, sweep, jobs, stop, cost
 )
 
+# Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
+# show up and say what to install, and every other command keeps working.
+OPTIONAL_COMMANDS = {
+    "simulation.commands.client": (("submit", "watch", "logs", "results", "sweep", "jobs", "stop", "cost"), "client"),
+}
+
 
 class ArgumentParser(argparse.ArgumentParser):
     """argparse prints usage + error; we print exactly one line naming the problem, exit 2."""
@@ -42,13 +48,35 @@ def build_parser() -> ArgumentParser:
         except ModuleNotFoundError as error:
             if error.name == name:  # that capability is not installed in this build
                 continue
+            if name in OPTIONAL_COMMANDS and not (error.name or "").startswith("simulation"):
+                _register_missing(
+                    subparsers, *OPTIONAL_COMMANDS[name], missing=(error.name or "a dependency").split(".")[0]
+                )
+                continue
             raise
         module.register(subparsers)
     return parser
 
 
+def _register_missing(
+    subparsers: argparse._SubParsersAction, commands: tuple[str, ...], extra: str, missing: str
+) -> None:
+    for command in commands:
+        parser = subparsers.add_parser(command, help=f"(needs: pip install 'simulation[{extra}]')", add_help=False)
+
+        def handler(args: argparse.Namespace, command: str = command) -> int:
+            raise SimulationError(
+                f"'{command}' needs {missing}, which is not installed here: pip install 'simulation[{extra}]'"
+            )
+
+        parser.set_defaults(handler=handler, accepts_any_arguments=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "accepts_any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.handler(args) or 0)
     except SimulationError as error:

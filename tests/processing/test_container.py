@@ -171,3 +171,20 @@ def test_stopping_the_container_keeps_finished_blocks(image, tmp_path):
     assert 0 < len(kept) < 30
     message = (tree / "output" / "message").read_text()
     assert message.startswith(f"stopped by SIGTERM on algo-1: {len(kept)} of its 30 blocks are done and kept")
+
+
+@pytest.mark.container
+def test_engine_cli_runs_in_the_image_and_matches_this_machine(image):
+    """The image has no boto3: the CLI must still run the engine, with the same numbers as here."""
+    args = ["run", "--iterations", "300", "--people", "500", "--seed", "5", "--workers", "1", "--json"]
+    inside = subprocess.run(
+        ["podman", "run", "--rm", "--network=none", "--entrypoint=python3", image, "-m", "simulation", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert inside.returncode == 0, inside.stderr
+    here = subprocess.run([sys.executable, "-m", "simulation", *args], capture_output=True, text=True, timeout=300)
+    assert here.returncode == 0, here.stderr
+    for key in ("mean", "sd", "se", "ci95"):
+        assert json.loads(inside.stdout)[key] == json.loads(here.stdout)[key], key
