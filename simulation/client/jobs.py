@@ -359,6 +359,15 @@ def announce(config: JobConfig, spec: JobSpec) -> None:
     _say(f"  follow it: python -m simulation watch {spec.job_name}")
 
 
+def launch(config: JobConfig, spec: JobSpec, *, wait: bool, logs: bool) -> str:
+    """Create the job, say where it is, and follow it to the end if asked; returns the job name."""
+    create_job(config, spec)
+    announce(config, spec)
+    if wait:
+        watch(spec.job_name, config=config, logs=logs)
+    return spec.job_name
+
+
 def submit_simulation(
     width: Any = 1000,
     height: Any = 1000,
@@ -390,11 +399,7 @@ def submit_simulation(
         volume_size_gb=volume_size_gb,
         max_runtime_seconds=max_runtime_seconds,
     )
-    create_job(config, spec)
-    announce(config, spec)
-    if wait:
-        watch(spec.job_name, config=config, logs=logs)
-    return spec.job_name
+    return launch(config, spec, wait=wait, logs=logs)
 
 
 def submit_r_script(
@@ -447,11 +452,7 @@ def submit_r_script(
     code_prefix = s3_prefix(spec.job_name, "code")
     for path in files:
         upload_file(config, path, code_prefix + path.relative_to(root).as_posix())
-    create_job(config, spec)
-    announce(config, spec)
-    if wait:
-        watch(spec.job_name, config=config, logs=logs)
-    return spec.job_name
+    return launch(config, spec, wait=wait, logs=logs)
 
 
 def _arg(value: Any) -> str:
