@@ -3,13 +3,14 @@ r-cran-reticulate, RETICULATE_PYTHON = this venv's Python) against the same moto
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.client.helpers import run_local_job
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.r
@@ -75,30 +76,7 @@ cat(job, status$status, status$output, "\\n", sep = "|")
     assert described["RoleArn"] == aws.config["execution_role_arn"]
 
     local = tmp_path / "local"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "simulation",
-            "local-job",
-            "--hosts=2",
-            "--width=300",
-            "--height=200",
-            "--people=100",
-            "--radius=6",
-            "--iterations=2500",
-            "--seed=11",
-            f"--output={local}",
-            "--json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    expected = json.loads(completed.stdout)["mean"]
+    expected = run_local_job(local, hosts=2)["mean"]
     aws.upload_tree(local, f"jobs/{job}/output/")
 
     fetched = rscript(

@@ -4,8 +4,6 @@ same numbers as the processing code's own merge, with summary.json (+ manifest) 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,29 +12,13 @@ import pytest
 from simulation.cli import main
 from simulation.client import job_results, submit_r_script, submit_simulation
 from simulation.merge import merge_output
-
-PARAMS = {"width": 300, "height": 200, "people": 100, "radius": 6, "iterations": 2500, "seed": 11}
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def local_job(output: Path, hosts: int) -> dict:
-    args = [f"--{k}={v}" for k, v in PARAMS.items()]
-    completed = subprocess.run(
-        [sys.executable, "-m", "simulation", "local-job", f"--hosts={hosts}", *args, f"--output={output}", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout)
+from tests.client.helpers import PARAMS, ROOT, run_local_job
 
 
 @pytest.fixture(scope="module")
 def local_output(tmp_path_factory) -> tuple[Path, dict]:
     output = tmp_path_factory.mktemp("local-job") / "out"
-    return output, local_job(output, hosts=3)
+    return output, run_local_job(output, hosts=3)
 
 
 def test_results_of_a_prefix_filled_by_local_job_match_its_merge(aws, local_output, tmp_path, capsys):
