@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -20,19 +19,27 @@ from simulation import layout
 from simulation.client.config import JobConfig, image_tag
 from simulation.client.resources import Resolved, Resources
 from simulation.client.validation import check_request
-from simulation.client.values import MAX_ITERATIONS, MAX_NAME, as_float, as_int, check_name_part, format_number
+from simulation.client.values import (
+    MAX_ITERATIONS,
+    MAX_NAME,
+    as_float,
+    as_int,
+    check_name_part,
+    format_number,
+    tag_value,
+)
 from simulation.engine import Params
 from simulation.errors import SimulationError
 
 USER_ENV = "SIMLAB_USER"
-_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")  # what a SageMaker tag value may not hold
 Input = tuple[str, str, str]  # (input name, S3 uri, local path in the container)
 
 
 def make_job_name(
     platform: str, base: str, *, now: datetime | None = None, token: str | None = None, reserve: int = 0
 ) -> str:
-    """`<platform>-<base>-<UTC stamp>-<random>`: unique, sortable, listable by the platform prefix.
+    """`<platform>-<base>-<UTC stamp>-<random>`: unique, sortable, listable by the prefix (the platform, or
+    in SageMaker mode the user's `<platform>-<user>`).
 
     At most 63 - `reserve` characters, so a caller can append a suffix (a sweep's `-p003`).
     """
@@ -56,11 +63,6 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry inside some containers
         return "unknown"
-
-
-def tag_value(text: str) -> str:
-    """A user name as a tag value: SageMaker refuses characters such as `\\` or `#` (DOMAIN\\alice)."""
-    return _TAG_UNSAFE.sub("-", text)[:256] or "unknown"
 
 
 def s3_uri(config: JobConfig, job_name: str, part: str) -> str:
@@ -95,11 +97,11 @@ def build_spec(
 ) -> JobSpec:
     """A job's spec: resources resolved against the platform, a fresh job name unless one is given."""
     return JobSpec(
-        job_name=job_name or make_job_name(config.platform, resources.name or base),
+        job_name=job_name or make_job_name(config.name_prefix, resources.name or base),
         arguments=tuple(arguments),
         resources=resources.resolve(config, default_count=default_count),
         sweep_id=sweep_id,
-        user=current_user(),
+        user=config.user or current_user(),
     )
 
 

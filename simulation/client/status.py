@@ -11,11 +11,13 @@ from botocore.exceptions import ClientError
 
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
-from simulation.client.values import as_int
+from simulation.client.values import as_int, tag_value
 from simulation.errors import JobFailed, SimulationError
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
-PLATFORM_TAG = "platform"  # every job carries it (request.processing_request); list_jobs matches it exactly
+# Every job carries these tags (request.processing_request); list_jobs matches them exactly.
+PLATFORM_TAG = "platform"
+USER_TAG = "user"
 MAX_LIST_PAGES = 10
 
 
@@ -113,21 +115,27 @@ def stop_job(job: str, platform: str | None = None) -> dict[str, Any]:
     return status_of(describe(job, config))
 
 
-def _platform_of(sagemaker: Any, arn: str) -> str | None:
+def _is_ours(sagemaker: Any, arn: str, config: JobConfig) -> bool:
+    """The job's `platform` tag is this platform, and in per-user (SageMaker) mode its `user` tag this user."""
     response = aws.call_with_backoff(lambda: sagemaker.list_tags(ResourceArn=arn), f"reading the tags of {arn}")
-    return next((t["Value"] for t in response.get("Tags", []) if t.get("Key") == PLATFORM_TAG), None)
+    tags = {t.get("Key"): t.get("Value") for t in response.get("Tags", [])}
+    wanted = {PLATFORM_TAG: config.platform}
+    if config.user:
+        wanted[USER_TAG] = tag_value(config.user)
+    return all(tags.get(key) == value for key, value in wanted.items())
 
 
 def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None = None) -> list[dict[str, Any]]:
     """The platform's most recent jobs, newest first.
 
     A name prefix alone is not exact: platform `simlab`'s prefix `simlab-` also starts every job of a platform
-    `simlab-dev`. So the name prefix narrows the listing and the `platform` tag decides.
+    `simlab-dev` (and user alice's `simlab-alice-` those of a user `alice-b`). So the name prefix narrows the
+    listing and the tags decide.
     """
     config = load_config(platform)
     count = as_int(limit, "limit", 1, 100)
     sagemaker = aws.client("sagemaker", config.region)
-    prefix = f"{config.platform}-"
+    prefix = f"{config.name_prefix}-"
     kwargs: dict[str, Any] = {
         "NameContains": prefix,
         "SortBy": "CreationTime",
@@ -141,7 +149,7 @@ def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None =
         page = aws.call_with_backoff(functools.partial(sagemaker.list_processing_jobs, **kwargs), "listing jobs")
         for summary in page.get("ProcessingJobSummaries", []):
             name = summary["ProcessingJobName"]
-            if not name.startswith(prefix) or _platform_of(sagemaker, summary["ProcessingJobArn"]) != config.platform:
+            if not name.startswith(prefix) or not _is_ours(sagemaker, summary["ProcessingJobArn"], config):
                 continue
             state = summary.get("ProcessingJobStatus")
             end = summary.get("ProcessingEndTime") if state in TERMINAL else None

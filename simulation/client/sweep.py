@@ -128,7 +128,7 @@ def run_sweep(
     seed = as_int(seed, "seed", 0)
     chosen = Resources.of(resources)
     config = load_config(platform)
-    sweep_id = make_job_name(config.platform, chosen.name or "sweep", reserve=len(_point_suffix(0)))
+    sweep_id = make_job_name(config.name_prefix, chosen.name or "sweep", reserve=len(_point_suffix(0)))
     manifest: dict[str, Any] = {
         "sweep": sweep_id,
         "mode": mode,

@@ -18,6 +18,7 @@ EXACT_FLOAT_INTEGER = 2**53  # R's doubles hold every integer up to here, and no
 MAX_ITERATIONS = 10**9
 MAX_NAME = 63  # SageMaker's limit for a processing job name
 _NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+_TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")  # what a SageMaker tag value may not hold
 
 
 def as_int(value: Any, what: str, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -80,3 +81,8 @@ def check_name_part(part: str, what: str = "job name") -> str:
             "starting and ending with a letter or digit"
         )
     return part
+
+
+def tag_value(text: str) -> str:
+    """A user name as a tag value: SageMaker refuses characters such as `\\` or `#` (DOMAIN\\alice)."""
+    return _TAG_UNSAFE.sub("-", text)[:256] or "unknown"

@@ -158,8 +158,8 @@ def test_user_names_become_valid_tag_values(aws, monkeypatch):
     submit_simulation(iterations=10)
     (request,) = _sent(aws)
     assert {"Key": "user", "Value": "CORP-alice-1"} in request["Tags"]
-    assert client_request.tag_value("") == "unknown"
-    assert client_request.tag_value("é.ü@x y") == "é.ü@x y"  # letters of any script and spaces are allowed
+    assert values.tag_value("") == "unknown"
+    assert values.tag_value("é.ü@x y") == "é.ü@x y"  # letters of any script and spaces are allowed
 
 
 def test_whole_numbers_are_exact_or_refused():
