@@ -145,12 +145,13 @@ _SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 def _workspace(stack: RStudioEc2Stack) -> None:
     host = stack.host
-    acknowledge(
-        host.login_secret,
-        "SMG4",
-        "The RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
-        "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
-    )
+    for name, secret in host.login_secrets.items():
+        acknowledge(
+            secret,
+            "SMG4",
+            f"{name}'s RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
+            "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
+        )
     acknowledge(
         host.role,
         f"IAM4[Policy::{_SSM_CORE}]",
