@@ -14,7 +14,15 @@ from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate
-from simulation.client.request import JobSpec, build_spec, check_spec, s3_uri, simulate_arguments
+from simulation.client.request import (
+    JobSpec,
+    build_spec,
+    check_spec,
+    choose_seed,
+    run_values,
+    s3_uri,
+    simulate_arguments,
+)
 from simulation.client.resources import Resources
 from simulation.client.values import r_argument
 from simulation.client.watch import say, watch
@@ -68,6 +76,8 @@ def announce(config: JobConfig, spec: JobSpec) -> None:
         f"output {s3_uri(config, spec.job_name, layout.OUTPUT_PART)}"
     )
     say(f"  cost ceiling at the {resources.max_runtime_seconds} s limit: {ceiling['text']}")
+    if spec.seed is not None:
+        say(f'  seed {spec.seed} (pass --seed {spec.seed} / seed = "{spec.seed}" to reproduce this sample)')
     say(f"  follow it: python -m simulation watch {spec.job_name}")
 
 
@@ -81,23 +91,29 @@ def launch(config: JobConfig, spec: JobSpec, *, wait: bool, logs: bool) -> str:
 
 
 def submit_simulation(
-    width: Any = 1000,
-    height: Any = 1000,
-    people: Any = 1000,
-    radius: Any = 6,
-    iterations: Any = 1000,
-    seed: Any = 42,
+    width: Any = None,
+    height: Any = None,
+    people: Any = None,
+    radius: Any = None,
+    iterations: Any = None,
+    seed: Any = None,
     *,
     resources: ResourcesLike = None,
     platform: str | None = None,
     wait: bool = False,
     logs: bool = True,
 ) -> str:
-    """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`)."""
-    arguments = simulate_arguments(width, height, people, radius, iterations, seed)
+    """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`).
+
+    Parameters left as None take `simulation.defaults`; no seed means fresh entropy, reported on stderr and
+    recorded in the job's run.json (pass it again to reproduce the sample).
+    """
+    chosen_seed = choose_seed(seed)
+    values = run_values(width, height, people, radius, iterations)
+    arguments = simulate_arguments(**values, seed=chosen_seed)
     chosen = Resources.of(resources)
     config = load_config(platform)
-    spec = build_spec(config, chosen, base="sim", arguments=arguments)
+    spec = build_spec(config, chosen, base="sim", arguments=arguments, seed=chosen_seed)
     return launch(config, spec, wait=wait, logs=logs)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from simulation.client import cost, submit, sweep
 from simulation.client.config import load_config
+from simulation.client.request import choose_seed
 from simulation.commands.common import (
     add_param_options,
     add_resource_options,
@@ -62,9 +63,13 @@ def _submit(args: argparse.Namespace) -> int:
         if args.script_args:
             print(f"error: submit: arguments {args.script_args} need --r-script", file=sys.stderr)
             return 2
+        seed = choose_seed(args.seed)  # drawn here so --json can report it
         job = submit.submit_simulation(
-            args.width, args.height, args.people, args.radius, args.iterations, args.seed, **options
+            args.width, args.height, args.people, args.radius, args.iterations, seed, **options
         )
+        if args.json:
+            print_json({"job": job, "seed": seed})
+            return 0
     if args.json:
         print_json({"job": job})
     else:
