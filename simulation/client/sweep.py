@@ -115,8 +115,8 @@ def job_per_point(config: JobConfig, manifest: dict[str, Any], resources: Resour
 
 
 def run_sweep(
-    people: Any,
-    radius: Any,
+    people: Any = None,
+    radius: Any = None,
     width: Any = None,
     height: Any = None,
     iterations: Any = None,
@@ -133,7 +133,7 @@ def run_sweep(
     if mode not in MODES:
         raise SimulationError(f"sweep mode must be one of {', '.join(MODES)}, got {mode!r}")
     values = run_values(width, height, people, radius, iterations)
-    points = grid(values["width"], values["height"], people, radius)
+    points = grid(values["width"], values["height"], values["people"], values["radius"])
     iterations = as_int(values["iterations"], "iterations", 1, MAX_ITERATIONS)
     seed = choose_seed(seed)  # one seed for every point: common random numbers (module docstring)
     chosen = Resources.of(resources)

@@ -44,16 +44,21 @@ def resources_of(args: argparse.Namespace) -> Resources:
 def add_param_options(parser: argparse.ArgumentParser, sweep_mode: bool = False) -> None:
     kind = str if sweep_mode else float
     plural = " (comma-separated values)" if sweep_mode else ""
+    # No defaults here: the client fills in `simulation.defaults` (one definition), and `submit --resume` can
+    # tell that none was given.
     d = defaults.RUN
-    parser.add_argument("--width", type=kind, default=d["width"], help=f"area width{plural} (default {d['width']:g})")
+    parser.add_argument("--width", type=kind, help=f"area width{plural} (default {d['width']:g})")
+    parser.add_argument("--height", type=kind, help=f"area height{plural} (default {d['height']:g})")
+    parser.add_argument("--people", type=kind, help=f"people per iteration{plural} (default {d['people']})")
     parser.add_argument(
-        "--height", type=kind, default=d["height"], help=f"area height{plural} (default {d['height']:g})"
+        "--radius", type=kind, help=f"distance counted as a violation{plural} (default {d['radius']:g})"
     )
-    parser.add_argument("--people", type=kind, default=d["people"], help=f"people per iteration{plural}")
-    parser.add_argument("--radius", type=kind, default=d["radius"], help=f"distance counted as a violation{plural}")
     # strings, not floats: the client parses digits exactly, so a 20-digit seed stays that seed
-    parser.add_argument("--iterations", default=d["iterations"], help=f"default {d['iterations']}")
+    parser.add_argument("--iterations", help=f"default {d['iterations']}")
     parser.add_argument("--seed", help="default: fresh entropy, reported (pass it again to reproduce)")
+
+
+PARAM_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed")
 
 
 def print_json(value: Any) -> None:
