@@ -15,21 +15,17 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from simulation.layout import JOBS_PREFIX
-from stacks.data.stack import DataStack
 from stacks.jobs.stack import JobsStack
-from stacks.network.stack import NetworkStack
 from stacks.studio.stack import RStudioSageMakerStack
 from stacks.workspace.stack import RStudioEc2Stack
 
 
 def apply_nag(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # The network and data stacks raise no findings (flow logs on, endpoint SG open to the VPC CIDR only, the
+    # data bucket logging to the access-log bucket): nothing to acknowledge there.
     for stack in app.node.children:
-        if isinstance(stack, NetworkStack):
-            _network(stack)
-        elif isinstance(stack, DataStack):
-            _data(stack)
-        elif isinstance(stack, JobsStack):
+        if isinstance(stack, JobsStack):
             _jobs(stack)
         elif isinstance(stack, RStudioEc2Stack):
             _workspace(stack)
@@ -75,16 +71,6 @@ def imported_name(owner: IConstruct, value: str) -> str:
     """
     producer = cdk.Stack.of(owner)
     return str(producer.resolve(producer.export_value(value))["Fn::ImportValue"])
-
-
-# ---------------------------------------------------------------------------------------------- network
-def _network(stack: NetworkStack) -> None:
-    """The network raises no findings today (flow logs on, endpoint SG open to the VPC CIDR only)."""
-
-
-# ------------------------------------------------------------------------------------------------- data
-def _data(stack: DataStack) -> None:
-    """The data bucket logs to the access-log bucket; that bucket raises no finding today."""
 
 
 # ------------------------------------------------------------------------------------------------- jobs
@@ -136,7 +122,7 @@ def _jobs(stack: JobsStack) -> None:
     )
 
 
-# -------------------------------------------------------------------------------- workspace (issue 6)
+# ---------------------------------------------------------------------------------------- workspace (ec2)
 # The lambda CDK deploys once per stack for every AwsCustomResource (here: the VPC-origin SG lookup).
 _AWS_CUSTOM_RESOURCE_LAMBDA = "AWS679f53fac002430cb0da5b7982bd2287"
 _LAMBDA_BASIC = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"

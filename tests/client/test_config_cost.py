@@ -31,9 +31,9 @@ def test_config_parses_and_derives_the_image_tag():
     assert config.max_instances == 20
     assert config.subnet_ids == ("subnet-1",)
     assert config.log_group == "/aws/sagemaker/ProcessingJobs"
-    assert config.image_tag == "sha256:feed"
+    assert cfg.image_tag(config.image_uri) == "sha256:feed"
     tagged = cfg.parse_config("simlab", json.dumps({**VALID, "image_uri": "host:5000/repo:v7"}))
-    assert tagged.image_tag == "v7"
+    assert cfg.image_tag(tagged.image_uri) == "v7"
 
 
 @pytest.mark.parametrize(
