@@ -122,6 +122,7 @@ def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
         "sagemaker:DescribeProcessingJob",
         "sagemaker:StopProcessingJob",
         "sagemaker:AddTags",
+        "sagemaker:ListTags",  # list_jobs tells platform simlab from simlab-dev by the `platform` tag
     }
     assert json.dumps(sids["ManageProcessingJobs"]["Resource"]).endswith(':processing-job/simlab-*"]]}')
     assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
