@@ -166,6 +166,7 @@ class RStudioHost(Construct):
             "SIMLAB_ARCH": arch,
             "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
             "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
+            "SIMLAB_PIP_CONSTRAINTS": bootstrap.pip_constraints(),
         }
 
     def _instance(
@@ -193,6 +194,7 @@ class RStudioHost(Construct):
             " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
             arch,
             bootstrap.RSTUDIO_VERSION,
+            bootstrap.pip_constraints(),
         )
         values = self._bootstrap_values(options, arch, home, job_config)
         # The logical ID is known before the user data exists (it depends on host_id only), so the script
