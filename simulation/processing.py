@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import multiprocessing
 import os
 import shutil
 import signal
@@ -22,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,11 +144,6 @@ class StopRequest:
         raise Abandoned(f"stopped by {self.signal_name} then {name}; blocks in flight were abandoned")
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group; only the parent decides what a signal means.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 # --- blocks ----------------------------------------------------------------------------------------------------
 
 
@@ -188,11 +182,11 @@ def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> in
             finish(task, *_simulate(task))
         return done
 
-    # spawn, not fork: a forked child of a process holding threads (numba, BLAS) may deadlock
-    context = multiprocessing.get_context("spawn")
+    # Threads, not processes: the kernel releases the GIL and is already loaded in this process (see
+    # engine._executor), so no worker pays for starting Python or loading the kernel again.
     queue = collections.deque(tasks)
     workers = min(workers, len(tasks))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="block") as pool:
         running: dict[Future[tuple[Any, float, str]], Task] = {}
         try:
             while queue or running:
@@ -205,8 +199,8 @@ def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> in
                 for future in finished:
                     finish(running.pop(future), *future.result())
         except Abandoned:
-            for child in multiprocessing.active_children():
-                child.terminate()
+            # a thread cannot be killed: the blocks in flight finish in the background (a block is bounded
+            # at 2,000,000 points, well under a second) and are never written
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     return done
@@ -429,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_workers(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--workers", type=_positive_int, default=default_workers(), help="processes (default: CPUs)")
+        p.add_argument(
+            "--workers", type=_positive_int, default=default_workers(), help="worker threads (default: CPUs)"
+        )
 
     simulate = sub.add_parser("simulate", help="this host's share of the bundled Monte Carlo")
     for name, kind in (("width", float), ("height", float), ("people", int), ("radius", float)):
@@ -459,10 +455,35 @@ def write_message(layout: Layout, text: str) -> None:
         print(f"(could not write {layout.message_file}: {error.strerror or error})", file=sys.stderr)
 
 
+def runtime_line(command: str | None) -> str:
+    """The job log's first line: versions, and for the bundled engine where its compiled kernel came from
+    (`cache`: numba's on-disk cache, filled when the image was built; `compiled`: compiled in this process;
+    `numpy`: no numba, the slow fallback) and how long loading it took."""
+    import platform
+
+    from simulation import __version__
+
+    parts = [f"simulation {__version__}", f"Python {platform.python_version()}"]
+    if command in ("simulate", "sweep"):
+        started = time.perf_counter()
+        from simulation import _kernel
+
+        loaded = time.perf_counter() - started
+        parts.append(_kernel.describe())
+        parts.append(f"kernel from {_kernel.kernel_source()} (loaded in {loaded:.2f} s)")
+    elif command == "rscript":
+        rscript = shutil.which("Rscript")
+        version = subprocess.run([rscript, "--version"], capture_output=True, text=True).stdout if rscript else ""
+        parts.append(version.strip().replace("Rscript (R) version", "R") or "R not installed")
+    return ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     layout = Layout.from_env()
     stop = StopRequest()
     stop.install()
+    command = (sys.argv[1:] if argv is None else argv)[:1]
+    print(runtime_line(command[0] if command else None), file=sys.stderr, flush=True)
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, layout, stop))
