@@ -65,7 +65,7 @@ def grid_shape(span_x: float, span_y: float, n: int, radius: float) -> tuple[flo
 
 
 def _load_numba() -> Any:
-    if os.environ.get("SIMULATION_NO_NUMBA"):
+    if os.environ.get("SIMLAB_NO_NUMBA"):
         return None
     try:
         import numba  # noqa: F401

@@ -41,11 +41,15 @@ COUNT_BLOCK_SIGNATURE = (
 def jit(function: Callable[..., Any], signature: str | None = None) -> Any:
     """Compile with an on-disk cache when a cache location is writable; without one (read-only
     site-packages and no writable home or NUMBA_CACHE_DIR) compile once per process instead of failing."""
-    args = (signature,) if signature else ()
-    try:
-        return numba.njit(*args, cache=True, nogil=True)(function)
-    except (RuntimeError, OSError):
-        return numba.njit(*args, nogil=True)(function)
+    for cache in (True, False):
+        try:
+            if signature is None:
+                return numba.njit(cache=cache, nogil=True)(function)
+            return numba.njit(signature, cache=cache, nogil=True)(function)
+        except (RuntimeError, OSError):
+            if not cache:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _kernel(signature: str | None = None) -> Callable[[Callable[..., Any]], Any]:

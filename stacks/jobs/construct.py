@@ -14,13 +14,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
 JOB_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # Where SageMaker publishes processing instances' CPU, memory and disk metrics (same string, other service).
 JOB_METRIC_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
-# The S3 prefix every job reads from and writes to (docs/contracts.md section 3).
-JOB_PREFIX = "jobs/"
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 KEEP_USER_IMAGES = 30
 UNTAGGED_IMAGE_DAYS = 14
@@ -71,7 +71,7 @@ class Jobs(Construct):
             directory=str(REPOSITORY_ROOT),
             file=DOCKERFILE,
             platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
+            exclude=[".venv", "node_modules", "cdk.out", ".git", "out", "R", "stacks"],
         )
         self.security_group = self._job_security_group(vpc)
         self.execution_role = self._execution_role(bucket)
@@ -102,12 +102,20 @@ class Jobs(Construct):
         self.config_fields = config
 
     def _user_repository(self, limits: JobLimits) -> ecr.Repository:
+        # ECR names must be lowercase; CloudFormation's generated names are, but an explicit one says whose
+        # repository it is. The suffix (the first group of this stack's UUID) differs per stack instance: the
+        # repository is kept on destroy by default, and a kept repository holding a fixed name would make
+        # the next `cdk deploy` fail ("already exists"). Users push to the URI of the EcrRepositoryUri output
+        # / the job config's ecr_repository_uri.
+        stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+        name = f"{limits.platform_name}-user-images-" + cdk.Fn.select(0, cdk.Fn.split("-", stack_uuid))
         return ecr.Repository(
             self,
             "UserImages",
-            # No fixed name: the repository is kept on destroy by default, and a kept repository holding a
-            # fixed name would make the next `cdk deploy` fail ("already exists"). Users push to the URI
-            # of the EcrRepositoryUri output / the job config's ecr_repository_uri.
+            repository_name=name,
+            # A tag names one image for good: a job records its image tag, so a re-pushed tag would make
+            # that record lie about what ran.
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             image_scan_on_push=True,
             lifecycle_rules=[
                 ecr.LifecycleRule(
@@ -154,7 +162,7 @@ class Jobs(Construct):
             iam.PolicyStatement(
                 sid="JobObjects",
                 actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{JOB_PREFIX}*")],
+                resources=[bucket.arn_for_objects(f"{JOBS_PREFIX}*")],
             )
         )
         role.add_to_policy(
@@ -162,7 +170,7 @@ class Jobs(Construct):
                 sid="ListJobPrefix",
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
+                conditions={"StringLike": {"s3:prefix": [f"{JOBS_PREFIX}*"]}},
             )
         )
         # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
@@ -242,7 +250,13 @@ class Jobs(Construct):
             ),
             iam.PolicyStatement(
                 sid="ManageProcessingJobs",
-                actions=["sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
+                actions=[
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:AddTags",
+                    # list_jobs reads the `platform` tag: a name prefix cannot tell simlab from simlab-dev
+                    "sagemaker:ListTags",
+                ],
                 resources=[jobs_arn],
             ),
             # ListProcessingJobs has no resource type; it can only be granted on "*".
