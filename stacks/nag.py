@@ -1,4 +1,5 @@
-"""cdk-nag AwsSolutions over the whole app, and every acknowledgement of a finding, each with its reason.
+"""cdk-nag over the whole app (AwsSolutions, HIPAA Security, NIST 800-53 R5), and every acknowledgement of a
+finding, each with its reason. The platform's users are in healthcare and finance, hence the two compliance packs.
 
 One section per component. Each section takes its stack and acknowledges on the narrowest construct
 that carries the finding. Finding IDs name the exact wildcard (`AwsSolutions-IAM5[Resource::...]`), so a
@@ -11,7 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 from constructs import IConstruct
 
 from simulation.layout import JOBS_PREFIX
@@ -23,7 +24,7 @@ from stacks.workspace.stack import RStudioEc2Stack
 
 
 def apply_nag(app: cdk.App) -> None:
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
     for stack in app.node.children:
         if isinstance(stack, NetworkStack):
             _network(stack)
@@ -37,9 +38,19 @@ def apply_nag(app: cdk.App) -> None:
             _studio(stack)
 
 
+# The compliance packs share rule names; one decision covers a rule in both.
+COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5")
+
+
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge one AwsSolutions finding (e.g. "IAM5[Resource::*]") on `scope` and its children."""
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
+
+
+def acknowledge_compliance(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge one HIPAA Security / NIST 800-53 R5 rule (e.g. "IAMNoInlinePolicy") in both packs."""
+    for pack in COMPLIANCE_PACKS:
+        cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{pack}-{rule}", reason=reason))
 
 
 def flat(scope: IConstruct, value: str) -> str:
@@ -79,12 +90,50 @@ def imported_name(owner: IConstruct, value: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- network
 def _network(stack: NetworkStack) -> None:
-    """The network raises no findings today (flow logs on, endpoint SG open to the VPC CIDR only)."""
+    network = stack.network
+    for subnet in network.vpc.public_subnets:
+        acknowledge_compliance(
+            subnet,
+            "VPCNoUnrestrictedRouteToIGW",
+            "The public subnets hold only the NAT gateway(s) and nothing with a public address "
+            "(map_public_ip_on_launch is off); their 0.0.0.0/0 route to the internet gateway is what lets "
+            "the RStudio host install software through NAT.",
+        )
+    acknowledge_compliance(
+        network.vpc.node.find_child("FlowLog"),
+        "IAMNoInlinePolicy",
+        "CDK's flow-log delivery role: its one policy (write to this VPC's flow-log group) belongs to that "
+        "role alone and is created and deleted with it; a managed policy would only add a reusable copy.",
+    )
+    acknowledge_compliance(
+        network.flow_log_group,
+        "CloudWatchLogGroupEncrypted",
+        "Flow logs are encrypted at rest by CloudWatch Logs' own keys; a customer KMS key would add a "
+        "monthly key charge and key grants without narrowing who can read (IAM on the log group decides).",
+    )
 
 
 # ------------------------------------------------------------------------------------------------- data
 def _data(stack: DataStack) -> None:
-    """The data bucket logs to the access-log bucket; that bucket raises no finding today."""
+    data = stack.data
+    acknowledge_compliance(
+        data.bucket,
+        "S3DefaultEncryptionKMS",
+        "SSE-S3 on the data bucket: every reader is confined by IAM and the TLS-only bucket policy, and a "
+        "customer key would add per-request KMS charges on every block a job writes (stacks/data/construct.py).",
+    )
+    acknowledge_compliance(
+        data.access_logs_bucket,
+        "S3DefaultEncryptionKMS",
+        "S3 server access-log delivery writes only to SSE-S3 buckets (it cannot use a customer KMS key).",
+    )
+    for bucket in (data.bucket, data.access_logs_bucket):
+        acknowledge_compliance(
+            bucket,
+            "S3BucketReplicationEnabled",
+            f"{bucket.node.id}: one-region platform; versioning with 30-day noncurrent versions recovers "
+            "deletions, and replication to a second region would double storage for re-computable results.",
+        )
 
 
 # ------------------------------------------------------------------------------------------------- jobs
@@ -112,12 +161,24 @@ def _jobs(stack: JobsStack) -> None:
         "The fixed ProcessingJobs log group in the IAM form log-group:<name>:*; SageMaker names one log "
         "stream per job and host inside it.",
     )
+    acknowledge_compliance(
+        role_policy,
+        "IAMNoInlinePolicy",
+        "The execution role's own policy (job prefix, images, logs, metrics, job ENIs): it belongs to that "
+        "role alone and is created and deleted with it.",
+    )
+    acknowledge_compliance(
+        jobs.security_group,
+        "EC2RestrictedCommonPorts",
+        "All traffic is admitted only from this same security group (the hosts of one job exchange work "
+        "on ports they choose); nothing outside the group, and no CIDR, is admitted.",
+    )
     policy = jobs.submitter_policy
     acknowledge(
         policy,
         f"IAM5[Resource::{flat(stack, jobs.processing_jobs_arn)}]",
-        "Users name their own jobs; creation is confined by the VPC, security group, network "
-        "isolation, instance type and runtime conditions on the same statement.",
+        "Only jobs named with this platform's prefix (the client's naming); creation is further confined by "
+        "the VPC, security group, network isolation, instance type, runtime and platform-tag conditions.",
     )
     acknowledge(
         policy, "IAM5[Resource::*]", "sagemaker:ListProcessingJobs and ecr:GetAuthorizationToken have no resource type."
@@ -125,8 +186,14 @@ def _jobs(stack: JobsStack) -> None:
     acknowledge(
         policy,
         f"IAM5[Resource::{log_streams}]",
-        "Users read the log streams of their jobs (the ProcessingJobs group in the IAM form "
-        "log-group:<name>:*); SageMaker names one stream per job and host.",
+        "logs:DescribeLogStreams acts on the ProcessingJobs group (IAM form log-group:<name>:*) and returns "
+        "stream names only; reading events is held to this platform's streams by the next statement.",
+    )
+    acknowledge(
+        policy,
+        f"IAM5[Resource::{flat(stack, jobs.job_log_streams_arn)}]",
+        "GetLogEvents on the log streams of this platform's jobs only (SageMaker names them "
+        "<job-name>/<host>-..., and every job name starts with the platform prefix).",
     )
     acknowledge(
         policy,
@@ -162,6 +229,37 @@ def _workspace(stack: RStudioEc2Stack) -> None:
         host.role.node.find_child("DefaultPolicy"),
         "IAM5[Resource::*]",
         "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.",
+    )
+    for secret in host.login_secrets.values():
+        acknowledge_compliance(
+            secret,
+            "SecretsManagerRotationEnabled",
+            "A login password is applied to the host's Linux account at boot; rotating it in Secrets Manager "
+            "alone would lock the user out until a reboot, so rotation is put-new-value-and-reboot (README).",
+        )
+        acknowledge_compliance(
+            secret,
+            "SecretsManagerUsingKMSKey",
+            "Encrypted with Secrets Manager's AWS managed key; only the host role and admins can read it, and a "
+            "customer key would add a key charge and grants without narrowing that.",
+        )
+    acknowledge_compliance(
+        host.role.node.find_child("DefaultPolicy"),
+        "IAMNoInlinePolicy",
+        "The RStudio host role's own policy (its package object, login secret, Session Manager, signal); it "
+        "belongs to that role alone and is created and deleted with it.",
+    )
+    acknowledge_compliance(
+        stack.home.file_system,
+        "EFSInBackupPlan",
+        "enable_automatic_backups puts the file system in AWS Backup's default EFS plan "
+        "(aws/efs/automatic-backup-plan, daily, 35 days), which is not a CloudFormation resource the rule sees.",
+    )
+    acknowledge_compliance(
+        host.instance,
+        "EC2InstancesInVPC",
+        "The host is launched into the workspace subnet through its network-interface entry (no public "
+        "address), which this rule does not read; there is no EC2-Classic.",
     )
     acknowledge(
         host.instance,
@@ -207,6 +305,22 @@ def _workspace(stack: RStudioEc2Stack) -> None:
             f"IAM4[Policy::{_LAMBDA_BASIC}]",
             "CDK's AwsCustomResource function only writes its own logs; the managed policy grants exactly that.",
         )
+        acknowledge_compliance(
+            lookup,
+            "IAMNoInlinePolicy",
+            "CDK's AwsCustomResource policy (ec2:DescribeSecurityGroups) belongs to its singleton function's "
+            "role alone, created and deleted with it.",
+        )
+        function = stack.node.find_child(_AWS_CUSTOM_RESOURCE_LAMBDA)
+        for rule, reason in (
+            ("LambdaConcurrency", "runs once per deploy; reserved concurrency would only hold back account capacity"),
+            (
+                "LambdaDLQ",
+                "invoked synchronously by CloudFormation, which reports a failure; there is no event to keep",
+            ),
+            ("LambdaInsideVPC", "calls only the EC2 API; placing it in the VPC would add ENIs and no isolation"),
+        ):
+            acknowledge_compliance(function, rule, f"CDK's AwsCustomResource function (VPC-origin lookup) {reason}.")
 
 
 # ------------------------------------------------------------------------- studio: RStudio on SageMaker
@@ -317,6 +431,7 @@ def _studio(stack: RStudioSageMakerStack) -> None:
         acknowledge(
             policy, "IAM5[Resource::*]", "The idle reaper's sagemaker:ListApps has no resource type (read-only)."
         )
+    _studio_compliance(stack, functions)
     _provider(stack, stack.licence.provider, [stack.licence.handler])
     _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
     waiter = stack.teardown.provider.node.find_child("waiter-state-machine")
@@ -338,6 +453,55 @@ def _studio(stack: RStudioSageMakerStack) -> None:
             waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
             f"IAM5[Resource::{flat(stack, framework_function.function_arn)}:*]",
             f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
+        )
+
+
+def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> None:
+    """The domain stack's control-plane functions (licence preflight, teardown, idle reaper) and CDK's provider
+    framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a schedule."""
+    framework = [
+        child
+        for provider in (stack.licence.provider, stack.teardown.provider)
+        for child in provider.node.children
+        if child.node.id.startswith("framework-")
+    ]
+    for function in [f.function for f in functions] + framework:
+        acknowledge_compliance(
+            function,
+            "LambdaConcurrency",
+            f"{function.node.path} runs at deploy, delete or on a schedule, one invocation at a time; "
+            "reserved concurrency would only hold back account capacity.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaDLQ",
+            f"{function.node.path} is invoked synchronously (CloudFormation, the provider framework, or a "
+            "scheduled rule that retries); failures surface there and in its log group, no event is lost.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaInsideVPC",
+            f"{function.node.path} calls only AWS control-plane APIs (SageMaker, License Manager, EFS, EC2); "
+            "a VPC placement would add ENIs and endpoints, and no isolation.",
+        )
+    for function in functions:
+        acknowledge_compliance(
+            function.node.find_child("Logs"),
+            "CloudWatchLogGroupEncrypted",
+            f"{function.node.path}'s log holds only what it created or deleted, encrypted by CloudWatch Logs' "
+            "own keys; a customer key would add a key charge and grants, not narrow readers.",
+        )
+    roles = [function.role for function in functions]
+    roles += [child.node.find_child("ServiceRole") for child in framework]
+    roles.append(stack.teardown.provider.node.find_child("waiter-state-machine").node.find_child("Role"))
+    roles += [stack.studio.execution_role, stack.image.role]
+    roles += [access.job_role for access in stack.access.values()]
+    for role in roles:
+        acknowledge_compliance(
+            role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            f"{role.node.path}'s own policy, belonging to that one role and created and deleted with it; a "
+            "managed policy would only add a reusable copy.",
         )
 
 

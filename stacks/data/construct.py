@@ -32,11 +32,15 @@ class Data(Construct):
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Versioned so a deleted or overwritten log object can be recovered for the same 30 days as data.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-access-logs",
                     expiration=cdk.Duration.days(ACCESS_LOG_DAYS),
+                    noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                    expired_object_delete_marker=False,
                 )
             ],
             removal_policy=removal,
