@@ -203,7 +203,7 @@ def watch(
                 tail.poll()
             if progress is None and counts_blocks(description):
                 progress = BlockProgress(job, config)
-            counted = progress.poll() if progress and status["status"] != "Completed" else None
+            counted = progress.poll() if progress else None
             if counted and counted != shown and not interactive:
                 say(f"[{elapsed}] {job}: {BlockProgress.bar(*counted)}", err)
             shown = counted or shown
