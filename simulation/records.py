@@ -35,7 +35,7 @@ def package_version() -> str:
 
 def runtime_versions() -> dict[str, str | None]:
     """What produced the numbers, for the manifest: Python, numpy, numba (None: the numpy fallback ran) and R
-    (None where R is not installed). The engine's streams are numpy's PCG64 and SeedSequence, so a numpy that
+    (None where R is not installed). The engine's streams are numpy's SeedSequence and bit generator, so a numpy that
     changed them would show up here next to the numbers that differ."""
     import platform
 

@@ -203,7 +203,10 @@ def watch(
                 tail.poll()
             if progress is None and counts_blocks(description):
                 progress = BlockProgress(job, config)
-            counted = progress.poll() if progress else None
+            try:
+                counted = progress.poll() if progress else None
+            except (ClientError, SimulationError):  # progress is a courtesy: an unreadable prefix must not end watch
+                progress, counted = None, None
             if counted and counted != shown and not interactive:
                 say(f"[{elapsed}] {job}: {BlockProgress.bar(*counted)}", err)
             shown = counted or shown
