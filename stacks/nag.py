@@ -207,7 +207,6 @@ def _jobs(stack: JobsStack) -> None:
 # The lambda CDK deploys once per stack for every AwsCustomResource (here: the VPC-origin SG lookup).
 _AWS_CUSTOM_RESOURCE_LAMBDA = "AWS679f53fac002430cb0da5b7982bd2287"
 _LAMBDA_BASIC = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-_SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
 def _workspace(stack: RStudioEc2Stack) -> None:
@@ -220,15 +219,10 @@ def _workspace(stack: RStudioEc2Stack) -> None:
             "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
         )
     acknowledge(
-        host.role,
-        f"IAM4[Policy::{_SSM_CORE}]",
-        "AmazonSSMManagedInstanceCore is the documented minimum for Session Manager and port "
-        "forwarding (the only shell access; there is no SSH key) and tracks SSM's API changes.",
-    )
-    acknowledge(
         host.role.node.find_child("DefaultPolicy"),
         "IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.",
+        "ecr:GetAuthorizationToken (users push and pull their own images) and the Session Manager channel "
+        "actions (ssmmessages:*Channel, ssm:UpdateInstanceInformation) have no resource type.",
     )
     for secret in host.login_secrets.values():
         acknowledge_compliance(
@@ -290,8 +284,8 @@ def _workspace(stack: RStudioEc2Stack) -> None:
         acknowledge(
             distribution,
             "CFR4",
-            "No custom domain: the default *.cloudfront.net certificate's TLS policy is fixed by "
-            "CloudFront; viewers are redirected to HTTPS and modern browsers negotiate TLS 1.2+.",
+            "Without rstudio_domain_name the default *.cloudfront.net certificate's TLS policy is fixed by "
+            "CloudFront; with it (and rstudio_certificate_arn) viewers need TLS 1.2+.",
         )
         lookup = stack.access.node.find_child("VpcOriginSecurityGroup")
         acknowledge(
