@@ -149,8 +149,9 @@ def _exact_sums(counts: np.ndarray) -> tuple[int, int]:
 def analytic_mean(params: Params) -> float:
     """Expected violations per person, (N - 1) p, with p = P(|A - B| < r) for A, B uniform in the area.
 
-    For r <= min(W, H) p has the closed form of the issue; beyond that (where the closed form is wrong) the
-    same double integral is done by Gauss-Legendre quadrature, exact to ~1e-15 relative.
+    For r <= min(W, H) p has a closed form, (pi r^2 W H - 4/3 r^3 (W + H) + r^4 / 2) / (W H)^2; beyond that
+    (where the closed form is wrong) the same double integral is done by Gauss-Legendre quadrature, exact to
+    ~1e-15 relative.
     """
     w, h, r = params.width, params.height, params.radius
     if r <= min(w, h):

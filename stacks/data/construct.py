@@ -6,6 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.removal import removal_policy
+
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
 ACCESS_LOG_DAYS = 365
@@ -24,7 +26,7 @@ class Data(Construct):
         # Log delivery through a bucket policy instead of the legacy LogDeliveryWrite ACL, so ACLs stay off
         # (BucketOwnerEnforced). Set here, before any child exists, to hold whatever cdk.json says.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        removal = cdk.RemovalPolicy.DESTROY if delete_on_destroy else cdk.RemovalPolicy.RETAIN
+        removal = removal_policy(delete_on_destroy)
         self.access_logs_bucket = s3.Bucket(
             self,
             "AccessLogs",

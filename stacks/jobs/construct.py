@@ -15,6 +15,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+from stacks.removal import removal_policy
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
@@ -137,7 +138,7 @@ class Jobs(Construct):
                     max_image_count=KEEP_USER_IMAGES,
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.DESTROY if limits.delete_on_destroy else cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(limits.delete_on_destroy),
             empty_on_delete=limits.delete_on_destroy,
         )
 

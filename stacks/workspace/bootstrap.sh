@@ -10,7 +10,7 @@ set -euo pipefail
 : "${SIMLAB_REGION:?}" "${SIMLAB_PLATFORM:?}" "${SIMLAB_JOB_CONFIG_PARAMETER:?}" "${SIMLAB_USERS:?}"
 : "${SIMLAB_FILE_SYSTEM_ID:?}" "${SIMLAB_PACKAGE_S3_URL:?}" "${SIMLAB_STACK_NAME:?}"
 : "${SIMLAB_LOGICAL_ID:?}" "${SIMLAB_RSTUDIO_VERSION:?}" "${SIMLAB_ARCH:?}" "${SIMLAB_LISTEN_ADDRESS:?}"
-: "${SIMLAB_SECURE_COOKIES:?}"
+: "${SIMLAB_SECURE_COOKIES:?}" "${SIMLAB_PIP_CONSTRAINTS:?}"
 SIMLAB_RSTUDIO_SHA256="${SIMLAB_RSTUDIO_SHA256:-}"
 
 readonly SIMLAB_HOME=/opt/simlab
@@ -73,9 +73,12 @@ install_base() {
 install_python() {
   log "python venv with the AWS CLI, boto3 and the sagemaker SDK"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  # The versions this repository tests (requirements-host.txt), one `name==version` per line.
+  mkdir -p "$SIMLAB_HOME"
+  tr ' ' '\n' <<< "$SIMLAB_PIP_CONSTRAINTS" > "$SIMLAB_HOME/constraints.txt"
   "$VENV/bin/pip" install -q --upgrade pip
   # sagemaker 2.x keeps the ScriptProcessor API of the original workflow.
-  "$VENV/bin/pip" install -q awscli boto3 'sagemaker>=2.200,<3'
+  "$VENV/bin/pip" install -q -c "$SIMLAB_HOME/constraints.txt" awscli boto3 sagemaker
 }
 
 install_package() {
@@ -87,7 +90,7 @@ install_package() {
   mkdir -p "$SRC"
   unzip -q -o "$zip" -d "$SRC"
   rm -f "$zip"
-  "$VENV/bin/pip" install -q "${SRC}[client,fast]"
+  "$VENV/bin/pip" install -q -c "$SIMLAB_HOME/constraints.txt" "${SRC}[client,fast]"
 }
 
 mount_home() {
@@ -232,6 +235,15 @@ rstudio_is_current() {
   [ "$installed" = "$SIMLAB_RSTUDIO_VERSION" ] || [ "$installed" = "${SIMLAB_RSTUDIO_VERSION/-/+}" ]
 }
 
+# Checked right after the AWS CLI exists (so the failure is signalled at once, not after the 40-minute timeout)
+# and before anything slow: without a pinned digest the RStudio package cannot be verified, so nothing is built.
+require_rstudio_digest() {
+  if [ -z "$SIMLAB_RSTUDIO_SHA256" ] && ! rstudio_is_current; then
+    log "refusing to install RStudio Server $SIMLAB_RSTUDIO_VERSION ($SIMLAB_ARCH) unverified: set rstudio_server_sha256"
+    return 1
+  fi
+}
+
 install_rstudio() {
   log "RStudio Server $SIMLAB_RSTUDIO_VERSION"
   if ! rstudio_is_current; then
@@ -240,9 +252,8 @@ install_rstudio() {
     # Posit builds one package for Ubuntu 22.04 and later.
     curl -fsSL -o "$deb" \
       "https://download2.rstudio.org/server/jammy/$SIMLAB_ARCH/rstudio-server-$SIMLAB_RSTUDIO_VERSION-$SIMLAB_ARCH.deb"
-    if [ -n "$SIMLAB_RSTUDIO_SHA256" ]; then
-      echo "$SIMLAB_RSTUDIO_SHA256  $deb" | sha256sum -c -
-    fi
+    # Fail closed: only the package whose digest the deployment pinned is installed.
+    echo "$SIMLAB_RSTUDIO_SHA256  $deb" | sha256sum --check --strict -
     gdebi -n "$deb"
     rm -f "$deb"
   fi
@@ -312,6 +323,7 @@ main() {
   log "start"
   install_base
   install_python
+  require_rstudio_digest
   mount_home
   create_users
   install_password_unit

@@ -42,6 +42,8 @@ class HostOptions:
     access: str
     job_config_parameter_name: str
     ami_parameter: str = ""
+    # SHA-256 of the RStudio Server .deb for this host's architecture; empty: bootstrap.RSTUDIO_SHA256.
+    rstudio_sha256: str = ""
 
 
 def output_id(user: RStudioUser) -> str:
@@ -66,12 +68,25 @@ class RStudioHost(Construct):
         job_config: ssm.IStringParameter,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        arch = bootstrap.architecture(options.instance_type)
+        self.login_secrets = self._login_secrets(options)
+        self.package = self._package()
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=True,
+            description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
+        )
+        self.role = self._role(submitter_policy, repository, job_config)
+        self.instance = self._instance(options, vpc, subnets, home, job_config)
+        # The first boot mounts /home: the mount targets must answer before the host starts.
+        self.instance.node.add_dependency(home.mount_targets_available)
+        home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")
 
-        # One generated password per user, each in its own secret; the first user keeps the single-user
-        # release's construct ID, so an existing deployment keeps its password.
-        self.login_secrets = {
+    def _login_secrets(self, options: HostOptions) -> dict[str, secretsmanager.Secret]:
+        """One generated password per user, each in its own secret; the first user keeps the single-user
+        release's construct ID, so an existing deployment keeps its password."""
+        return {
             user.name: secretsmanager.Secret(
                 self,
                 "Login" if index == 0 else f"Login{output_id(user)}",
@@ -85,7 +100,10 @@ class RStudioHost(Construct):
             )
             for index, user in enumerate(options.users)
         }
-        self.package = s3_assets.Asset(
+
+    def _package(self) -> s3_assets.Asset:
+        """This repository's simulation package, R wrapper and welcome example, for the bootstrap to install."""
+        return s3_assets.Asset(
             self,
             "Package",
             path=str(REPO_ROOT),
@@ -102,35 +120,90 @@ class RStudioHost(Construct):
             ],
         )
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            allow_all_outbound=True,
-            description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
-        )
-        self.role = iam.Role(
+    def _role(
+        self, submitter_policy: iam.IManagedPolicy, repository: ecr.IRepository, job_config: ssm.IStringParameter
+    ) -> iam.Role:
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="RStudio host: SSM, job submission, user images, job config, login secret",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
-                submitter_policy,
-            ],
+            managed_policies=[submitter_policy],
         )
-        repository.grant_pull_push(self.role)
-        job_config.grant_read(self.role)
+        # Session Manager (the only shell and the port forwarding) needs exactly these (Session Manager user
+        # guide, "Verify or add instance permissions for Session Manager"). AmazonSSMManagedInstanceCore would
+        # also grant ssm:GetParameter(s) on every parameter in the account, SecureStrings included.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SessionManager",
+                actions=[
+                    "ssm:UpdateInstanceInformation",
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                resources=["*"],
+            )
+        )
+        repository.grant_pull_push(role)
+        job_config.grant_read(role)
         for secret in self.login_secrets.values():
-            secret.grant_read(self.role)
+            secret.grant_read(role)
         # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
                 resources=[self.package.bucket.arn_for_objects(self.package.s3_object_key)],
             )
         )
+        return role
 
+    def _bootstrap_values(
+        self, options: HostOptions, arch: str, home: efs.FileSystem, job_config: ssm.IStringParameter
+    ) -> dict[str, str]:
+        """The deployment's values the bootstrap script reads (its SIMLAB_* variables); nothing secret."""
+        stack = cdk.Stack.of(self)
+        cloudfront = options.access == "cloudfront"
+        rstudio_sha256 = options.rstudio_sha256 or bootstrap.RSTUDIO_SHA256.get(arch, "")
+        if not rstudio_sha256:
+            # The host refuses an unverified package (bootstrap.sh fails closed), so say so before the deploy.
+            cdk.Annotations.of(self).add_warning_v2(
+                "simlab:rstudio-sha256",
+                f"No SHA-256 pinned for RStudio Server {bootstrap.RSTUDIO_VERSION} ({arch}): the host will refuse "
+                "to install it and the deploy will roll back. Set rstudio_server_sha256 to the value Posit "
+                "publishes at https://posit.co/download/rstudio-server/.",
+            )
+        return {
+            "SIMLAB_REGION": stack.region,
+            "SIMLAB_PLATFORM": options.platform_name,
+            "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
+            # `name:role:uid:secret-arn` per user, space-separated (names never hold ':' or spaces).
+            "SIMLAB_USERS": " ".join(
+                f"{u.name}:{u.role}:{u.uid}:{self.login_secrets[u.name].secret_arn}" for u in options.users
+            ),
+            "SIMLAB_FILE_SYSTEM_ID": home.file_system_id,
+            "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
+            "SIMLAB_STACK_NAME": stack.stack_name,
+            "SIMLAB_RSTUDIO_VERSION": bootstrap.RSTUDIO_VERSION,
+            "SIMLAB_RSTUDIO_SHA256": rstudio_sha256,
+            "SIMLAB_ARCH": arch,
+            "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
+            "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
+            "SIMLAB_PIP_CONSTRAINTS": bootstrap.pip_constraints(),
+        }
+
+    def _instance(
+        self,
+        options: HostOptions,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        home: efs.FileSystem,
+        job_config: ssm.IStringParameter,
+    ) -> ec2.Instance:
+        """The host, bootstrapped by user data that signals CloudFormation when RStudio answers."""
+        stack = cdk.Stack.of(self)
+        arch = bootstrap.architecture(options.instance_type)
         machine_image = ec2.MachineImage.from_ssm_parameter(
             options.ami_parameter or ubuntu_ami_parameter(arch),
             os=ec2.OperatingSystemType.LINUX,
@@ -145,28 +218,12 @@ class RStudioHost(Construct):
             " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
             arch,
             bootstrap.RSTUDIO_VERSION,
+            bootstrap.pip_constraints(),
         )
-        cloudfront = options.access == "cloudfront"
-        values = {
-            "SIMLAB_REGION": stack.region,
-            "SIMLAB_PLATFORM": options.platform_name,
-            "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
-            # `name:role:uid:secret-arn` per user, space-separated (names never hold ':' or spaces).
-            "SIMLAB_USERS": " ".join(
-                f"{u.name}:{u.role}:{u.uid}:{self.login_secrets[u.name].secret_arn}" for u in options.users
-            ),
-            "SIMLAB_FILE_SYSTEM_ID": home.file_system_id,
-            "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
-            "SIMLAB_STACK_NAME": stack.stack_name,
-            "SIMLAB_RSTUDIO_VERSION": bootstrap.RSTUDIO_VERSION,
-            "SIMLAB_RSTUDIO_SHA256": bootstrap.RSTUDIO_SHA256.get(arch, ""),
-            "SIMLAB_ARCH": arch,
-            "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
-            "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
-        }
+        values = self._bootstrap_values(options, arch, home, job_config)
         # The logical ID is known before the user data exists (it depends on host_id only), so the script
         # can name the resource it signals without a cycle.
-        self.instance = ec2.Instance(
+        instance = ec2.Instance(
             self,
             host_id,
             vpc=vpc,
@@ -191,10 +248,10 @@ class RStudioHost(Construct):
                 )
             ],
         )
-        cfn_instance = self.instance.node.default_child
+        cfn_instance = instance.node.default_child
         assert isinstance(cfn_instance, ec2.CfnInstance)
         values["SIMLAB_LOGICAL_ID"] = stack.get_logical_id(cfn_instance)
-        self.instance.add_user_data(bootstrap.render(values).partition("\n")[2])
+        instance.add_user_data(bootstrap.render(values).partition("\n")[2])
         cfn_instance.cfn_options.creation_policy = cdk.CfnCreationPolicy(
             resource_signal=cdk.CfnResourceSignal(count=1, timeout=BOOTSTRAP_TIMEOUT),
         )
@@ -204,6 +261,4 @@ class RStudioHost(Construct):
                 resources=[stack.stack_id],
             )
         )
-        # The first boot mounts /home: the mount targets must answer before the host starts.
-        self.instance.node.add_dependency(home.mount_targets_available)
-        home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")
+        return instance

@@ -184,7 +184,8 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
     template = default["template"]
     role = next(r for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole"))
     managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
-    assert "AmazonSSMManagedInstanceCore" in managed
+    # Not AmazonSSMManagedInstanceCore: it would read every SSM parameter in the account, SecureStrings included.
+    assert "AmazonSSMManagedInstanceCore" not in managed
     assert "Submitter" in managed
     assert "FullAccess" not in managed
     assert "AdministratorAccess" not in managed
@@ -201,6 +202,18 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
         "s3:GetObject",
     } <= actions
     assert not any(a.endswith(":*") or a == "*" for a in actions)
+    # Session Manager's documented minimum, and parameter reads only of the job config.
+    (session,) = [s for s in statements if s.get("Sid") == "SessionManager"]
+    assert sorted(session["Action"]) == [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ]
+    parameter_reads = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
+    assert parameter_reads
+    assert all("JobConfig" in json.dumps(s["Resource"]) for s in parameter_reads)
     secret_id, _ = only(template, "AWS::SecretsManager::Secret")
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
     assert [s["Resource"] for s in secret_reads] == [{"Ref": secret_id}]
@@ -483,6 +496,28 @@ def test_user_data_carries_this_deployments_values(default: dict[str, Any]) -> N
     fs_id, _ = only(template, "AWS::EFS::FileSystem")
     assert {"Ref": secret_id} in parts
     assert {"Ref": fs_id} in parts
+
+
+def test_the_hosts_pip_installs_are_pinned_to_the_tested_versions(default: dict[str, Any]) -> None:
+    # Expected pins read from the files the test suite itself installs (requirements.txt) and the host's
+    # two extras (requirements-host.txt), not from the code that renders them.
+    root = Path(__file__).resolve().parents[2]
+    tested = {
+        line.split("==")[0]: line
+        for line in (root / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    script = user_data_script(default["template"])
+    exported = re.search(r"^export SIMLAB_PIP_CONSTRAINTS='([^']*)'$", script, re.M)
+    assert exported is not None
+    pins = set(exported.group(1).split())
+    assert {tested[name] for name in ("boto3", "numpy", "numba", "matplotlib")} <= pins
+    assert {"awscli==1.46.3", "sagemaker==2.257.7"} <= pins
+    assert all(re.fullmatch(r"[a-z0-9_.-]+==[0-9][0-9a-z.]*", pin) for pin in pins), pins
+    # and the script installs with them as constraints, never an unpinned `pip install`
+    installs = [line for line in bootstrap.SCRIPT.read_text().splitlines() if 'bin/pip" install' in line]
+    assert len(installs) == 3
+    assert all('-c "$SIMLAB_HOME/constraints.txt"' in line for line in installs if "--upgrade pip" not in line)
 
 
 def test_bootstrap_file_in_the_repository_passes_shellcheck() -> None:
