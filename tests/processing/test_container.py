@@ -79,7 +79,14 @@ def test_build_context_is_only_what_the_image_needs():
     # The CDK asset uses the repository root as context: without this, .venv and node_modules (GBs) ship.
     lines = [x.strip() for x in (ROOT / ".dockerignore").read_text().splitlines() if x.strip()[:1] not in ("", "#")]
     assert lines[0] == "**"
-    assert {x for x in lines[1:] if x.startswith("!")} == {"!pyproject.toml", "!simulation/**", "!container/**"}
+    # the job image's context, plus what the RSession image (stacks/studio/image/Dockerfile) adds
+    assert {x for x in lines[1:] if x.startswith("!")} == {
+        "!pyproject.toml",
+        "!simulation/**",
+        "!container/**",
+        "!R/simjobs/**",
+        "!stacks/studio/image/**",
+    }
 
 
 # --- the real image -----------------------------------------------------------------------------------------------
