@@ -303,9 +303,16 @@ def _studio(stack: RStudioSageMakerStack) -> None:
         acknowledge(
             policy,
             "IAM5[Resource::*]",
-            f"Teardown ({function.node.id}): the SageMaker List actions, EFS and EC2 Describe actions have no "
-            "resource type; deletes of the home EFS and NFS groups are held to SageMaker's tag and this VPC.",
+            f"Teardown ({function.node.id}): the SageMaker List actions and ec2:DescribeSecurityGroups have no "
+            "resource type; they only read.",
         )
+        if stack.teardown.security_groups_arn is not None:
+            acknowledge(
+                policy,
+                f"IAM5[Resource::{flat(stack, stack.teardown.security_groups_arn)}]",
+                f"Teardown ({function.node.id}) removes the two NFS security groups SageMaker created for the domain "
+                "(IDs unknown to CloudFormation), held to this platform's VPC by the ec2:Vpc condition.",
+            )
     if stack.reaper is not None:
         policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
         arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
