@@ -18,6 +18,7 @@ from stacks.data.stack import DataStack
 from stacks.jobs.construct import JOB_PREFIX
 from stacks.jobs.stack import JobsStack
 from stacks.network.stack import NetworkStack
+from stacks.studio.functions import HandlerFunction
 from stacks.studio.stack import RStudioSageMakerStack
 from stacks.workspace.stack import RStudioEc2Stack
 
@@ -339,16 +340,16 @@ def _studio(stack: RStudioSageMakerStack) -> None:
         "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
     )
     for framework in ("framework-isComplete", "framework-onTimeout"):
-        function = stack.teardown.provider.node.find_child(framework)
-        assert isinstance(function, lambda_.Function)
+        framework_function = stack.teardown.provider.node.find_child(framework)
+        assert isinstance(framework_function, lambda_.Function)
         acknowledge(
             waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
-            f"IAM5[Resource::{flat(stack, function.function_arn)}:*]",
+            f"IAM5[Resource::{flat(stack, framework_function.function_arn)}:*]",
             f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
         )
 
 
-def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[Any]) -> None:
+def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[HandlerFunction]) -> None:
     """CDK's provider framework: its functions' roles use the basic execution policy and invoke ours."""
     for child in provider.node.find_all():
         if child.node.id != "ServiceRole":
