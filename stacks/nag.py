@@ -14,8 +14,8 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from simulation.layout import JOBS_PREFIX
 from stacks.data.stack import DataStack
-from stacks.jobs.construct import JOB_PREFIX
 from stacks.jobs.stack import JobsStack
 from stacks.network.stack import NetworkStack
 from stacks.studio.functions import HandlerFunction
@@ -55,7 +55,7 @@ def _flatten(node: Any) -> str:
         return node.replace("${", "<").replace("}", ">")
     if isinstance(node, dict) and "Fn::Join" in node:
         delimiter, items = node["Fn::Join"]
-        return delimiter.join(_flatten(item) for item in items)
+        return str(delimiter).join(_flatten(item) for item in items)
     if isinstance(node, dict) and "Fn::Sub" in node:
         return _flatten(node["Fn::Sub"])
     if isinstance(node, dict) and "Fn::GetAtt" in node:
@@ -96,7 +96,7 @@ def _jobs(stack: JobsStack) -> None:
     role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
     acknowledge(
         role_policy,
-        f"IAM5[Resource::{bucket_arn}/{JOB_PREFIX}*]",
+        f"IAM5[Resource::{bucket_arn}/{JOBS_PREFIX}*]",
         "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
         "the role is confined to the jobs/ prefix of the platform bucket.",
     )
