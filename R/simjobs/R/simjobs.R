@@ -111,8 +111,8 @@ estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
 #' (mode = "job") or one job per point (mode = "jobs"). With wait = TRUE, returns the results table.
 run_sweep <- function(people, radius, width = 1000, height = 1000, iterations = 1000, seed = 42,
                       mode = "job", instance_type = NULL, instance_count = NULL,
-                      volume_size_gb = NULL, max_runtime_seconds = NULL, name = NULL,
-                      platform = NULL, wait = FALSE, dest = NULL) {
+                      max_runtime_seconds = NULL, name = NULL, platform = NULL,
+                      wait = FALSE, dest = NULL, volume_size_gb = NULL) {
   resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
   manifest <- .call(.client()$run_sweep, as.list(people), as.list(radius), as.list(width),
                     as.list(height), iterations, seed, mode = mode, resources = resources,
