@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from simulation import local_job
-from simulation.commands.run import DEFAULTS, integer_at_least, positive_float
+from simulation.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
+from simulation.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +42,7 @@ def handle(args: argparse.Namespace) -> int:
 
     params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
     seed = fresh_seed() if args.seed is None else args.seed
+    check_size(params.people, args.iterations)
     # os.sched_getaffinity is Linux-only; default_workers falls back to os.cpu_count() (macOS)
     workers = args.workers_per_host or max(1, default_workers() // max(args.hosts, 1))
     result = local_job.run_local_job(
@@ -53,5 +55,5 @@ def handle(args: argparse.Namespace) -> int:
         container=args.container,
         engine=args.engine,
     )
-    print(local_job.summary_json(result) if args.json else local_job.describe(result))
+    print(local_job.summary_json(result) if args.json else printable(local_job.describe(result)))
     return 0
