@@ -13,9 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from simulation import defaults
 from simulation.errors import SimulationError
 
-DEFAULTS = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0, "iterations": 10000}
+DEFAULTS = defaults.RUN  # the one definition every front door uses
 # What one machine can hold and finish. 10 million people are 160 MB of coordinates per worker and iteration
 # (beyond that memory, not time, runs out); 10^12 placed people (iterations x people) take hours here (the
 # reference case, 10^7, takes about a third of a second): bigger runs belong on SageMaker (`submit`).
