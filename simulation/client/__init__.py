@@ -18,6 +18,7 @@ from simulation.client.cost import estimate as estimate_cost
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
+from simulation.client.resume import resume_job
 from simulation.client.status import job_status, list_jobs, stop_job
 from simulation.client.submit import submit_r_script, submit_simulation
 from simulation.client.sweep import run_sweep
@@ -32,6 +33,7 @@ __all__ = [
     "job_status",
     "list_jobs",
     "load_config",
+    "resume_job",
     "run_sweep",
     "stop_job",
     "submit_r_script",
