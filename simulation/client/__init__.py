@@ -15,6 +15,7 @@ status, watch, results (+ plots), cost; aws holds the boto3 session and retry po
 
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate as estimate_cost
+from simulation.client.cost import plan as plan_simulation
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
@@ -32,6 +33,7 @@ __all__ = [
     "job_status",
     "list_jobs",
     "load_config",
+    "plan_simulation",
     "run_sweep",
     "stop_job",
     "submit_r_script",

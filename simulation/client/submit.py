@@ -13,7 +13,7 @@ from typing import Any
 from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
-from simulation.client.cost import estimate
+from simulation.client.cost import estimate, plan
 from simulation.client.request import JobSpec, build_spec, check_spec, s3_uri, simulate_arguments
 from simulation.client.resources import Resources
 from simulation.client.values import r_argument
@@ -98,6 +98,17 @@ def submit_simulation(
     chosen = Resources.of(resources)
     config = load_config(platform)
     spec = build_spec(config, chosen, base="sim", arguments=arguments)
+    values = dict(zip(arguments[1::2], arguments[2::2], strict=True))  # the validated --name value pairs
+    predicted = plan(
+        spec.resources.instance_type,
+        spec.resources.instance_count,
+        people=values["--people"],
+        iterations=values["--iterations"],
+        width=values["--width"],
+        height=values["--height"],
+        radius=values["--radius"],
+    )
+    say(f"plan: {predicted['text']}")  # before anything is created: time to result and price, next to a local run
     return launch(config, spec, wait=wait, logs=logs)
 
 
