@@ -9,7 +9,7 @@ y_length <- 1000
 num_people <- 1000
 max_iterations <- 10000
 
-print(estimate_cost("ml.c5.4xlarge", hours = 0.25)$text)
+print(estimate_cost("ml.c5.4xlarge", people = 1000, iterations = 10000)$text)  # job vs. this machine
 job <- submit_simulation(width = x_length, height = y_length, people = num_people, radius = 6,
                          iterations = max_iterations, seed = 42,
                          instance_type = "ml.c5.4xlarge", instance_count = 2,
