@@ -107,8 +107,18 @@ def _manifest(directory: Path, record: dict[str, Any], blocks: list[dict[str, An
         "package_version": record["package_version"],
         "merged_by_package_version": records.package_version(),
         "image_tags": sorted({h.get("image_tag") for h in host_files.values() if h.get("image_tag")}),
+        # numpy, numba, R and Python of the hosts that computed the blocks: one entry per distinct set
+        "versions": _distinct([h["versions"] for h in host_files.values() if isinstance(h.get("versions"), dict)]),
         "host_manifests": host_files,
     }
+
+
+def _distinct(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
 
 
 def merge_sweep(directory: str | os.PathLike[str]) -> list[MergedResult]:

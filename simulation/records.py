@@ -5,8 +5,12 @@ The entrypoint writes through these functions and the merge reads through them, 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +31,42 @@ def package_version() -> str:
         return version("simulation")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0+unknown"
+
+
+def runtime_versions() -> dict[str, str | None]:
+    """What produced the numbers, for the manifest: Python, numpy, numba (None: the numpy fallback ran) and R
+    (None where R is not installed). The engine's streams are numpy's SeedSequence and bit generator, so a numpy that
+    changed them would show up here next to the numbers that differ."""
+    import platform
+
+    return {
+        "python": platform.python_version(),
+        "numpy": _module_version("numpy"),
+        "numba": _module_version("numba"),
+        "r": r_version(),
+    }
+
+
+def _module_version(name: str) -> str | None:
+    try:
+        module = __import__(name)
+    except ImportError:
+        return None
+    return str(module.__version__)
+
+
+@functools.cache
+def r_version() -> str | None:
+    """`4.2.2` from `Rscript --version`, or None without R (asked once per process)."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    try:
+        done = subprocess.run([rscript, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"version (\d+\.\d+\.\d+)", done.stdout + done.stderr)
+    return match.group(1) if match else None
 
 
 # --- files -----------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from simulation.client.cost import plan as plan_simulation
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
+from simulation.client.resume import resume_job
 from simulation.client.status import job_status, list_jobs, stop_job
 from simulation.client.submit import submit_r_script, submit_simulation
 from simulation.client.sweep import run_sweep
@@ -34,6 +35,7 @@ __all__ = [
     "list_jobs",
     "load_config",
     "plan_simulation",
+    "resume_job",
     "run_sweep",
     "stop_job",
     "submit_r_script",

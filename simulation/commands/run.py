@@ -13,9 +13,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from simulation import defaults
 from simulation.errors import SimulationError
 
-DEFAULTS = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0, "iterations": 10000}
+DEFAULTS = defaults.RUN  # the one definition every front door uses
 R_ARGS = ("X_LENGTH", "Y_LENGTH", "NUM_PEOPLE", "MAX_ITERATIONS", "IS_LOCAL")
 
 
