@@ -14,8 +14,8 @@
     the dense-grid fit, the local start-up;
 (e) with --image: the job image's size and how long after its entrypoint starts the first block is done.
 
-Timings are the minimum of repeats; (a), (b) and (d) also give CPU time, which neighbours on a shared machine
-disturb less than wall time.
+Timings are the minimum of repeats; (a), (b) and (d) also give CPU time (of the fastest block), which neighbours
+on a shared machine disturb less than wall time.
 """
 
 from __future__ import annotations
@@ -48,20 +48,22 @@ def _square(people: int, radius: float = 6.0):
 
 
 def timed_blocks(params, iterations: int, repeats: int) -> tuple[float, float]:
-    """(wall, CPU) seconds per iteration of `iterations` on one core, minimum of `repeats` runs of whole blocks."""
+    """Seconds per iteration on one core: wall time of the whole `iterations` (best of `repeats` runs), and the
+    CPU time of the fastest block (of all blocks of all runs), the figure neighbours disturb least."""
     from simulation.engine import block_iterations, simulate_block
 
-    walls, cpus = [], []
+    walls, block_cpu = [], []
     for repeat in range(repeats):
-        wall, cpu = time.perf_counter(), time.thread_time()
+        wall = time.perf_counter()
         done, k = 0, repeat * 10_000
         while done < iterations:
             n = block_iterations(0, iterations - done, params.people)
+            cpu = time.thread_time()
             simulate_block(params, SEED, k, n)
+            block_cpu.append((time.thread_time() - cpu) / n)
             done, k = done + n, k + 1
         walls.append(time.perf_counter() - wall)
-        cpus.append(time.thread_time() - cpu)
-    return min(walls) / iterations, min(cpus) / iterations
+    return min(walls) / iterations, min(block_cpu)
 
 
 def head_to_head(iterations: int, r_iterations: int) -> None:
@@ -113,11 +115,11 @@ def _run_r(iterations: int) -> tuple[float, float] | None:
 def scaling(sizes: list[tuple[int, int]]) -> dict[int, float]:
     print("(b) default density (1 person per 1000 area units, r = 6), one core, each N in a fresh process")
     print(
-        f"{'N':>10}{'side':>8}{'iter.':>7}{'s / iteration':>15}{'ns / person':>13}{'CPU ns/p':>10}{'vs N=1000':>11}"
-        f"{'run peak MB':>13}{'RSS MB':>8}{'mean':>10}{'analytic':>10}"
+        f"{'N':>10}{'side':>8}{'iter.':>7}{'s / iteration':>15}{'ns / person':>13}{'vs N=1000':>11}{'CPU ns/p':>10}"
+        f"{'vs N=1000':>11}{'run peak MB':>13}{'RSS MB':>8}{'mean':>10}{'analytic':>10}"
     )
     cpu_ns: dict[int, float] = {}
-    first = None
+    first = first_cpu = None
     for people, iterations in sizes:
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(people), str(iterations)],
@@ -129,10 +131,11 @@ def scaling(sizes: list[tuple[int, int]]) -> dict[int, float]:
         per_person = row["per_iteration"] / people * 1e9
         cpu_ns[people] = row["cpu_per_iteration"] / people * 1e9
         first = first or per_person
+        first_cpu = first_cpu or cpu_ns[people]
         print(
             f"{people:>10,}{row['side']:>8.0f}{iterations:>7}{row['per_iteration']:>15.2e}{per_person:>13.2f}"
-            f"{cpu_ns[people]:>10.2f}{per_person / first:>10.2f}x{row['traced_mb']:>13.1f}{row['rss_mb']:>8.0f}"
-            f"{row['mean']:>10.5f}{row['analytic_mean']:>10.5f}"
+            f"{per_person / first:>10.2f}x{cpu_ns[people]:>10.2f}{cpu_ns[people] / first_cpu:>10.2f}x"
+            f"{row['traced_mb']:>13.1f}{row['rss_mb']:>8.0f}{row['mean']:>10.5f}{row['analytic_mean']:>10.5f}"
         )
     return cpu_ns
 
@@ -195,7 +198,7 @@ def calibration(cpu_ns: dict[int, float], quick: bool) -> None:
     """The throughput model's constants (simulation/throughput.py), from CPU time on one core."""
     from simulation import throughput
 
-    print("(d) calibration of simulation/throughput.py (one core, CPU time, best of 3)")
+    print("(d) calibration of simulation/throughput.py (one core, CPU time of the fastest block)")
     print("NS_PER_PERSON = {" + ", ".join(f"{n:_}: {v:.1f}" for n, v in sorted(cpu_ns.items())) + "}")
     from simulation.engine import Params
 

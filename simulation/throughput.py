@@ -9,8 +9,8 @@ a fit through two benchmark points (r = 45 at N = 1000 and at N = 20,000 in 1000
 work: a host's busiest worker runs ceil(blocks / workers) of them.
 
 Every constant below is printed by `python benchmarks/engine.py` (section "calibration"): re-run it on new
-hardware and copy the figures here. They were measured with CPU time (not wall time), minimum of repeats, on the
-project's 2-core AMD EPYC machine (numba 0.68.1, numpy 2.4.6).
+hardware and copy the figures here. They are CPU time (not wall time) of the fastest block, on the project's
+shared 2-core AMD EPYC machine (numba 0.68.1, numpy 2.4.6).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from simulation import engine
 NS_PER_PERSON: dict[int, float] = {1_000: 10.8, 10_000: 11.0, 100_000: 14.5, 1_000_000: 20.2}
 # candidates per person of the tuned grid (2 cells per person: 4.5 cells' area x 0.5 people per cell)
 BASE_CANDIDATES = 2.25
-EXTRA_NS = 3.39
-EXTRA_POWER = 0.42
-# `python -m simulation run` from exec to the first block: interpreter, numpy, numba, the cached kernel
-LOCAL_STARTUP_SECONDS = 0.6
+EXTRA_NS = 4.67
+EXTRA_POWER = 0.38
+# a fresh process importing numpy, numba and the cached kernel: 0.87 s measured at load average 0.45 (section
+# (d) prints it; under a loaded machine it grows several-fold)
+LOCAL_STARTUP_SECONDS = 0.9
 
 
 def candidates_per_person(params: engine.Params) -> float:
