@@ -30,6 +30,9 @@ MEAN_FILE = "output_result_mean.txt"  # the original R job's output, kept for ex
 BLOCKS_DIR = "blocks"
 HOSTS_DIR = "hosts"
 POINTS_DIR = "points"
+# local-job only: the emulated hosts' /opt/ml trees, inside the output folder so that a hard kill loses nothing
+# they finished; the merge reads only the names above, and a job's S3 prefix never holds it.
+STAGING_DIR = ".staging"
 
 # In the platform bucket
 JOBS_PREFIX = "jobs/"

@@ -6,6 +6,10 @@ its code input) as a process, or as a container with no network. Their
 outputs are then gathered into one folder exactly as the job's S3 output prefix would hold them; a file two
 hosts both wrote with different bytes is a collision and an error. Finished blocks already in the folder
 are handed to every host first, so a re-run after an interruption computes only what is missing.
+
+A simulation's host trees live in the output folder itself (`layout.STAGING_DIR`), not in a temporary folder: a
+host writes each finished block there atomically, so when everything is killed at once (SIGKILL to the process
+group, a closed terminal's SIGHUP) the next run gathers what the hosts finished before it starts them again.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import layout, merge, records
+from simulation import engine, layout, merge, records
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
 from simulation.script_folder import code_files, script_folder
@@ -119,6 +123,29 @@ def gather(trees: dict[str, Path], output: Path) -> None:
         records.write_atomic(target, path.read_text(encoding="utf-8"))
 
 
+def recover(staging: Path, output: Path, record: dict[str, object]) -> int:
+    """Blocks that hosts of an earlier, killed run finished in the staging area, moved into the output folder.
+    Only valid records of this run's blocks count (writes are atomic, so a killed write leaves a hidden temp
+    file, never a torn block); returns how many were recovered."""
+    if not staging.is_dir():
+        return 0
+    params = records.params_of(dict(record))
+    iterations = int(str(record["iterations"]))
+    recovered = 0
+    for tree in sorted(p for p in staging.iterdir() if p.is_dir()):
+        source = layout.OptMl(tree).output_dir
+        for k in range(int(str(record["block_count"]))):
+            target = layout.block_path(output, k)
+            if target.exists():
+                continue
+            expected = engine.block_iterations(k, iterations, params.people)
+            block = records.load_block(source, k, expected)
+            if block is not None:
+                records.write_atomic(target, layout.block_path(source, k).read_text(encoding="utf-8"))
+                recovered += 1
+    return recovered
+
+
 def _host_message(tree: Path) -> str:
     try:
         return layout.OptMl(tree).message_file.read_text(encoding="utf-8").strip()
@@ -145,14 +172,16 @@ def run_local_job(
     records.check_writable(output)
     records.ensure_record(output, record)
     names = host_names(hosts)
+    staging = output / layout.STAGING_DIR
+    recover(staging, output, record)
     before = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
-        trees = {host: Path(work) / host for host in names}
-        for host, tree in trees.items():
-            prepare_host(tree, host, names, output)
-        args = entrypoint_args(params, iterations, seed, workers_per_host)
-        interrupted, failures = run_hosts(trees, args, output, container, engine)
+    shutil.rmtree(staging, ignore_errors=True)
+    trees = {host: staging / host for host in names}
+    for host, tree in trees.items():
+        prepare_host(tree, host, names, output)
+    args = entrypoint_args(params, iterations, seed, workers_per_host)
+    interrupted, failures = run_hosts(trees, args, output, container, engine)
     seconds = time.perf_counter() - started
     done = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     if interrupted or failures:
@@ -165,6 +194,7 @@ def run_local_job(
     merged = merge.merge_output(output)
     merged.summary["workers"] = hosts * workers_per_host
     merge.write_result(output, merged)
+    shutil.rmtree(staging, ignore_errors=True)
     return LocalJobResult(merged, output, hosts, len(done - before), seconds)
 
 

@@ -127,9 +127,11 @@ def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[
 
 def job_results(job: str, dest: str | None = None, platform: str | None = None) -> dict[str, Any]:
     """Download and merge a completed job (or a sweep); returns the summary written to dest/summary.json."""
+    target = Path(dest) if dest else Path("results") / job
+    if target.exists() and not target.is_dir():
+        raise SimulationError(f"--output {target} is a file, not a folder; name a folder (it is created if missing)")
     config = load_config(platform)
     manifest = read_manifest(config, job)
-    target = Path(dest) if dest else Path("results") / job
     if manifest is not None:
         return sweep_results(config, manifest, target)
     status = check_finished(job, config)

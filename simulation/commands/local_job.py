@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from simulation import local_job
-from simulation.commands.run import DEFAULTS, integer_at_least, positive_float
+from simulation.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
 from simulation.errors import SimulationError
+from simulation.text import printable
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,6 +60,7 @@ def handle(args: argparse.Namespace) -> int:
             setattr(args, name, DEFAULTS[name])
     params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
     seed = fresh_seed() if args.seed is None else args.seed
+    check_size(params.people, args.iterations)
     # os.sched_getaffinity is Linux-only; default_workers falls back to os.cpu_count() (macOS)
     workers = args.workers_per_host or max(1, default_workers() // max(args.hosts, 1))
     result = local_job.run_local_job(
@@ -71,7 +73,7 @@ def handle(args: argparse.Namespace) -> int:
         container=args.container,
         engine=args.engine,
     )
-    print(local_job.summary_json(result) if args.json else local_job.describe(result))
+    print(local_job.summary_json(result) if args.json else printable(local_job.describe(result)))
     return 0
 
 
@@ -98,5 +100,5 @@ def handle_r_script(args: argparse.Namespace) -> int:
         container=args.container,
         engine=args.engine,
     )
-    print(local_job.script_json(result) if args.json else local_job.describe_script(result))
+    print(local_job.script_json(result) if args.json else printable(local_job.describe_script(result)))
     return 0

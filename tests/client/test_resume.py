@@ -262,3 +262,44 @@ def test_block_keys_are_exactly_the_layouts():
     ]
     assert [client_watch.is_block_key(k) for k in yes] == [True, True]
     assert [client_watch.is_block_key(k) for k in no] == [False] * len(no)
+
+
+def test_a_stopped_sweep_job_resumed_is_collected_by_its_sweep_id_with_the_uninterrupted_table(aws, emulate, tmp_path):
+    from simulation.client import run_sweep, sweep_results
+
+    grid = {"people": [100, 200], "radius": 6, "width": 300, "height": 200, "iterations": 2500, "seed": 4}
+    manifest = run_sweep(**grid, mode="job", resources={"instance_count": 2})
+    old = manifest["sweep"]
+    complete = tmp_path / "complete"
+    emulate(aws, aws.recorder.request("CreateProcessingJob"), complete)
+    uninterrupted = sweep_results(old, str(tmp_path / "uninterrupted"))
+    s3 = aws.client("s3")
+    for key in ("points/point-000/blocks/block-000002.json", "points/point-001/blocks/block-000000.json"):
+        s3.delete_object(Bucket=aws.bucket, Key=f"jobs/{old}/output/{key}")
+    stop_job(old)
+    aws.recorder.clear()
+
+    new = resume_job(old, resources={"instance_count": 1})
+    sent = aws.recorder.request("CreateProcessingJob")
+    assert sent["AppSpecification"]["ContainerArguments"] == [
+        "sweep",
+        "--spec",
+        "/opt/ml/processing/input/config/sweep.json",
+        "--resume-from",
+        RESUME_DIR,
+    ]
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in sent["ProcessingInputs"]}
+    assert inputs == {  # the old job's spec, read where the old job read it
+        "resume": f"s3://{aws.bucket}/jobs/{old}/output/",
+        "config": f"s3://{aws.bucket}/jobs/{old}/config/",
+    }
+    assert {"Key": "sweep", "Value": old} in sent["Tags"]
+    emulate(aws, sent, tmp_path / "new")
+    stored = json.loads(s3.get_object(Bucket=aws.bucket, Key=f"jobs/{old}/sweep.json")["Body"].read())
+    assert stored["jobs"] == [new]
+    assert stored["resumed"] == {new: old}
+
+    table = sweep_results(old, str(tmp_path / "collected"))
+    assert [row["job"] for row in table["rows"]] == [new, new]
+    for row, reference in zip(table["rows"], uninterrupted["rows"], strict=True):
+        assert (row["mean"], row["se"], row["ci95_low"]) == (reference["mean"], reference["se"], reference["ci95_low"])
