@@ -18,12 +18,14 @@ COMMAND_MODULES = (
     "simulation.commands.local_job",  # local-job: an emulated multi-host Processing job
     "simulation.commands.merge",  # merge: partial results of any number of hosts -> one result
     "simulation.commands.client",  # submit, watch, logs, results, sweep, jobs, stop, cost
+    "simulation.commands.image",  # image build: your own job image
 )
 
 # Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
 # show up and say what to install, and every other command keeps working.
 OPTIONAL_COMMANDS = {
     "simulation.commands.client": (("submit", "watch", "logs", "results", "sweep", "jobs", "stop", "cost"), "client"),
+    "simulation.commands.image": (("image",), "client"),
 }
 
 

@@ -1,0 +1,242 @@
+"""Which image a job may run, and users' own images built FROM the bundled one.
+
+Jobs run with network isolation, so an R script cannot `install.packages()`: packages go into an image at
+build time. A job may run only the platform's bundled image or an image in the platform's user repository
+(the job config's `ecr_repository_uri`); anything else is refused here, before AWS is asked, because the
+execution role could not pull it anyway and a job failing minutes later says less.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from simulation.client import aws
+from simulation.client.config import JobConfig, load_config
+from simulation.errors import SimulationError
+
+ENGINE_ENV = "SIMLAB_CONTAINER_ENGINE"
+ENGINES = ("docker", "podman")
+DEFAULT_CRAN = "https://cloud.r-project.org"
+BUILD_HINT = "build one with: python -m simulation image build --r-packages PKG[,PKG...]"
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # the OCI distribution spec's tag grammar
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+# CRAN: letters, digits and dots, starting with a letter, not ending with a dot (Writing R Extensions 1.1.1)
+_R_PACKAGE = re.compile(r"[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]")
+# Debian policy 5.6.1 (name) and 5.6.12 (version), optionally pinned as name=version
+_APT_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:*-]+)?")
+_URL = re.compile(r"(https?|file)://[^\s'\"\\]+")
+
+
+# ----------------------------------------------------------------------------------------------- checks
+
+
+def image_tag(uri: str) -> str:
+    """The tag (or digest) of an image URI: recorded in each job's environment and host manifests."""
+    last = uri.rsplit("/", 1)[-1]
+    if "@" in last:
+        return last.split("@", 1)[1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+def registry_of(uri: str) -> str:
+    first = uri.split("/", 1)[0]
+    return first if "/" in uri and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+def check_image(config: JobConfig, image: str | None) -> str:
+    """The image URI a job runs: the bundled one by default, else one in the platform's user repository."""
+    if image is None or not str(image).strip():
+        return config.image_uri
+    uri = str(image).strip()
+    if uri == config.image_uri:
+        return uri
+    repository = (config.ecr_repository_uri or "").rstrip("/")
+    allowed = f"the platform's job image or an image in its user repository {repository or '(none deployed)'}"
+    if repository and uri.startswith(repository + ":"):
+        reference = uri[len(repository) + 1 :]
+        if _TAG.fullmatch(reference):
+            return uri
+        raise SimulationError(f"image {uri}: {reference!r} is not a valid tag")
+    if repository and uri.startswith(repository + "@"):
+        reference = uri[len(repository) + 1 :]
+        if _DIGEST.fullmatch(reference):
+            return uri
+        raise SimulationError(f"image {uri}: {reference!r} is not a sha256 digest")
+    if repository and uri == repository:
+        raise SimulationError(f"image {uri} names no tag; add :TAG (as printed by `python -m simulation image build`)")
+    if repository and registry_of(uri) != registry_of(repository):
+        raise SimulationError(
+            f"image {uri} is in a foreign registry ({registry_of(uri)}); jobs run only {allowed} ({BUILD_HINT})"
+        )
+    raise SimulationError(f"image {uri} is not allowed; jobs run only {allowed} ({BUILD_HINT})")
+
+
+def _names(values: Any, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = values.split(",")
+    names: list[str] = []
+    for value in values:
+        name = str(value).strip()
+        if not name:
+            continue
+        if not pattern.fullmatch(name):
+            raise SimulationError(f"{what} {name!r} is not a valid package name")
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def r_packages_of(values: Any) -> tuple[str, ...]:
+    return _names(values, _R_PACKAGE, "R package")
+
+
+def apt_packages_of(values: Any) -> tuple[str, ...]:
+    return _names(values, _APT_PACKAGE, "Debian package")
+
+
+# ------------------------------------------------------------------------------------------ the recipe
+
+
+def dockerfile(base: str, r_packages: Sequence[str], apt: Sequence[str], cran: str = DEFAULT_CRAN) -> str:
+    """FROM the bundled job image, everything installed at build time (jobs have no network).
+
+    CRAN packages are built from source on Linux, so r-base-dev (compilers, R headers) comes with them.
+    install.packages() only warns when a package fails; the check after it makes the build fail instead.
+    """
+    lines = [
+        "# Generated by `python -m simulation image build`: the platform's job image plus packages.",
+        f"FROM {base}",
+    ]
+    debian = list(apt) + (["r-base-dev"] if r_packages and "r-base-dev" not in apt else [])
+    if debian:
+        lines.append(
+            "RUN apt-get update \\\n"
+            " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
+            + " ".join(debian)
+            + " \\\n && rm -rf /var/lib/apt/lists/*"
+        )
+    if r_packages:
+        vector = "c(" + ", ".join(f'"{name}"' for name in r_packages) + ")"
+        lines.append(
+            f"RUN Rscript -e 'pkgs <- {vector}; "
+            f'install.packages(pkgs, repos = "{cran}", Ncpus = parallel::detectCores()); '
+            "missing <- setdiff(pkgs, rownames(installed.packages())); "
+            'if (length(missing)) stop("not installed: ", paste(missing, collapse = ", "))\''
+        )
+    loadable = list(r_packages) + [_r_name(name) for name in apt if _r_name(name)]
+    if loadable:
+        vector = "c(" + ", ".join(f'"{name}"' for name in loadable) + ")"
+        lines.append(f"RUN Rscript -e 'for (p in {vector}) library(p, character.only = TRUE)'")
+    lines.append(
+        f'LABEL simlab.base="{base}" simlab.r-packages="{",".join(r_packages)}" simlab.apt="{",".join(apt)}"'
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _r_name(apt_name: str) -> str | None:
+    """r-cran-data.table -> data.table, as a Debian r-cran-* package installs it; case is Debian's guess."""
+    name = apt_name.split("=", 1)[0]
+    return name[len("r-cran-") :] if name.startswith("r-cran-") else None
+
+
+def default_tag(base: str, r_packages: Sequence[str], apt: Sequence[str], cran: str) -> str:
+    """The same recipe gives the same tag, so building twice reuses the name instead of piling up images."""
+    recipe = "\n".join([base, ",".join(sorted(r_packages)), ",".join(sorted(apt)), cran])
+    return "r-" + hashlib.sha256(recipe.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------------- the engine
+
+
+def find_engine(engine: str | None = None) -> str:
+    """`engine`, else $SIMLAB_CONTAINER_ENGINE, else docker when its daemon answers, else podman."""
+    chosen = engine or os.environ.get(ENGINE_ENV)
+    if chosen:
+        if chosen not in ENGINES:
+            raise SimulationError(f"container engine {chosen!r} is not one of {', '.join(ENGINES)}")
+        if shutil.which(chosen) is None:
+            raise SimulationError(f"container engine {chosen} is not installed here")
+        return chosen
+    if shutil.which("docker"):
+        answered = subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
+        if answered.returncode == 0:
+            return "docker"
+    if shutil.which("podman"):
+        return "podman"
+    raise SimulationError("no container engine: install docker (with a running daemon) or podman")
+
+
+def _run(command: list[str], doing: str, stdin: str | None = None) -> None:
+    """Run the engine with its output on our stderr (stdout is kept for the URI)."""
+    try:
+        target: Any = sys.stderr.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # reticulate / pytest capture: no real fd
+        target = subprocess.PIPE
+    done = subprocess.run(
+        command, input=stdin, stdout=target, stderr=subprocess.STDOUT, text=True, check=False, timeout=None
+    )
+    if target == subprocess.PIPE and done.stdout:
+        sys.stderr.write(done.stdout)
+    if done.returncode != 0:
+        raise SimulationError(f"{doing} failed: `{' '.join(command[:3])} ...` exited with {done.returncode}")
+
+
+def login(engine: str, config: JobConfig, registries: Iterable[str]) -> None:
+    """Log the engine in to the platform's registry with an ECR token (password on stdin, never argv)."""
+    ecr = aws.client("ecr", config.region)
+    answer = aws.call_with_backoff(ecr.get_authorization_token, "getting an ECR login token")
+    data = answer["authorizationData"][0]
+    user, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    for registry in sorted(set(registries)):
+        _run([engine, "login", "--username", user, "--password-stdin", registry], f"{engine} login", password)
+
+
+def build_image(
+    r_packages: Any = (),
+    apt: Any = (),
+    tag: str | None = None,
+    platform: str | None = None,
+    engine: str | None = None,
+    cran: str = DEFAULT_CRAN,
+    push: bool = True,
+) -> str:
+    """Build FROM the bundled job image with the packages installed, push it to the platform's user
+    repository, and return its URI (pass it as --image / image=)."""
+    wanted_r, wanted_apt = r_packages_of(r_packages), apt_packages_of(apt)
+    if not wanted_r and not wanted_apt:
+        raise SimulationError("image build: name at least one package (--r-packages and/or --apt)")
+    if not _URL.fullmatch(str(cran)):
+        raise SimulationError(f"CRAN repository {cran!r} is not an http(s) or file URL")
+    if tag is not None and not _TAG.fullmatch(str(tag)):
+        raise SimulationError(f"image tag {tag!r} is not valid: letters, digits, _ . - (at most 128, no leading . -)")
+    chosen = find_engine(engine)
+    config = load_config(platform)
+    repository = (config.ecr_repository_uri or "").rstrip("/")
+    if not repository:
+        raise SimulationError(f"platform {config.platform} publishes no user image repository; redeploy its jobs stack")
+    base = config.image_uri
+    uri = f"{repository}:{tag or default_tag(base, wanted_r, wanted_apt, cran)}"
+    check_image(config, uri)
+    with tempfile.TemporaryDirectory(prefix="simlab-image-") as context:
+        recipe = Path(context) / "Dockerfile"
+        recipe.write_text(dockerfile(base, wanted_r, wanted_apt, cran))
+        print(f"building {uri} FROM {base} with {chosen}", file=sys.stderr, flush=True)
+        login(chosen, config, {registry_of(base), registry_of(repository)} - {"docker.io"})
+        _run([chosen, "build", "-t", uri, "-f", str(recipe), context], f"{chosen} build")
+    if push:
+        _run([chosen, "push", uri], f"{chosen} push")
+        print(f"pushed {uri}; run it with --image {uri}", file=sys.stderr, flush=True)
+    return uri
