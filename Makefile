@@ -1,6 +1,7 @@
 # One place for the project's commands; README and .ci/run use these targets.
 #   make run    set up, synthesize every stack, run the bundled simulation as a local emulated Processing job
 #   make test   set up (including R, podman, shellcheck from apt) and run every test
+#   make rehearse  deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -16,7 +17,7 @@ JOB_OUTPUT ?= out/local-job
 APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
                 podman buildah debootstrap runc shellcheck
 
-.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean
+.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
 
 help:
 	@grep -E '^#   make' Makefile | sed 's/^#   //'
@@ -60,6 +61,9 @@ lint: synth
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile
 	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh
+
+rehearse: setup
+	$(PY) -m rehearsal
 
 bench: setup
 	$(PY) benchmarks/engine.py

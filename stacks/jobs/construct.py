@@ -102,12 +102,20 @@ class Jobs(Construct):
         self.config_fields = config
 
     def _user_repository(self, limits: JobLimits) -> ecr.Repository:
+        # ECR names must be lowercase; CloudFormation's generated names are, but an explicit one says whose
+        # repository it is. The suffix (the first group of this stack's UUID) differs per stack instance: the
+        # repository is kept on destroy by default, and a kept repository holding a fixed name would make
+        # the next `cdk deploy` fail ("already exists"). Users push to the URI of the EcrRepositoryUri output
+        # / the job config's ecr_repository_uri.
+        stack_uuid = cdk.Fn.select(2, cdk.Fn.split("/", cdk.Aws.STACK_ID))
+        name = f"{limits.platform_name}-user-images-" + cdk.Fn.select(0, cdk.Fn.split("-", stack_uuid))
         return ecr.Repository(
             self,
             "UserImages",
-            # No fixed name: the repository is kept on destroy by default, and a kept repository holding a
-            # fixed name would make the next `cdk deploy` fail ("already exists"). Users push to the URI
-            # of the EcrRepositoryUri output / the job config's ecr_repository_uri.
+            repository_name=name,
+            # A tag names one image for good: a job records its image tag, so a re-pushed tag would make
+            # that record lie about what ran.
+            image_tag_mutability=ecr.TagMutability.IMMUTABLE,
             image_scan_on_push=True,
             lifecycle_rules=[
                 ecr.LifecycleRule(

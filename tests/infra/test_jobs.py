@@ -34,9 +34,14 @@ def test_user_repository_scans_and_keeps_recent_images(synthesized):
     _, repo = one(synthesized.template_json["jobs"], "AWS::ECR::Repository")
     props = repo["Properties"]
     assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
-    # Kept on destroy (Retain) and so never given a fixed name, which would block the next deploy.
+    # Kept on destroy (Retain): its lowercase name ends with the first group of the stack's UUID, so a
+    # kept repository never blocks the next deploy of the same platform (a new stack has a new UUID).
     assert repo["DeletionPolicy"] == "Retain"
-    assert "RepositoryName" not in props
+    name = props["RepositoryName"]["Fn::Join"]
+    assert name[1][0] == "simlab-user-images-"
+    assert "AWS::StackId" in json.dumps(name[1][1])
+    # A tag names one image for good (CKV_AWS_51).
+    assert props["ImageTagMutability"] == "IMMUTABLE"
     rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
     assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
     assert rules[-1]["selection"] == {

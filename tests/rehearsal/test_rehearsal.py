@@ -1,0 +1,79 @@
+"""The deploy rehearsal (docs/rehearsal.md): the pinned CDK CLI bootstraps, deploys and destroys every stack in
+moto server, for each rstudio mode. Selectable with `-m rehearsal`; about 25 s for both modes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rehearsal.emulator import moto_server
+from rehearsal.run import MODES, PLATFORM, RehearsalFailed, check_job_config, rehearse_all
+
+pytestmark = pytest.mark.rehearsal
+
+STEPS = ["synth", "patch copy", "bootstrap", "deploy", "job config", "submit job", "destroy"]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    found = rehearse_all(list(MODES), tmp_path_factory.mktemp("rehearsal"), say=lambda _: None)
+    return {report.mode: report for report in found}
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_every_step_succeeds(reports, mode):
+    report = reports[mode]
+    failed = [f"{s.name}: {s.detail}" for s in report.steps if not s.ok]
+    assert failed == []
+    assert [s.name for s in report.steps] == STEPS
+    stacks = {"ec2": 4, "none": 3}[mode]
+    deploy = next(s for s in report.steps if s.name == "deploy")
+    assert deploy.detail == f"{stacks} stacks CREATE_COMPLETE"
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_destroy_leaves_what_is_kept_by_design_and_what_moto_cannot_delete(reports, mode):
+    left = reports[mode].left
+    # delete_data_on_destroy=false (the default): the bucket, its access-log bucket and the users' image
+    # repository stay; so does the home file system in ec2 mode.
+    assert len(left["buckets"]) == 2
+    assert [r.startswith(f"{PLATFORM}-user-images-") for r in left["ecr repositories"]] == [True]
+    assert len(left.get("efs file systems", [])) == (1 if mode == "ec2" else 0)
+    # moto cannot delete a VPC's dependents (docs/rehearsal.md); every stack record is gone nonetheless.
+    assert len(left["vpcs"]) == 1
+    assert "stacks" not in left
+
+
+def test_patches_touch_only_the_copy(reports):
+    """The moto edits went into cdk.out.moto; the synthesized templates keep the secret and the tags."""
+    report = reports["ec2"]
+    patch = next(s for s in report.steps if s.name == "patch copy")
+    assert "removed Tags of AWS::SSM::Parameter" in patch.detail
+    assert "AWS::SecretsManager::Secret" in patch.detail
+    real = (report.workdir / "cdk.out" / f"{PLATFORM}-workspace.template.json").read_text()
+    copy = (report.workdir / "cdk.out.moto" / f"{PLATFORM}-workspace.template.json").read_text()
+    assert '"AWS::SecretsManager::Secret"' in real
+    assert '"AWS::SecretsManager::Secret"' not in copy
+
+
+def test_job_config_check_fails_on_an_id_the_emulator_lacks(tmp_path):
+    """The check has teeth: a config naming an image that was never published is refused."""
+    with moto_server(tmp_path / "emulator") as emulator:
+        emulator.client("ecr").create_repository(repositoryName="assets")
+        config = {
+            "platform": PLATFORM,
+            "region": "eu-west-1",
+            "image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/assets:missing",
+            "execution_role_arn": "arn:aws:iam::123456789012:role/absent",
+            "bucket": "absent",
+            "subnet_ids": ["subnet-1", "subnet-2"],
+            "security_group_ids": ["sg-1"],
+            "allowed_instance_types": ["ml.c5.xlarge"],
+            "default_instance_type": "ml.c5.xlarge",
+            "max_instances": 2,
+            "max_runtime_seconds": 3600,
+        }
+        emulator.client("ssm").put_parameter(Name=f"/{PLATFORM}/job-config", Value=json.dumps(config), Type="String")
+        with pytest.raises(RehearsalFailed, match="image assets:missing not found"):
+            check_job_config(emulator, {})
