@@ -204,6 +204,25 @@ def login(engine: str, config: JobConfig, registries: Iterable[str]) -> None:
         _run([engine, "login", "--username", user, "--password-stdin", registry], f"{engine} login", password)
 
 
+def already_pushed(config: JobConfig, uri: str) -> bool:
+    """Whether the user repository holds this tag: its tags are immutable, so a push over it would fail."""
+    from botocore.exceptions import ClientError
+
+    repository, tag = uri.split("/", 1)[1].rsplit(":", 1)
+    ecr = aws.client("ecr", config.region)
+    try:
+        aws.call_with_backoff(
+            lambda: ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}]),
+            f"looking up {uri}",
+            passthrough=frozenset({"ImageNotFoundException", "RepositoryNotFoundException"}),
+        )
+    except ClientError as error:
+        if aws.error_code(error) == "RepositoryNotFoundException":
+            raise SimulationError(f"the user repository {repository} does not exist; redeploy the jobs stack") from None
+        return False
+    return True
+
+
 def build_image(
     r_packages: Any = (),
     apt: Any = (),
@@ -230,6 +249,14 @@ def build_image(
     base = config.image_uri
     uri = f"{repository}:{tag or default_tag(base, wanted_r, wanted_apt, cran)}"
     check_image(config, uri)
+    if push and already_pushed(config, uri):
+        if tag is not None:
+            raise SimulationError(
+                f"tag {tag} already exists in {repository} and its tags are immutable: choose another --tag "
+                f"(or run that image with --image {uri})"
+            )
+        print(f"{uri} is already built from this recipe", file=sys.stderr, flush=True)
+        return uri
     with tempfile.TemporaryDirectory(prefix="simlab-image-") as context:
         recipe = Path(context) / "Dockerfile"
         recipe.write_text(dockerfile(base, wanted_r, wanted_apt, cran))

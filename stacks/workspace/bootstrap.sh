@@ -71,11 +71,10 @@ install_base() {
 }
 
 install_python() {
-  log "python venv with the AWS CLI, boto3 and the sagemaker SDK"
+  log "python venv with the AWS CLI and boto3"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  # sagemaker 2.x keeps the ScriptProcessor API of the original workflow.
-  "$VENV/bin/pip" install -q awscli boto3 'sagemaker>=2.200,<3'
+  "$VENV/bin/pip" install -q awscli boto3
 }
 
 install_package() {
@@ -87,7 +86,11 @@ install_package() {
   mkdir -p "$SRC"
   unzip -q -o "$zip" -d "$SRC"
   rm -f "$zip"
-  "$VENV/bin/pip" install -q "${SRC}[client,fast]"
+  # The sagemaker SDK exactly as requirements.txt pins it (the version the tests ran): 2.x keeps the
+  # sagemaker.processing.ScriptProcessor API of the original workflow, which script_processor() returns.
+  local sdk_pin
+  sdk_pin=$(grep -E '^sagemaker==' "$SRC/requirements.txt")
+  "$VENV/bin/pip" install -q "${SRC}[client,fast]" "$sdk_pin"
 }
 
 mount_home() {

@@ -19,7 +19,7 @@ from stacks.workspace import bootstrap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What the host installs from this repository: the simulation package, the R wrapper and the welcome example.
-PACKAGE_PATHS = ("simulation", "pyproject.toml", "R", "stacks/workspace/welcome.R")
+PACKAGE_PATHS = ("simulation", "pyproject.toml", "requirements.txt", "R", "stacks/workspace/welcome.R")
 UBUNTU_RELEASE = "24.04"
 BOOTSTRAP_TIMEOUT = "PT40M"
 

@@ -129,6 +129,34 @@ def test_the_same_recipe_gives_the_same_tag():
     assert len(one) == len("r-") + 12
 
 
+MANIFEST = {
+    "schemaVersion": 2,
+    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+    "layers": [],
+}
+
+
+def test_a_recipe_already_in_the_immutable_repository_is_not_built_again(aws, monkeypatch):
+    ecr = aws.client("ecr")
+    ecr.create_repository(repositoryName="simlab-user-images", imageTagMutability="IMMUTABLE")
+    tag = images.default_tag(JOB_CONFIG["image_uri"], (), ("r-cran-jsonlite",), images.DEFAULT_CRAN)
+    ecr.put_image(repositoryName="simlab-user-images", imageManifest=json.dumps(MANIFEST), imageTag=tag)
+
+    def no_engine(command, *_):
+        raise AssertionError(f"ran {command}")
+
+    monkeypatch.setattr(images, "_run", no_engine)
+    assert images.build_image(apt="r-cran-jsonlite", engine="podman") == f"{REPOSITORY}:{tag}"
+    with pytest.raises(SimulationError, match=f"^tag {tag} already exists in {REPOSITORY} and its tags are immutable"):
+        images.build_image(apt="r-cran-jsonlite", tag=tag, engine="podman")
+
+
+def test_a_missing_user_repository_is_one_line(aws):
+    with pytest.raises(SimulationError, match="^the user repository simlab-user-images does not exist"):
+        images.build_image(apt="r-cran-jsonlite", engine="podman")
+
+
 # --- the real build -----------------------------------------------------------------------------------------------
 
 
@@ -181,6 +209,7 @@ def test_image_build_with_a_debian_r_package_pushes_to_the_user_repository(aws, 
     bundled = f"{registry}/cdk-assets:jobimage"
     repository = f"{registry}/simlab-user-images"
     aws.put_config({**JOB_CONFIG, "image_uri": bundled, "ecr_repository_uri": repository})
+    aws.client("ecr").create_repository(repositoryName="simlab-user-images", imageTagMutability="IMMUTABLE")
     assert _podman("tag", image, bundled).returncode == 0
     (tmp_path / "registries.conf").write_text(f'[[registry]]\nlocation = "{registry}"\ninsecure = true\n')
     env = {
