@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -17,6 +18,7 @@ from stacks.data.stack import DataStack
 from stacks.jobs.construct import JOB_PREFIX
 from stacks.jobs.stack import JobsStack
 from stacks.network.stack import NetworkStack
+from stacks.studio.stack import RStudioSageMakerStack
 from stacks.workspace.stack import RStudioEc2Stack
 
 
@@ -31,6 +33,8 @@ def apply_nag(app: cdk.App) -> None:
             _jobs(stack)
         elif isinstance(stack, RStudioEc2Stack):
             _workspace(stack)
+        elif isinstance(stack, RStudioSageMakerStack):
+            _studio(stack)
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
@@ -202,3 +206,154 @@ def _workspace(stack: RStudioEc2Stack) -> None:
             f"IAM4[Policy::{_LAMBDA_BASIC}]",
             "CDK's AwsCustomResource function only writes its own logs; the managed policy grants exactly that.",
         )
+
+
+# ------------------------------------------------------------------------- studio: RStudio on SageMaker
+def _studio(stack: RStudioSageMakerStack) -> None:
+    bucket = stack.data_bucket
+    bucket_arn = imported_name(bucket, bucket.bucket_arn)
+    for name, access in stack.access.items():
+        objects = f"IAM5[Resource::{bucket_arn}/{access.object_pattern}]"
+        job_logs = f"IAM5[Resource::{flat(stack, access.job_logs_arn)}]"
+        job_policy = access.job_role.node.find_child("DefaultPolicy")
+        acknowledge(
+            job_policy,
+            objects,
+            f"{name}'s jobs read inputs and write results under jobs/<job-name>/ for their own job names only "
+            f"({access.object_pattern}); each job picks its own name.",
+        )
+        acknowledge(
+            job_policy,
+            job_logs,
+            f"{name}'s jobs write to the fixed ProcessingJobs log group (IAM form log-group:<name>:*); SageMaker "
+            "names one stream per job and host.",
+        )
+        acknowledge(
+            job_policy,
+            "IAM5[Resource::*]",
+            f"{name}'s job role: ecr:GetAuthorizationToken and cloudwatch:PutMetricData (held to the jobs' metric "
+            "namespace) have no resource type; the VPC network-interface actions SageMaker performs are not scoped.",
+        )
+        acknowledge(
+            access.policy,
+            objects,
+            f"{name} reads and writes only objects under their own job prefix ({access.object_pattern}) from RStudio.",
+        )
+        acknowledge(
+            access.policy,
+            f"IAM5[Resource::{flat(stack, access.jobs_arn)}]",
+            f"{name} names their own jobs, all starting {access.prefix}-; creation is further confined by VPC, "
+            "security group, isolation, instance type, runtime and user-tag conditions.",
+        )
+        acknowledge(
+            access.policy,
+            f"IAM5[Resource::{flat(stack, access.log_streams_arn)}]",
+            f"{name} reads the log streams of their own jobs only (stream names start with the job name).",
+        )
+        acknowledge(
+            access.policy,
+            job_logs,
+            f"{name} lists stream names in the ProcessingJobs group to find their jobs' streams (DescribeLogStreams "
+            "is a log-group action); reading lines is limited to their own streams.",
+        )
+        acknowledge(
+            access.policy,
+            "IAM5[Resource::*]",
+            f"{name}: sagemaker:ListProcessingJobs has no resource type; the client keeps to {access.prefix}- jobs.",
+        )
+    acknowledge(
+        stack.studio.execution_role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "The RStudio domain execution role holds exactly the License Manager, log delivery and sagemaker:CreateApp "
+        "actions the RStudio on SageMaker docs list; none of them names a resource that exists before the domain.",
+    )
+    acknowledge(
+        stack.image.role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "SageMaker needs ecr:GetAuthorizationToken (no resource type) to read the RSession image from the CDK assets "
+        "repository; pulls are limited to that repository.",
+    )
+    functions = [stack.licence.handler, stack.teardown.on_event, stack.teardown.is_complete]
+    if stack.reaper is not None:
+        functions.append(stack.reaper.handler)
+    for function in functions:
+        acknowledge(
+            function.function,
+            "L1",
+            f"{function.node.path}: Python 3.14 is the newest Lambda runtime this CDK version knows; cdk-nag's list "
+            "may name a runtime Lambda does not offer in every region yet.",
+        )
+    acknowledge(
+        stack.licence.handler.role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "license-manager:ListReceivedLicenses has no resource type; the preflight only reads the licence list.",
+    )
+    domain_id = stack.studio.domain.attr_domain_id
+    for function in (stack.teardown.on_event, stack.teardown.is_complete):
+        policy = function.role.node.find_child("DefaultPolicy")
+        for kind in ("app", "space", "user-profile"):
+            arn = stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{domain_id}/*")
+            acknowledge(
+                policy,
+                f"IAM5[Resource::{flat(stack, arn)}]",
+                f"Teardown ({function.node.id}) deletes every {kind} of this platform's domain, whose names users "
+                "and SageMaker choose; the domain ID scopes it.",
+            )
+        acknowledge(
+            policy,
+            "IAM5[Resource::*]",
+            f"Teardown ({function.node.id}): the SageMaker List actions, EFS and EC2 Describe actions have no "
+            "resource type; deletes of the home EFS and NFS groups are held to SageMaker's tag and this VPC.",
+        )
+    if stack.reaper is not None:
+        policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
+        arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{flat(stack, arn)}]",
+            "The idle reaper describes and deletes RSession apps of this domain only; users name their sessions.",
+        )
+        acknowledge(
+            policy, "IAM5[Resource::*]", "The idle reaper's sagemaker:ListApps has no resource type (read-only)."
+        )
+    _provider(stack, stack.licence.provider, [stack.licence.handler])
+    _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
+    waiter = stack.teardown.provider.node.find_child("waiter-state-machine")
+    acknowledge(
+        waiter,
+        "SF1",
+        "CDK's provider waiter only loops over the is-complete check; each check logs what it deleted and what "
+        "remains in its own function's log group.",
+    )
+    acknowledge(
+        waiter,
+        "SF2",
+        "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
+    )
+    for framework in ("framework-isComplete", "framework-onTimeout"):
+        function = stack.teardown.provider.node.find_child(framework)
+        assert isinstance(function, lambda_.Function)
+        acknowledge(
+            waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
+            f"IAM5[Resource::{flat(stack, function.function_arn)}:*]",
+            f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
+        )
+
+
+def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[Any]) -> None:
+    """CDK's provider framework: its functions' roles use the basic execution policy and invoke ours."""
+    for child in provider.node.find_all():
+        if child.node.id != "ServiceRole":
+            continue
+        acknowledge(
+            child,
+            f"IAM4[Policy::{_LAMBDA_BASIC}]",
+            f"{child.node.path}: a CDK provider framework function writes only its own logs; the managed policy "
+            "grants exactly that.",
+        )
+        for function in functions:
+            acknowledge(
+                child,
+                f"IAM5[Resource::{flat(stack, function.function.function_arn)}:*]",
+                f"{child.node.path} invokes {function.node.path} (any version), the handler it exists for.",
+            )

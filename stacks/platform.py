@@ -51,6 +51,18 @@ def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | N
             jobs=jobs.jobs,
             env=env,
         )
+    elif settings.rstudio_mode == "sagemaker":
+        from stacks.studio.stack import RStudioSageMakerStack
+
+        workspace = RStudioSageMakerStack(
+            app,
+            f"{prefix}-workspace",
+            settings=settings,
+            network=network.network,
+            data=data.data,
+            jobs=jobs.jobs,
+            env=env,
+        )
     for stack in (network, data, jobs, workspace):
         if stack is not None:
             cdk.Tags.of(stack).add("platform", prefix)

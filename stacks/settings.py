@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stacks.users import RStudioUser, UsersError, parse_users
+
 
 class SettingsError(ValueError):
     """A context key holds a value the platform cannot use."""
@@ -38,9 +40,11 @@ DEFAULT_JOB_INSTANCE_TYPES = (
 class Settings:
     # Prefix for stack names, SSM paths (/<platform_name>/job-config) and tags.
     platform_name: str = "simlab"
-    # Which RStudio workspace to deploy: "ec2" (RStudio Server on an EC2 host), "sagemaker" (planned:
-    # RStudio on a SageMaker Domain), or "none" (only network, data and job infrastructure).
+    # Which RStudio workspace to deploy: "ec2" (RStudio Server on an EC2 host), "sagemaker" (RStudio on a
+    # SageMaker Domain, Posit Workbench), or "none" (only network, data and job infrastructure).
     rstudio_mode: str = "ec2"
+    # Who logs in (both modes): `name`, `name:user` or `name:admin`. Empty: rstudio_user alone, as a user.
+    rstudio_users: tuple[str, ...] = ()
     # How users reach RStudio Server in ec2 mode: "cloudfront" (HTTPS URL) or "ssm" (port forwarding).
     rstudio_access: str = "cloudfront"
     # Viewer CIDRs allowed through CloudFront. Empty means nobody until the admin names their networks.
@@ -51,7 +55,15 @@ class Settings:
     rstudio_ami_parameter: str = ""
     rstudio_volume_gb: int = 100
     rstudio_user: str = "rstudio"
-    # Stop the RStudio host after this many idle minutes (average CPU below the threshold); 0 turns it off.
+    # sagemaker mode: how users sign in ("iam": presigned URLs from IAM; "sso": IAM Identity Center, whose user
+    # names must equal the rstudio_users names), RSessions' default instance type, optional Posit URLs, and the
+    # License Manager product name of the Posit Workbench licence the preflight looks for.
+    rstudio_auth: str = "iam"
+    rstudio_session_instance_type: str = "ml.t3.medium"
+    rstudio_connect_url: str = ""
+    rstudio_package_manager_url: str = ""
+    rstudio_license_product: str = "RSW-SageMaker"
+    # Stop the RStudio host (ec2) or delete RSession apps (sagemaker) after this many idle minutes; 0: never.
     rstudio_idle_stop_minutes: int = 120
     rstudio_idle_cpu_percent: float = 5.0
     # Processing jobs may only use these instance types (enforced by IAM and by the client).
@@ -68,6 +80,14 @@ class Settings:
 
     # Filled by from_context; the raw keys the user set, for error messages and tests.
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def users(self) -> tuple[RStudioUser, ...]:
+        """The validated `rstudio_users` (validate() has already refused bad entries)."""
+        entries = self.rstudio_users
+        if not entries and "rstudio_users" not in self.overrides:
+            entries = (self.rstudio_user,)
+        return parse_users(entries, mode=self.rstudio_mode, platform_name=self.platform_name)
 
     @property
     def job_config_parameter_name(self) -> str:
@@ -96,11 +116,26 @@ class Settings:
             "2-20 characters of lowercase letters, digits and '-', starting with a letter",
         )
         _check(self, "rstudio_mode", self.rstudio_mode in ("ec2", "sagemaker", "none"), "one of ec2, sagemaker, none")
-        if self.rstudio_mode == "sagemaker":
-            raise SettingsError(
-                "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of "
-                "this release yet, allowed now: ec2, none"
+        _check(self, "rstudio_auth", self.rstudio_auth in ("iam", "sso"), "one of iam, sso")
+        _check(
+            self,
+            "rstudio_session_instance_type",
+            bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", self.rstudio_session_instance_type)),
+            "a SageMaker instance type such as ml.t3.medium",
+        )
+        for key in ("rstudio_connect_url", "rstudio_package_manager_url"):
+            _check(
+                self,
+                key,
+                not getattr(self, key) or bool(re.fullmatch(r"https://[^\s'\"]+", getattr(self, key))),
+                "empty or an https:// URL",
             )
+        _check(
+            self,
+            "rstudio_license_product",
+            bool(re.fullmatch(r"[\w .+-]{1,100}", self.rstudio_license_product)),
+            "a License Manager product name such as RSW-SageMaker",
+        )
         _check(self, "rstudio_access", self.rstudio_access in ("cloudfront", "ssm"), "one of cloudfront, ssm")
         for cidr in self.rstudio_allowed_cidrs:
             try:
@@ -137,6 +172,11 @@ class Settings:
             and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),
             "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user",
         )
+        if self.rstudio_mode != "none":
+            try:
+                self.users  # noqa: B018 - parsing is the check
+            except UsersError as error:
+                raise SettingsError(f"context key 'rstudio_users': {error}") from None
         _check(
             self,
             "rstudio_idle_stop_minutes",

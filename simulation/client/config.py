@@ -18,6 +18,11 @@ from simulation.errors import SimulationError
 
 PLATFORM_ENV = "SIMLAB_PLATFORM"
 DEFAULT_PLATFORM = "simlab"
+# Overrides the parameter name; "{role}" in it is replaced by the caller's IAM role name. RStudio on SageMaker
+# sets /<platform>/job-config/{role}: each user's RSessions run with their own role, whose parameter holds
+# that user's job role, job-name prefix and name (stacks/studio/access.py).
+PARAMETER_ENV = "SIMLAB_JOB_CONFIG_PARAMETER"
+ROLE_PLACEHOLDER = "{role}"
 
 _REQUIRED_KEYS = (
     "image_uri",
@@ -47,6 +52,14 @@ class JobConfig:
     max_runtime_seconds: int
     log_group: str = "/aws/sagemaker/ProcessingJobs"
     ecr_repository_uri: str | None = None
+    # Per-user configs (SageMaker mode): job names start `<job_name_prefix>-`, jobs are tagged with `user`.
+    job_name_prefix: str | None = None
+    user: str | None = None
+
+    @property
+    def name_prefix(self) -> str:
+        """What every job name of this config starts with (before its '-')."""
+        return self.job_name_prefix or self.platform
 
     @property
     def image_tag(self) -> str:
@@ -67,9 +80,9 @@ def parameter_name(platform: str) -> str:
     return f"/{platform}/job-config"
 
 
-def parse_config(platform: str, text: str) -> JobConfig:
+def parse_config(platform: str, text: str, where: str | None = None) -> JobConfig:
     """The pure half of discovery: JSON text -> JobConfig, naming the first thing that is wrong."""
-    where = parameter_name(platform)
+    where = where or parameter_name(platform)
     try:
         raw: Any = json.loads(text)
     except json.JSONDecodeError as error:
@@ -96,6 +109,8 @@ def parse_config(platform: str, text: str) -> JobConfig:
             max_runtime_seconds=int(raw["max_runtime_seconds"]),
             log_group=str(raw.get("log_group") or "/aws/sagemaker/ProcessingJobs"),
             ecr_repository_uri=raw.get("ecr_repository_uri"),
+            job_name_prefix=raw.get("job_name_prefix"),
+            user=raw.get("user"),
         )
     except (TypeError, ValueError) as error:
         raise SimulationError(f"SSM parameter {where} has a malformed value: {error}") from None
@@ -104,19 +119,48 @@ def parse_config(platform: str, text: str) -> JobConfig:
     return config
 
 
-def load_config(platform: str | None = None) -> JobConfig:
-    """Read `/<platform>/job-config`; a missing parameter says which stack publishes it."""
+def role_name(arn: str) -> str | None:
+    """The role of an assumed-role caller (`arn:aws:sts::1:assumed-role/ROLE/session`), else None."""
+    resource = arn.split(":", 5)[-1]
+    parts = resource.split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] == "assumed-role" else None
+
+
+def resolve_parameter(platform: str | None) -> tuple[str, str]:
+    """(platform name, SSM parameter name): `--platform` wins; else $SIMLAB_JOB_CONFIG_PARAMETER (with
+    {role} filled in from sts:GetCallerIdentity), else /<platform>/job-config."""
     name = platform_name(platform)
+    template = os.environ.get(PARAMETER_ENV, "") if platform is None else ""
+    if not template:
+        return name, parameter_name(name)
+    if ROLE_PLACEHOLDER not in template:
+        return name, template
+    try:
+        arn = aws.client("sts").get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError) as error:
+        raise aws.as_user_error(error, "asking STS who this session is") from None
+    role = role_name(str(arn))
+    if role is None:
+        raise SimulationError(
+            f"${PARAMETER_ENV} is {template}, which needs an IAM role session, but this session is {arn}; "
+            f"unset it or pick the platform with --platform"
+        )
+    return name, template.replace(ROLE_PLACEHOLDER, role)
+
+
+def load_config(platform: str | None = None) -> JobConfig:
+    """Read the job configuration; a missing parameter says which stack publishes it."""
+    name, parameter = resolve_parameter(platform)
     ssm = aws.client("ssm")
     try:
-        response = ssm.get_parameter(Name=parameter_name(name))
+        response = ssm.get_parameter(Name=parameter)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
             raise SimulationError(
-                f"no job configuration at SSM parameter {parameter_name(name)}: deploy the `{name}-jobs` stack "
+                f"no job configuration at SSM parameter {parameter}: deploy the `{name}-jobs` stack "
                 f"(or pick another platform with --platform / ${PLATFORM_ENV})"
             ) from None
-        raise aws.as_user_error(error, f"reading SSM parameter {parameter_name(name)}") from None
+        raise aws.as_user_error(error, f"reading SSM parameter {parameter}") from None
     except BotoCoreError as error:
-        raise aws.as_user_error(error, f"reading SSM parameter {parameter_name(name)}") from None
-    return parse_config(name, response["Parameter"]["Value"])
+        raise aws.as_user_error(error, f"reading SSM parameter {parameter}") from None
+    return parse_config(name, response["Parameter"]["Value"], where=parameter)

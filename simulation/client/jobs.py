@@ -111,7 +111,8 @@ def check_name_part(part: str, what: str = "job name") -> str:
 def make_job_name(
     platform: str, base: str, *, now: datetime | None = None, token: str | None = None, reserve: int = 0
 ) -> str:
-    """`<platform>-<base>-<UTC stamp>-<random>`: unique, sortable, listable by the platform prefix.
+    """`<platform>-<base>-<UTC stamp>-<random>`: unique, sortable, listable by the prefix (the platform, or
+    in SageMaker mode the user's `<platform>-<user>`).
 
     At most 63 - `reserve` characters, so a caller can append a suffix (a sweep's `-p003`).
     """
@@ -336,14 +337,14 @@ def build_spec(
 ) -> JobSpec:
     chosen, count = check_instances(config, instance_type, instance_count)
     return JobSpec(
-        job_name=job_name or make_job_name(config.platform, base),
+        job_name=job_name or make_job_name(config.name_prefix, base),
         arguments=tuple(arguments),
         instance_type=chosen,
         instance_count=count,
         volume_size_gb=as_int(DEFAULT_VOLUME_GB if volume_size_gb is None else volume_size_gb, "volume size", 1, 16384),
         max_runtime_seconds=check_runtime(config, max_runtime_seconds),
         sweep_id=sweep_id,
-        user=current_user(),
+        user=config.user or current_user(),
     )
 
 
@@ -681,7 +682,7 @@ def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None =
     config = load_config(platform)
     count = as_int(limit, "limit", 1, 100)
     sagemaker = aws.client("sagemaker", config.region)
-    prefix = f"{config.platform}-"
+    prefix = f"{config.name_prefix}-"
     kwargs: dict[str, Any] = {
         "NameContains": prefix,
         "SortBy": "CreationTime",

@@ -106,7 +106,7 @@ def run_sweep(
     if instance_count is not None:
         jobs.as_int(instance_count, "instance count", 1)
     config = load_config(platform)
-    sweep_id = jobs.make_job_name(config.platform, base, reserve=len(_point_suffix(0)))
+    sweep_id = jobs.make_job_name(config.name_prefix, base, reserve=len(_point_suffix(0)))
     manifest: dict[str, Any] = {
         "sweep": sweep_id,
         "mode": mode,

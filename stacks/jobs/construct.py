@@ -71,7 +71,7 @@ class Jobs(Construct):
             directory=str(REPOSITORY_ROOT),
             file=DOCKERFILE,
             platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
+            exclude=[".venv", "node_modules", "cdk.out", ".git", "out", "R", "stacks"],
         )
         self.security_group = self._job_security_group(vpc)
         self.execution_role = self._execution_role(bucket)

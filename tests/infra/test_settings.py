@@ -23,10 +23,33 @@ BAD_VALUES = [
     ),
     ("rstudio_mode", "docker", "context key 'rstudio_mode': got 'docker'; allowed: one of ec2, sagemaker, none"),
     (
-        "rstudio_mode",
-        "sagemaker",
-        "context key 'rstudio_mode': got 'sagemaker'; the SageMaker Domain workspace is not part of this release yet, "
-        "allowed now: ec2, none",
+        "rstudio_users",
+        "alice:root",
+        "context key 'rstudio_users': 'alice:root' has role 'root'; roles are admin or user (name, name:admin, "
+        "name:user)",
+    ),
+    ("rstudio_auth", "ldap", "context key 'rstudio_auth': got 'ldap'; allowed: one of iam, sso"),
+    (
+        "rstudio_session_instance_type",
+        "t3.medium",
+        "context key 'rstudio_session_instance_type': got 't3.medium'; allowed: a SageMaker instance type such as "
+        "ml.t3.medium",
+    ),
+    (
+        "rstudio_connect_url",
+        "connect.example.com",
+        "context key 'rstudio_connect_url': got 'connect.example.com'; allowed: empty or an https:// URL",
+    ),
+    (
+        "rstudio_package_manager_url",
+        "http://ppm",
+        "context key 'rstudio_package_manager_url': got 'http://ppm'; allowed: empty or an https:// URL",
+    ),
+    (
+        "rstudio_license_product",
+        "a/b",
+        "context key 'rstudio_license_product': got 'a/b'; allowed: a License Manager product name such as "
+        "RSW-SageMaker",
     ),
     ("rstudio_access", "vpn", "context key 'rstudio_access': got 'vpn'; allowed: one of cloudfront, ssm"),
     (

@@ -1,0 +1,71 @@
+"""The RSession image: Posit's session image with the job client preinstalled (image/Dockerfile), built by
+`cdk deploy` as a CDK image asset and attached to the domain as a SageMaker image (Image, ImageVersion,
+AppImageConfig) that RSessions start from by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = "stacks/studio/image/Dockerfile"
+
+
+class RSessionImage(Construct):
+    """Exposes `asset`, `image` (AWS::SageMaker::Image), `version`, `app_image_config` and `custom_image`
+    (the RSessionAppSettings.CustomImages entry)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform_name: str,
+        connect_url: str,
+        package_manager_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        build_args = {"SIMLAB_PLATFORM": platform_name, "RSTUDIO_CONNECT_URL": connect_url}
+        if package_manager_url:
+            build_args["RSTUDIO_PACKAGE_MANAGER_URL"] = package_manager_url
+        self.asset = ecr_assets.DockerImageAsset(
+            self,
+            "Asset",
+            directory=str(REPOSITORY_ROOT),
+            file=DOCKERFILE,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            build_args=build_args,
+            exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
+        )
+        # SageMaker reads the image from ECR with this role when a version is created.
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"{platform_name}: lets SageMaker read the RSession image from ECR",
+        )
+        self.asset.repository.grant_pull(self.role)
+        self.image = sagemaker.CfnImage(
+            self,
+            "Image",
+            image_name=f"{platform_name}-rsession",
+            image_role_arn=self.role.role_arn,
+            image_display_name=f"{platform_name} R session",
+            image_description="Posit session image with the simlab job client (library(simjobs))",
+        )
+        self.image.node.add_dependency(self.role)
+        self.version = sagemaker.CfnImageVersion(
+            self, "Version", image_name=self.image.image_name, base_image=self.asset.image_uri
+        )
+        self.version.node.add_dependency(self.image)
+        self.app_image_config = sagemaker.CfnAppImageConfig(
+            self, "AppImageConfig", app_image_config_name=f"{platform_name}-rsession"
+        )
+        self.custom_image = sagemaker.CfnDomain.CustomImageProperty(
+            app_image_config_name=self.app_image_config.app_image_config_name,
+            image_name=self.image.image_name,
+        )

@@ -1,0 +1,185 @@
+"""Custom work around the domain's life: a licence check before it, a teardown before its delete, and a
+scheduled reaper of idle RSessions. The code is in handlers/ (plain Python, tested without AWS)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from stacks.studio.functions import HandlerFunction
+
+# App deletion takes minutes per app; a domain with many users and spaces needs a generous ceiling.
+TEARDOWN_TIMEOUT = cdk.Duration.hours(2)
+TEARDOWN_POLL = cdk.Duration.seconds(30)
+
+
+def _domain_arn(scope: Construct, resource: str, name: str) -> str:
+    return cdk.Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
+
+
+class LicencePreflight(Construct):
+    """Fails the deploy, before the domain exists, when no accepted Posit licence is usable in this region."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, product_name: str) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = HandlerFunction(
+            self,
+            "Check",
+            handler="licence.on_event",
+            description="Checks for an accepted Posit Workbench licence in License Manager",
+            timeout=cdk.Duration.minutes(1),
+        )
+        # ListReceivedLicenses has no resource type.
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="ListLicences", actions=["license-manager:ListReceivedLicenses"], resources=["*"])
+        )
+        self.provider = cr.Provider(self, "Provider", on_event_handler=self.handler.function)
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type="Custom::PositLicence",
+            properties={"ProductName": product_name},
+        )
+
+
+class DomainTeardown(Construct):
+    """On delete, empties the domain (apps, spaces, profiles, the shared RStudioServerPro app) and, with
+    `delete_data`, removes its home EFS and NFS security groups. It must depend on the domain and every
+    profile, so CloudFormation deletes it first."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, domain_id: str, delete_data: bool, vpc_arn: str) -> None:
+        super().__init__(scope, construct_id)
+        app_arn = _domain_arn(self, "app", f"{domain_id}/*")
+        self.on_event = HandlerFunction(
+            self,
+            "Start",
+            handler="teardown.on_event",
+            description="Starts emptying the SageMaker domain before CloudFormation deletes it",
+            timeout=cdk.Duration.minutes(5),
+        )
+        self.is_complete = HandlerFunction(
+            self,
+            "Check",
+            handler="teardown.is_complete",
+            description="Continues emptying the SageMaker domain until nothing is left",
+            timeout=cdk.Duration.minutes(5),
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="EmptyDomain",
+                actions=[
+                    "sagemaker:DescribeDomain",
+                    "sagemaker:DescribeApp",
+                    "sagemaker:DeleteApp",
+                    "sagemaker:DeleteSpace",
+                    "sagemaker:DeleteUserProfile",
+                ],
+                resources=[
+                    _domain_arn(self, "domain", domain_id),
+                    app_arn,
+                    _domain_arn(self, "space", f"{domain_id}/*"),
+                    _domain_arn(self, "user-profile", f"{domain_id}/*"),
+                ],
+            ),
+            # The List actions have no resource type.
+            iam.PolicyStatement(
+                sid="ListDomainContents",
+                actions=["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles"],
+                resources=["*"],
+            ),
+        ]
+        if delete_data:
+            stack = cdk.Stack.of(self)
+            statements += [
+                # The home EFS is created by SageMaker; its ID is known only after the domain exists, and
+                # SageMaker tags it with the domain's ARN.
+                iam.PolicyStatement(
+                    sid="DeleteHomeFileSystem",
+                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
+                    resources=[
+                        stack.format_arn(service="elasticfilesystem", resource="file-system", resource_name="*")
+                    ],
+                    conditions={
+                        "StringEquals": {
+                            "aws:ResourceTag/ManagedByAmazonSageMakerResource": _domain_arn(self, "domain", domain_id)
+                        }
+                    },
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeHomeFileSystem",
+                    actions=[
+                        "elasticfilesystem:DescribeMountTargets",
+                        "elasticfilesystem:DescribeFileSystems",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    resources=["*"],
+                ),
+                iam.PolicyStatement(
+                    sid="DeleteNfsSecurityGroups",
+                    actions=[
+                        "ec2:RevokeSecurityGroupIngress",
+                        "ec2:RevokeSecurityGroupEgress",
+                        "ec2:DeleteSecurityGroup",
+                    ],
+                    resources=[stack.format_arn(service="ec2", resource="security-group", resource_name="*")],
+                    # Only groups of the platform's VPC (the handler picks the two by their SageMaker names).
+                    conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+                ),
+            ]
+        for handler in (self.on_event, self.is_complete):
+            for statement in statements:
+                handler.role.add_to_policy(statement)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event.function,
+            is_complete_handler=self.is_complete.function,
+            query_interval=TEARDOWN_POLL,
+            total_timeout=TEARDOWN_TIMEOUT,
+        )
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type="Custom::DomainTeardown",
+            properties={"DomainId": domain_id, "DeleteData": "true" if delete_data else "false"},
+        )
+
+
+class IdleReaper(Construct):
+    """Every REAP_INTERVAL, deletes RSession apps idle for longer than `minutes` (handlers/reaper.py says how
+    idleness is judged)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, domain_id: str, minutes: int) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = HandlerFunction(
+            self,
+            "Reap",
+            handler="reaper.handler",
+            description=f"Deletes RSession apps idle for more than {minutes} minutes",
+            timeout=cdk.Duration.minutes(5),
+            environment={"DOMAIN_ID": domain_id, "IDLE_MINUTES": str(minutes)},
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReapSessions",
+                actions=["sagemaker:DescribeApp", "sagemaker:DeleteApp"],
+                resources=[_domain_arn(self, "app", f"{domain_id}/*")],
+            )
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="ListApps", actions=["sagemaker:ListApps"], resources=["*"])
+        )
+        self.interval = cdk.Duration.minutes(max(5, min(60, minutes // 4)))
+        self.rule = events.Rule(
+            self,
+            "Schedule",
+            description=f"Looks for idle RSessions every {self.interval.to_minutes()} minutes",
+            schedule=events.Schedule.rate(self.interval),
+            targets=[targets.LambdaFunction(self.handler.function)],
+        )

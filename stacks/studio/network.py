@@ -1,0 +1,67 @@
+"""The domain's network pieces: its security group, and the interface endpoints RStudio in VpcOnly mode needs
+beyond what the platform's network already has (License Manager for the Posit licence, SageMaker runtime).
+
+Two security groups only (RStudio's VPC guidance): the domain's, used by the RStudioServerPro app and every
+RSession, and the new endpoints' group, which admits HTTPS from the domain's group alone. SageMaker manages
+the NFS groups between the apps and the home EFS itself (AppSecurityGroupManagement: Service).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+# Present in the platform network already (stacks/network): SageMaker API, STS, Logs, ECR (api + dkr), S3.
+STUDIO_ENDPOINT_SERVICES: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
+    "LicenseManager": ec2.InterfaceVpcEndpointAwsService.LICENSE_MANAGER,
+    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+}
+HTTPS = ec2.Port.tcp(443)
+
+
+class DomainNetwork(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        domain_subnets: ec2.SubnetSelection,
+        endpoint_subnets: ec2.SubnetSelection,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.subnet_ids = vpc.select_subnets(subnet_group_name=domain_subnets.subnet_group_name).subnet_ids
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "DomainSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="RStudio on SageMaker: RStudioServerPro and RSession apps; HTTPS out, each other in",
+        )
+        # The RStudioServerPro app launches and proxies the RSession apps: they talk to each other.
+        self.security_group.add_ingress_rule(self.security_group, ec2.Port.all_tcp(), "RStudio apps of this domain")
+        self.security_group.add_egress_rule(self.security_group, ec2.Port.all_tcp(), "RStudio apps of this domain")
+        # AWS APIs through the endpoints and the S3 gateway (a prefix list CloudFormation cannot name), and
+        # package repositories through the NAT gateway when the platform has one.
+        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to AWS endpoints and package mirrors")
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="RStudio interface endpoints: HTTPS from the domain apps only",
+        )
+        self.endpoint_security_group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the RStudio apps")
+        self.endpoints = {
+            name: ec2.InterfaceVpcEndpoint(
+                self,
+                name,
+                vpc=vpc,
+                service=service,
+                subnets=endpoint_subnets,
+                private_dns_enabled=True,
+                open=False,
+                security_groups=[self.endpoint_security_group],
+            )
+            for name, service in STUDIO_ENDPOINT_SERVICES.items()
+        }

@@ -1,0 +1,132 @@
+"""Deployment unit for RStudio on a SageMaker Domain (Posit Workbench): licence check, network pieces, per-user
+access, the RSession image, the domain and its profiles, teardown and idle reaper, and the outputs admins use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from stacks.data.construct import Data
+from stacks.jobs.construct import Jobs
+from stacks.network.construct import Network
+from stacks.settings import Settings
+from stacks.studio.access import UserAccess
+from stacks.studio.domain import DomainOptions, RStudioDomain
+from stacks.studio.handlers.teardown import nfs_group_names
+from stacks.studio.image import RSessionImage
+from stacks.studio.lifecycle import DomainTeardown, IdleReaper, LicencePreflight
+from stacks.studio.network import DomainNetwork
+
+
+class RStudioSageMakerStack(cdk.Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        network: Network,
+        data: Data,
+        jobs: Jobs,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{settings.platform_name}: RStudio on a SageMaker Domain (Posit Workbench)",
+            **kwargs,
+        )
+        users = settings.users
+        self.data_bucket = data.bucket
+        self.licence = LicencePreflight(self, "Licence", product_name=settings.rstudio_license_product)
+        self.network = DomainNetwork(
+            self,
+            "Network",
+            vpc=network.vpc,
+            domain_subnets=network.workspace_subnets,
+            endpoint_subnets=network.job_subnets,
+        )
+        self.access = {
+            user.name: UserAccess(
+                self,
+                f"User{user.name}",
+                platform_name=settings.platform_name,
+                user=user,
+                jobs=jobs,
+                bucket=data.bucket,
+                instance_types=settings.job_instance_types,
+                max_runtime_seconds=settings.job_max_runtime_seconds,
+            )
+            for user in users
+        }
+        self.image = RSessionImage(
+            self,
+            "SessionImage",
+            platform_name=settings.platform_name,
+            connect_url=settings.rstudio_connect_url,
+            package_manager_url=settings.rstudio_package_manager_url,
+        )
+        self.studio = RStudioDomain(
+            self,
+            "Studio",
+            options=DomainOptions(
+                platform_name=settings.platform_name,
+                auth=settings.rstudio_auth,
+                session_instance_type=settings.rstudio_session_instance_type,
+                connect_url=settings.rstudio_connect_url,
+                package_manager_url=settings.rstudio_package_manager_url,
+            ),
+            network=self.network,
+            vpc_id=network.vpc.vpc_id,
+            image=self.image,
+            users=users,
+            access=self.access,
+        )
+        domain = self.studio.domain
+        domain.node.add_dependency(self.licence.resource, *self.network.endpoints.values())
+        domain_id = domain.attr_domain_id
+        self.teardown = DomainTeardown(
+            self,
+            "Teardown",
+            domain_id=domain_id,
+            delete_data=settings.delete_data_on_destroy,
+            vpc_arn=network.vpc.vpc_arn,
+        )
+        # Depending on the domain and every profile makes CloudFormation delete the teardown first.
+        self.teardown.resource.node.add_dependency(domain, *self.studio.profiles.values())
+        self.reaper: IdleReaper | None = None
+        if settings.rstudio_idle_stop_minutes > 0:
+            self.reaper = IdleReaper(
+                self, "IdleReaper", domain_id=domain_id, minutes=settings.rstudio_idle_stop_minutes
+            )
+        self._outputs(settings, domain_id)
+
+    def _outputs(self, settings: Settings, domain_id: str) -> None:
+        region = cdk.Aws.REGION
+        cdk.CfnOutput(self, "DomainId", value=domain_id, description="The SageMaker Domain running RStudio")
+        cdk.CfnOutput(self, "DomainConsoleUrl", value=self.studio.console_url, description="The domain in the console")
+        for user in settings.users:
+            if settings.rstudio_auth == "iam":
+                value = (
+                    f"aws sagemaker create-presigned-domain-url --region {region} --domain-id {domain_id} "
+                    f"--user-profile-name {user.name} --landing-uri app:RStudioServerPro: "
+                    "--query AuthorizedUrl --output text"
+                )
+                description = f"Prints a one-time RStudio login URL for {user.name} (valid 5 minutes)"
+            else:
+                value = f"Sign in to the IAM Identity Center access portal as {user.name}, then open RStudio"
+                description = f"How {user.name} reaches RStudio"
+            cdk.CfnOutput(self, f"LoginUrlCommand{user.name}", value=value, description=description)
+        home = self.studio.domain.attr_home_efs_file_system_id
+        if settings.delete_data_on_destroy:
+            cdk.CfnOutput(self, "HomeFileSystem", value=home, description="Users' homes; deleted on cdk destroy")
+        else:
+            inbound, outbound = nfs_group_names(domain_id)
+            cdk.CfnOutput(
+                self,
+                "KeptOnDestroy",
+                value=f"EFS {home}; security groups {inbound}, {outbound}",
+                description="Kept by cdk destroy (delete_data_on_destroy=false): the users' homes and their NFS groups",
+            )
