@@ -70,10 +70,11 @@ def platform_session(config: JobConfig) -> Any:
 
 
 def base_job_name(config: JobConfig, name: str | None) -> str:
-    """`<platform>-<name>`: the platform's job listing (and its IAM scope) goes by that prefix. The SDK
+    """`<prefix>-<name>` (the platform, or a SageMaker-mode user's `<platform>-<user>`): job listing and the
+    IAM scope go by that prefix. The SDK
     appends `-<yyyy-mm-dd-HH-MM-SS-mmm>` and cuts the whole to 63 characters."""
     base = jobs.check_name_part(name) if name else "sdk"
-    prefix = f"{config.platform}-"
+    prefix = f"{config.name_prefix}-"
     if not base.startswith(prefix):
         base = prefix + base
     # room for the SDK's 24-character timestamp suffix, so the platform prefix is never cut
@@ -81,7 +82,7 @@ def base_job_name(config: JobConfig, name: str | None) -> str:
 
 
 def _tags(config: JobConfig, extra: Any) -> list[dict[str, str]]:
-    tags = {"platform": config.platform, "user": jobs.tag_value(jobs.current_user())}
+    tags = {"platform": config.platform, "user": jobs.tag_value(config.user or jobs.current_user())}
     for tag in _tag_list(extra):
         tags.setdefault(str(tag["Key"]), str(tag["Value"]))  # the platform's own tags win
     return [{"Key": key, "Value": value} for key, value in tags.items()]
@@ -128,6 +129,8 @@ def script_processor(
     env = {
         jobs.IMAGE_TAG_ENV: images.image_tag(image_uri),
         "SIMLAB_PLATFORM": config.platform,
+        # as the CLI's R-script jobs have it: scripts that write to $OUTPUT_DIR work on both paths
+        "OUTPUT_DIR": jobs.OUTPUT_DIR,
         **{str(k): str(v) for k, v in (overrides.pop("env", None) or {}).items()},
     }
     return processor(

@@ -57,7 +57,11 @@ def test_run_creates_a_confined_job_with_code_in_the_platform_bucket(aws, tmp_pa
         "/opt/ml/processing/input/code/Social_Distancing_Simulations.R",
     ]
     assert request["AppSpecification"]["ContainerArguments"] == ["--args", "1000", "1000", "1000", "10000", "0"]
-    assert request["Environment"] == {"SIMULATION_IMAGE_TAG": "abc123", "SIMLAB_PLATFORM": "simlab"}
+    assert request["Environment"] == {
+        "SIMULATION_IMAGE_TAG": "abc123",
+        "SIMLAB_PLATFORM": "simlab",
+        "OUTPUT_DIR": "/opt/ml/processing/output",
+    }
     assert {t["Key"]: t["Value"] for t in request["Tags"]} == {"platform": "simlab", "user": "alice"}
 
     (code_input,) = request["ProcessingInputs"]

@@ -26,3 +26,12 @@ def test_the_host_installs_the_pinned_sagemaker_sdk(tmp_path):
     assert done.stdout == pins[0]
     assert '"$VENV/bin/pip" install -q "${SRC}[client,fast]" "$sdk_pin"' in script
     assert "sagemaker>=" not in script and "'sagemaker" not in script  # no second, looser spelling
+
+
+def test_the_rsession_image_installs_the_same_pin():
+    from stacks.studio import image
+
+    pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("sagemaker=="))
+    assert image.sdk_requirement() == pin
+    dockerfile = (ROOT / "stacks" / "studio" / "image" / "Dockerfile").read_text()
+    assert '"${SAGEMAKER_REQUIREMENT}"' in dockerfile and "'sagemaker" not in dockerfile
