@@ -10,6 +10,7 @@ returns plain dicts/lists/strings, so reticulate hands R named lists:
 
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate as estimate_cost
+from simulation.client.images import build_image
 from simulation.client.jobs import (
     job_logs,
     job_status,
@@ -20,11 +21,13 @@ from simulation.client.jobs import (
     wait_for_job,
 )
 from simulation.client.results import job_results
+from simulation.client.sdk import script_processor
 from simulation.client.sweep import collect as sweep_results
 from simulation.client.sweep import run_sweep
 
 __all__ = [
     "JobConfig",
+    "build_image",
     "estimate_cost",
     "job_logs",
     "job_results",
@@ -32,6 +35,7 @@ __all__ = [
     "list_jobs",
     "load_config",
     "run_sweep",
+    "script_processor",
     "stop_job",
     "submit_r_script",
     "submit_simulation",

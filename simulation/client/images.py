@@ -140,9 +140,7 @@ def dockerfile(base: str, r_packages: Sequence[str], apt: Sequence[str], cran: s
     if loadable:
         vector = "c(" + ", ".join(f'"{name}"' for name in loadable) + ")"
         lines.append(f"RUN Rscript -e 'for (p in {vector}) library(p, character.only = TRUE)'")
-    lines.append(
-        f'LABEL simlab.base="{base}" simlab.r-packages="{",".join(r_packages)}" simlab.apt="{",".join(apt)}"'
-    )
+    lines.append(f'LABEL simlab.base="{base}" simlab.r-packages="{",".join(r_packages)}" simlab.apt="{",".join(apt)}"')
     return "\n".join(lines) + "\n"
 
 
@@ -229,12 +227,13 @@ def build_image(
     tag: str | None = None,
     platform: str | None = None,
     engine: str | None = None,
-    cran: str = DEFAULT_CRAN,
+    cran: str | None = None,
     push: bool = True,
 ) -> str:
     """Build FROM the bundled job image with the packages installed, push it to the platform's user
     repository, and return its URI (pass it as --image / image=)."""
     wanted_r, wanted_apt = r_packages_of(r_packages), apt_packages_of(apt)
+    cran = cran or DEFAULT_CRAN
     if not wanted_r and not wanted_apt:
         raise SimulationError("image build: name at least one package (--r-packages and/or --apt)")
     if not _URL.fullmatch(str(cran)):

@@ -15,6 +15,7 @@ uses; v3 moved it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,6 +42,11 @@ _PLATFORM_ARGUMENTS = {
 def _sdk() -> Any:
     # v2 prints a banner about v3 on import; the pin is deliberate (see the module docstring).
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    # "Not applying SDK defaults from location ..." on import and every Session: the platform sets what
+    # matters. The SDK leaves a level that is already set alone.
+    config_logger = logging.getLogger("sagemaker.config")
+    if config_logger.level == logging.NOTSET:
+        config_logger.setLevel(logging.WARNING)
     try:
         import sagemaker  # noqa: PLC0415 - optional: only this path needs it
         from sagemaker.network import NetworkConfig
@@ -64,9 +70,7 @@ def platform_session(config: JobConfig) -> Any:
     if config.region and boto.region_name != config.region:
         # keep the botocore session (its credentials and any event hooks), only move the region
         boto = boto3.session.Session(botocore_session=boto._session, region_name=config.region)
-    return sagemaker.session.Session(
-        boto_session=boto, default_bucket=config.bucket, default_bucket_prefix=JOB_PREFIX
-    )
+    return sagemaker.session.Session(boto_session=boto, default_bucket=config.bucket, default_bucket_prefix=JOB_PREFIX)
 
 
 def base_job_name(config: JobConfig, name: str | None) -> str:
@@ -120,12 +124,12 @@ def script_processor(
         command = (command,)
     if not command or not all(isinstance(part, str) and part for part in command):
         raise SimulationError(f"command must be a non-empty list of strings, got {command!r}")
-    _, network_config, processor = _sdk()
     config = load_config(platform)
     chosen_type, count = jobs.check_instances(config, instance_type, instance_count)
     image_uri = images.check_image(config, image)
     volume = jobs.as_int(overrides.pop("volume_size_in_gb", jobs.DEFAULT_VOLUME_GB), "volume size", 1, 16384)
     runtime = jobs.check_runtime(config, overrides.pop("max_runtime_in_seconds", None))
+    _, network_config, processor = _sdk()
     env = {
         jobs.IMAGE_TAG_ENV: images.image_tag(image_uri),
         "SIMLAB_PLATFORM": config.platform,

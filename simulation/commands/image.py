@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:
     build.add_argument("--r-packages", default="", help="CRAN packages, comma-separated (e.g. data.table,ggplot2)")
     build.add_argument("--apt", default="", help="Debian packages, comma-separated (e.g. r-cran-data.table)")
     build.add_argument("--tag", help="image tag (default: r-<hash of the recipe>, the same for the same packages)")
-    build.add_argument("--engine", choices=images.ENGINES, help=f"default ${images.ENGINE_ENV}, else docker, else podman")
+    build.add_argument(
+        "--engine", choices=images.ENGINES, help=f"default ${images.ENGINE_ENV}, else docker, else podman"
+    )
     build.add_argument("--cran", default=images.DEFAULT_CRAN, help="CRAN mirror the build installs from")
     build.add_argument("--no-push", action="store_true", help="build only (e.g. to try it with local-job --container)")
     build.add_argument("--platform", help=f"platform name (default ${PLATFORM_ENV} or simlab)")

@@ -108,7 +108,8 @@ def test_bad_build_input_is_one_line_before_aws(args, message, tmp_path):
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert len(done.stderr.splitlines()) == 1 and message in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert message in done.stderr
 
 
 def test_recipe_installs_at_build_time_and_checks_that_it_did():
@@ -119,7 +120,7 @@ def test_recipe_installs_at_build_time_and_checks_that_it_did():
     assert "apt-get install -y --no-install-recommends r-cran-jsonlite r-base-dev" in text
     assert 'pkgs <- c("data.table", "ggplot2"); install.packages(pkgs, repos = "https://cran.example"' in text
     assert 'if (length(missing)) stop("not installed: "' in text
-    assert "for (p in c(\"data.table\", \"ggplot2\", \"jsonlite\")) library(p, character.only = TRUE)" in text
+    assert 'for (p in c("data.table", "ggplot2", "jsonlite")) library(p, character.only = TRUE)' in text
 
 
 def test_the_same_recipe_gives_the_same_tag():
@@ -132,7 +133,11 @@ def test_the_same_recipe_gives_the_same_tag():
 MANIFEST = {
     "schemaVersion": 2,
     "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-    "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+    "config": {
+        "mediaType": "application/vnd.docker.container.image.v1+json",
+        "size": 2,
+        "digest": "sha256:" + "0" * 64,
+    },
     "layers": [],
 }
 
@@ -233,7 +238,8 @@ def test_image_build_with_a_debian_r_package_pushes_to_the_user_repository(aws, 
         assert done.returncode == 0, done.stderr[-3000:]
         uri = done.stdout.strip()
         tag = uri.rsplit(":", 1)[1]
-        assert uri == f"{repository}:{tag}" and tag.startswith("r-"), done.stdout
+        assert uri == f"{repository}:{tag}", done.stdout
+        assert tag.startswith("r-")
         # logged in with the (moto) ECR token before building
         auths = json.loads((tmp_path / "auth.json").read_text())["auths"]
         assert registry in auths
@@ -255,4 +261,8 @@ def test_image_build_with_a_debian_r_package_pushes_to_the_user_repository(aws, 
         assert labels["simlab.apt"] == "r-cran-jsonlite"
     finally:
         _podman("rmi", "--force", bundled)
-        _podman("rmi", "--force", f"{repository}:{images.default_tag(bundled, (), ('r-cran-jsonlite',), images.DEFAULT_CRAN)}")
+        _podman(
+            "rmi",
+            "--force",
+            f"{repository}:{images.default_tag(bundled, (), ('r-cran-jsonlite',), images.DEFAULT_CRAN)}",
+        )

@@ -120,7 +120,9 @@ def enforce(aws, submitter, monkeypatch) -> Iterator[Any]:
         iam.put_user_policy(
             UserName="admin",
             PolicyName="all",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ),
         )
         admin = boto3.session.Session(
             aws_access_key_id=keys["admin"]["AccessKeyId"],
@@ -170,7 +172,9 @@ def cli_paths(platform: Enforced, tmp_path: Path) -> None:
     s3 = platform.client("s3")
     for path in sorted(local.rglob("*")):
         if path.is_file():
-            s3.upload_file(str(path), platform.config["bucket"], f"jobs/{job}/output/{path.relative_to(local).as_posix()}")
+            s3.upload_file(
+                str(path), platform.config["bucket"], f"jobs/{job}/output/{path.relative_to(local).as_posix()}"
+            )
     assert results.job_results(job, str(tmp_path / "results"))["mean"] == expected
 
     manifest = sweep.run_sweep([100, 200], [6], iterations=500, seed=3)
@@ -248,7 +252,8 @@ def test_a_missing_permission_fails_the_path_that_needs_it(enforce, submitter, t
     with enforce(policy) as platform, pytest.raises(Exception, match=message) as raised:
         cli_paths(platform, tmp_path) if path == "cli" else sdk_path(platform, tmp_path)
     if path == "cli":
-        assert isinstance(raised.value, SimulationError) and "\n" not in str(raised.value)
+        assert isinstance(raised.value, SimulationError)
+        assert "\n" not in str(raised.value)
 
 
 def test_the_policy_grants_nothing_the_client_does_not_use(enforce, submitter, tmp_path):

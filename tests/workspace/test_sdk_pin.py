@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_host_installs_the_pinned_sagemaker_sdk(tmp_path):
     pins = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("sagemaker")]
-    assert len(pins) == 1 and re.fullmatch(r"sagemaker==2\.\d+\.\d+", pins[0]), pins  # v2, exactly
+    assert len(pins) == 1, pins
+    assert re.fullmatch(r"sagemaker==2\.\d+\.\d+", pins[0])  # v2, exactly
     assert "requirements.txt" in host.PACKAGE_PATHS  # the asset carries the pin to the host
     script = (ROOT / "stacks" / "workspace" / "bootstrap.sh").read_text()
     (line,) = [x.strip() for x in script.splitlines() if x.strip().startswith("sdk_pin=$(")]
@@ -25,7 +26,8 @@ def test_the_host_installs_the_pinned_sagemaker_sdk(tmp_path):
     )
     assert done.stdout == pins[0]
     assert '"$VENV/bin/pip" install -q "${SRC}[client,fast]" "$sdk_pin"' in script
-    assert "sagemaker>=" not in script and "'sagemaker" not in script  # no second, looser spelling
+    assert "sagemaker>=" not in script
+    assert "'sagemaker" not in script
 
 
 def test_the_rsession_image_installs_the_same_pin():
@@ -34,4 +36,5 @@ def test_the_rsession_image_installs_the_same_pin():
     pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("sagemaker=="))
     assert image.sdk_requirement() == pin
     dockerfile = (ROOT / "stacks" / "studio" / "image" / "Dockerfile").read_text()
-    assert '"${SAGEMAKER_REQUIREMENT}"' in dockerfile and "'sagemaker" not in dockerfile
+    assert '"${SAGEMAKER_REQUIREMENT}"' in dockerfile
+    assert "'sagemaker" not in dockerfile

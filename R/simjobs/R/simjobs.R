@@ -5,6 +5,12 @@
 
 .simjobs <- new.env(parent = emptyenv())
 
+# Before Python starts (reticulate starts it on the first import): sagemaker 2.x is pinned on purpose
+# (script_processor), so its import-time banner about v3 is noise.
+.onLoad <- function(libname, pkgname) {
+  if (!nzchar(Sys.getenv("SAGEMAKER_SUPPRESS_V2_WARNING"))) Sys.setenv(SAGEMAKER_SUPPRESS_V2_WARNING = "1")
+}
+
 .client <- function() {
   if (is.null(.simjobs$client)) {
     .simjobs$client <- reticulate::import("simulation.client", convert = TRUE)
@@ -122,4 +128,24 @@ sweep_results <- function(sweep, dest = NULL, platform = NULL) {
 
 .rows <- function(rows) {
   do.call(rbind, lapply(rows, function(row) as.data.frame(row, stringsAsFactors = FALSE)))
+}
+
+#' The original workflow's `sagemaker$processing$ScriptProcessor(...)`, confined to the platform: its
+#' execution role, image, isolated network, bucket (code and outputs under jobs/<job>/), runtime cap and
+#' tags. `processor$run(code = ..., arguments = list("--args", ...), outputs = ...)` then works unchanged.
+#' Other constructor arguments (volume_size_in_gb, max_runtime_in_seconds, base_job_name, env, tags) pass
+#' through `...`; role, image_uri, network_config and sagemaker_session are the platform's.
+script_processor <- function(platform = NULL, instance_type = NULL, instance_count = 1, image = NULL,
+                             command = list("Rscript"), ...) {
+  .call(.client()$script_processor, platform = .opt(platform), instance_type = .opt(instance_type),
+        instance_count = instance_count, image = .opt(image), command = as.list(command), ...)
+}
+
+#' Your own job image: FROM the bundled one, with CRAN packages (`r_packages`) and/or Debian packages
+#' (`apt`, e.g. "r-cran-data.table") installed at build time (jobs have no network), pushed to the
+#' platform's user repository. Returns the image URI to pass as `image =`. Needs docker or podman.
+build_image <- function(r_packages = character(), apt = character(), tag = NULL, platform = NULL,
+                        engine = NULL, cran = NULL, push = TRUE) {
+  .call(.client()$build_image, as.list(r_packages), as.list(apt), tag = .opt(tag),
+        platform = .opt(platform), engine = .opt(engine), cran = .opt(cran), push = isTRUE(push))
 }
