@@ -59,6 +59,7 @@ test: setup system-deps
 lint: synth
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile stacks/studio/image/Dockerfile
 	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh

@@ -141,7 +141,7 @@ def _jit(function):
 
 
 def _load_numba() -> bool:
-    if os.environ.get("SIMULATION_NO_NUMBA"):
+    if os.environ.get("SIMLAB_NO_NUMBA"):
         return False
     try:
         import numba  # noqa: F401

@@ -17,14 +17,18 @@ COMMAND_MODULES = (
     "simulation.commands.run",  # run: the bundled Monte Carlo on this machine
     "simulation.commands.local_job",  # local-job: an emulated multi-host Processing job
     "simulation.commands.merge",  # merge: partial results of any number of hosts -> one result
-    "simulation.commands.client",  # submit, watch, logs, results, sweep, jobs, stop, cost
+    "simulation.commands.submit",  # submit, sweep, cost: start (and price) SageMaker Processing jobs
+    "simulation.commands.status",  # watch, logs, jobs, stop: follow and manage jobs
+    "simulation.commands.results",  # results: download, merge and plot a finished job or sweep
     "simulation.commands.image",  # image build: your own job image
 )
 
 # Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
 # show up and say what to install, and every other command keeps working.
 OPTIONAL_COMMANDS = {
-    "simulation.commands.client": (("submit", "watch", "logs", "results", "sweep", "jobs", "stop", "cost"), "client"),
+    "simulation.commands.submit": (("submit", "sweep", "cost"), "client"),
+    "simulation.commands.status": (("watch", "logs", "jobs", "stop"), "client"),
+    "simulation.commands.results": (("results",), "client"),
     "simulation.commands.image": (("image",), "client"),
 }
 
@@ -61,7 +65,7 @@ def build_parser() -> ArgumentParser:
 
 
 def _register_missing(
-    subparsers: argparse._SubParsersAction, commands: tuple[str, ...], extra: str, missing: str
+    subparsers: argparse._SubParsersAction[ArgumentParser], commands: tuple[str, ...], extra: str, missing: str
 ) -> None:
     for command in commands:
         parser = subparsers.add_parser(command, help=f"(needs: pip install 'simulation[{extra}]')", add_help=False)

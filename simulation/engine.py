@@ -173,6 +173,13 @@ def _pair_probability_quadrature(w: float, h: float, r: float) -> float:
 # running
 
 
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy, for runs given none: reported, so the run can be repeated."""
+    entropy = np.random.SeedSequence().entropy
+    assert isinstance(entropy, int)  # SeedSequence() without arguments draws one 128-bit integer
+    return entropy
+
+
 def run(
     params: Params,
     iterations: int,
@@ -190,7 +197,7 @@ def run(
     from simulation import _kernel
 
     _check_iterations(iterations)
-    seed = int(np.random.SeedSequence().entropy) if seed is None else _check_seed(seed)
+    seed = fresh_seed() if seed is None else _check_seed(seed)
     count = block_count(iterations, params.people)
     workers = _check_workers(workers, count)
     report = _progress_callback(progress)
@@ -235,7 +242,7 @@ class _executor:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
 
-    def __enter__(self) -> Callable[[list], Iterator[np.ndarray]]:
+    def __enter__(self) -> Callable[[list[tuple[Any, ...]]], Iterator[np.ndarray]]:
         from simulation import _kernel
 
         if self.workers == 1:

@@ -13,215 +13,25 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import multiprocessing
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from simulation import merge
+from simulation import layout, merge, records
+from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
+from simulation.hosts import StopRequest, default_workers, read_cluster, run_blocks, stopped
+from simulation.layout import OptMl
 
 MESSAGE_LIMIT = 1024  # SageMaker shows the first 1 KB of /opt/ml/output/message as the failure reason
 
 
-@dataclass(frozen=True)
-class Layout:
-    root: Path
-
-    @classmethod
-    def from_env(cls) -> Layout:
-        return cls(Path(os.environ.get("OPT_ML_ROOT", "/opt/ml")))
-
-    @property
-    def resource_config(self) -> Path:
-        return self.root / "config" / "resourceconfig.json"
-
-    @property
-    def input_dir(self) -> Path:
-        return self.root / "processing" / "input"
-
-    @property
-    def code_dir(self) -> Path:
-        return self.input_dir / "code"
-
-    @property
-    def output_dir(self) -> Path:
-        return self.root / "processing" / "output"
-
-    @property
-    def message_file(self) -> Path:
-        return self.root / "output" / "message"
-
-
-@dataclass(frozen=True)
-class Cluster:
-    current_host: str
-    hosts: tuple[str, ...]
-
-    @property
-    def index(self) -> int:
-        return self.hosts.index(self.current_host)
-
-
-def parse_cluster(text: str, source: str) -> Cluster:
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SimulationError(f"{source} is not valid JSON: {error}") from None
-    if not isinstance(config, dict):
-        raise SimulationError(f"{source} must hold a JSON object with current_host and hosts")
-    current, hosts = config.get("current_host"), config.get("hosts")
-    if not isinstance(current, str) or not current:
-        raise SimulationError(f"{source}: current_host must be a non-empty string, got {current!r}")
-    if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) and h for h in hosts):
-        raise SimulationError(f"{source}: hosts must be a non-empty list of host names, got {hosts!r}")
-    if len(set(hosts)) != len(hosts):
-        raise SimulationError(f"{source}: hosts lists a host twice: {hosts}")
-    if current not in hosts:
-        raise SimulationError(f"{source}: current_host {current!r} is not one of hosts {hosts}")
-    # SageMaker lists hosts in order (algo-1, algo-2, ...); every host must rank them the same way.
-    return Cluster(current, tuple(sorted(hosts, key=_host_sort_key)))
-
-
-def _host_sort_key(host: str) -> tuple[str, int, str]:
-    stem, _, number = host.rpartition("-")
-    return (stem, int(number), host) if number.isdigit() else (host, -1, host)
-
-
-def read_cluster(layout: Layout) -> Cluster:
-    path = layout.resource_config
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SimulationError(f"{path} is missing: not running in a Processing job (set OPT_ML_ROOT)") from None
-    except OSError as error:
-        raise SimulationError(f"cannot read {path}: {error.strerror}") from None
-    return parse_cluster(text, str(path))
-
-
-def assigned(count: int, cluster: Cluster) -> range:
-    """This host's share of `count` tasks: deterministic from host index and host count only."""
-    return range(cluster.index, count, len(cluster.hosts))
-
-
-# --- stopping --------------------------------------------------------------------------------------------------
-
-
-class Abandoned(JobFailed):
-    """A second signal: the blocks in flight are dropped (their files were never renamed into place)."""
-
-
-class StopRequest:
-    """First SIGTERM/SIGINT: stop taking new blocks. Second: abandon the ones in flight."""
-
-    def __init__(self) -> None:
-        self.signal_name: str | None = None
-
-    def install(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._handle)
-
-    @property
-    def requested(self) -> bool:
-        return self.signal_name is not None
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
-        if self.signal_name is None:
-            self.signal_name = name
-            print(f"received {name}: finishing the blocks in flight, then stopping", file=sys.stderr, flush=True)
-            return
-        for sig in (signal.SIGTERM, signal.SIGINT):  # nothing may interrupt the clean-up that follows
-            signal.signal(sig, signal.SIG_IGN)
-        raise Abandoned(f"stopped by {self.signal_name} then {name}; blocks in flight were abandoned")
-
-
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group; only the parent decides what a signal means.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# --- blocks ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Task:
-    out: Path  # the run's folder (the output, or points/point-NNN of a sweep)
-    params: Any
-    seed: int
-    block: int
-    iterations: int
-
-
-def _simulate(task: Task) -> tuple[Any, float, str]:
-    from simulation import _kernel, engine
-
-    start = time.perf_counter()
-    counts = engine.simulate_block(task.params, task.seed, task.block, task.iterations)
-    return counts, time.perf_counter() - start, _kernel.backend()
-
-
-def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> int:
-    """Runs the tasks, writing each block file as soon as it is done. Returns the number of blocks written."""
-    done = 0
-
-    def finish(task: Task, counts: Any, seconds: float, backend: str) -> None:
-        nonlocal done
-        record = merge.block_record(task.block, host, task.seed, counts, seconds, backend)
-        merge.write_json(merge.block_path(task.out, task.block), record)
-        done += 1
-        print(f"{host}: block {task.block:06d} done in {seconds:.2f} s ({done}/{len(tasks)})", file=sys.stderr)
-
-    if workers <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            if stop.requested:
-                break
-            finish(task, *_simulate(task))
-        return done
-
-    # spawn, not fork: a forked child of a process holding threads (numba, BLAS) may deadlock
-    context = multiprocessing.get_context("spawn")
-    queue = collections.deque(tasks)
-    workers = min(workers, len(tasks))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init) as pool:
-        running: dict[Future[tuple[Any, float, str]], Task] = {}
-        try:
-            while queue or running:
-                while queue and len(running) < workers and not stop.requested:
-                    task = queue.popleft()
-                    running[pool.submit(_simulate, task)] = task
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    finish(running.pop(future), *future.result())
-        except Abandoned:
-            for child in multiprocessing.active_children():
-                child.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return done
-
-
-# --- subcommands -----------------------------------------------------------------------------------------------
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _params(values: dict[str, Any], source: str) -> Any:
-    from simulation.engine import Params
-
+def _params(values: dict[str, Any], source: str) -> Params:
     try:
         return Params(
             width=float(values["width"]),
@@ -235,91 +45,23 @@ def _params(values: dict[str, Any], source: str) -> Any:
         raise SimulationError(f"{source}: {error}") from None
 
 
-def run_blocks(
-    runs: list[tuple[Path, Any]], iterations: int, seed: int, cluster: Cluster, workers: int, stop: StopRequest
-) -> tuple[int, int, float]:
-    """All blocks of all runs in one global order, this host's round-robin share of them, minus those done."""
-    from simulation import engine
-
-    everything = [
-        Task(out, params, seed, k, engine.block_iterations(k, iterations, params.people))
-        for out, params in runs
-        for k in range(engine.block_count(iterations, params.people))
-    ]
-    mine = [everything[i] for i in assigned(len(everything), cluster)]
-    todo = [t for t in mine if merge.load_block(t.out, t.block, t.iterations) is None]
-    print(
-        f"{cluster.current_host}: {len(mine)} of {len(everything)} blocks are this host's "
-        f"({len(mine) - len(todo)} already done), {workers} worker(s)",
-        file=sys.stderr,
-    )
-    start = time.perf_counter()
-    try:
-        computed = compute(todo, cluster.current_host, workers, stop)
-    except Abandoned as error:
-        kept = sum(merge.load_block(t.out, t.block, t.iterations) is not None for t in mine)
-        _write_manifests(runs, cluster, mine, time.perf_counter() - start, workers, stop)
-        raise Abandoned(
-            f"{error}; {kept} of the {len(mine)} blocks of {cluster.current_host} are done and kept; "
-            "run the job again over the same output to resume"
-        ) from None
-    seconds = time.perf_counter() - start
-    _write_manifests(runs, cluster, mine, seconds, workers, stop)
-    return len(mine) - len(todo) + computed, len(mine), seconds
-
-
-def _write_manifests(
-    runs: list[tuple[Path, Any]], cluster: Cluster, mine: list[Task], seconds: float, workers: int, stop: StopRequest
-) -> None:
-    for out, _params in runs:
-        _write_host_manifest(out, cluster, [t for t in mine if t.out == out], seconds, workers, stop)
-
-
-def _write_host_manifest(
-    out: Path, cluster: Cluster, mine: list[Task], seconds: float, workers: int, stop: StopRequest
-) -> None:
-    done = [t.block for t in mine if merge.load_block(t.out, t.block, t.iterations) is not None]
-    merge.write_json(
-        out / merge.HOSTS_DIR / f"{cluster.current_host}.json",
-        {
-            "host": cluster.current_host,
-            "hosts": list(cluster.hosts),
-            "blocks_assigned": [t.block for t in mine],
-            "blocks_done": done,
-            "status": "complete" if len(done) == len(mine) else f"stopped by {stop.signal_name or 'an error'}",
-            "seconds": round(seconds, 3),
-            "workers": workers,
-            "package_version": merge.package_version(),
-            "image_tag": os.environ.get(merge.IMAGE_TAG_ENV),
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-
-
-def _stopped(stop: StopRequest, cluster: Cluster, done: int, total: int) -> JobFailed:
-    return JobFailed(
-        f"stopped by {stop.signal_name} on {cluster.current_host}: {done} of its {total} blocks are done and kept; "
-        "run the job again over the same output to resume"
-    )
-
-
-def cmd_simulate(args: argparse.Namespace, layout: Layout, stop: StopRequest) -> int:
-    cluster = read_cluster(layout)
+def cmd_simulate(args: argparse.Namespace, opt_ml: OptMl, stop: StopRequest) -> int:
+    cluster = read_cluster(opt_ml)
     params = _params(vars(args), "simulate")
-    merge.check_writable(layout.output_dir)
-    merge.ensure_record(layout.output_dir, merge.simulate_record(params, args.iterations, args.seed))
-    done, total, _ = run_blocks([(layout.output_dir, params)], args.iterations, args.seed, cluster, args.workers, stop)
+    records.check_writable(opt_ml.output_dir)
+    records.ensure_record(opt_ml.output_dir, records.simulate_record(params, args.iterations, args.seed))
+    done, total, _ = run_blocks([(opt_ml.output_dir, params)], args.iterations, args.seed, cluster, args.workers, stop)
     if stop.requested:
-        raise _stopped(stop, cluster, done, total)
+        raise stopped(stop, cluster, done, total)
     if len(cluster.hosts) == 1:  # this process holds every block: write the final result too
-        merged = merge.merge_output(layout.output_dir)
-        merge.write_result(layout.output_dir, merged)
+        merged = merge.merge_output(opt_ml.output_dir)
+        merge.write_result(opt_ml.output_dir, merged)
         print(json.dumps({k: v for k, v in merged.summary.items() if k != "manifest"}, sort_keys=True))
     return 0
 
 
-def load_sweep(path: Path) -> tuple[list[Any], int, int]:
-    spec = merge.read_json(path)
+def load_sweep(path: Path) -> tuple[list[Params], int, int]:
+    spec = records.read_json(path)
     if not isinstance(spec, dict):
         raise SimulationError(f"{path} must hold a JSON object with seed, iterations and points")
     seed, iterations, points = spec.get("seed"), spec.get("iterations"), spec.get("points")
@@ -332,18 +74,18 @@ def load_sweep(path: Path) -> tuple[list[Any], int, int]:
     return [_params(p, f"{path} point {i}") for i, p in enumerate(points)], iterations, seed
 
 
-def cmd_sweep(args: argparse.Namespace, layout: Layout, stop: StopRequest) -> int:
-    cluster = read_cluster(layout)
+def cmd_sweep(args: argparse.Namespace, opt_ml: OptMl, stop: StopRequest) -> int:
+    cluster = read_cluster(opt_ml)
     points, iterations, seed = load_sweep(Path(args.spec))
-    out = layout.output_dir
-    merge.check_writable(out)
-    merge.ensure_record(out, merge.sweep_record(points, iterations, seed))
-    runs = [(merge.point_dir(out, i), p) for i, p in enumerate(points)]
+    out = opt_ml.output_dir
+    records.check_writable(out)
+    records.ensure_record(out, records.sweep_record(points, iterations, seed))
+    runs = [(layout.point_dir(out, i), p) for i, p in enumerate(points)]
     for directory, params in runs:
-        merge.ensure_record(directory, merge.simulate_record(params, iterations, seed))
+        records.ensure_record(directory, records.simulate_record(params, iterations, seed))
     done, total, _ = run_blocks(runs, iterations, seed, cluster, args.workers, stop)
     if stop.requested:
-        raise _stopped(stop, cluster, done, total)
+        raise stopped(stop, cluster, done, total)
     if len(cluster.hosts) == 1:
         merge.write_sweep_result(out, merge.merge_sweep(out))
     return 0
@@ -358,18 +100,18 @@ def rscript_command(script: str, script_args: list[str]) -> list[str]:
     return [rscript, script, "--args", *script_args]
 
 
-def cmd_rscript(args: argparse.Namespace, layout: Layout, stop: StopRequest) -> int:
-    cluster = read_cluster(layout)
-    code = layout.code_dir
+def cmd_rscript(args: argparse.Namespace, opt_ml: OptMl, stop: StopRequest) -> int:
+    cluster = read_cluster(opt_ml)
+    code = opt_ml.code_dir
     if Path(args.script).is_absolute() or ".." in Path(args.script).parts:
         raise SimulationError(f"--script must name a file inside the code input, got {args.script!r}")
     if not (code / args.script).is_file():
         raise SimulationError(f"R script {args.script!r} not found in {code} (the job's code input)")
-    merge.check_writable(layout.output_dir)
+    records.check_writable(opt_ml.output_dir)
     env = {
         **os.environ,
-        "OUTPUT_DIR": str(layout.output_dir),
-        "INPUT_DIR": str(layout.input_dir),
+        "OUTPUT_DIR": str(opt_ml.output_dir),
+        "INPUT_DIR": str(opt_ml.input_dir),
         "CURRENT_HOST": cluster.current_host,
         "HOSTS": ",".join(cluster.hosts),
         "HOST_INDEX": str(cluster.index),
@@ -398,7 +140,7 @@ def cmd_rscript(args: argparse.Namespace, layout: Layout, stop: StopRequest) -> 
     return 0
 
 
-def _tee(stream: Any, tail: collections.deque[bytes]) -> None:
+def _tee(stream: IO[bytes], tail: collections.deque[bytes]) -> None:
     """R's stderr goes to the job log as it comes, and its last lines into the failure message."""
     for line in iter(stream.readline, b""):
         sys.stderr.buffer.write(line)
@@ -451,28 +193,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def write_message(layout: Layout, text: str) -> None:
+def write_message(opt_ml: OptMl, text: str) -> None:
     data = text.encode("utf-8")[:MESSAGE_LIMIT].decode("utf-8", "ignore")
     try:
-        merge.write_atomic(layout.message_file, data + "\n")
+        records.write_atomic(opt_ml.message_file, data + "\n")
     except OSError as error:  # the failure itself is already on stderr; say why the message is missing
-        print(f"(could not write {layout.message_file}: {error.strerror or error})", file=sys.stderr)
+        print(f"(could not write {opt_ml.message_file}: {error.strerror or error})", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    layout = Layout.from_env()
+    opt_ml = OptMl.from_env()
     stop = StopRequest()
     stop.install()
     try:
         args = build_parser().parse_args(argv)
-        return int(args.handler(args, layout, stop))
+        return int(args.handler(args, opt_ml, stop))
     except SimulationError as error:
         print(f"error: {error}", file=sys.stderr)
-        write_message(layout, str(error))
+        write_message(opt_ml, str(error))
         return error.exit_code
     except Exception as error:  # a bug: the log gets the traceback, the job's status one line
         traceback.print_exc()
-        write_message(layout, f"internal error: {type(error).__name__}: {error}")
+        write_message(opt_ml, f"internal error: {type(error).__name__}: {error}")
         return 1
 
 

@@ -14,8 +14,8 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
+from simulation.layout import JOBS_PREFIX
 from stacks.data.stack import DataStack
-from stacks.jobs.construct import JOB_PREFIX
 from stacks.jobs.stack import JobsStack
 from stacks.network.stack import NetworkStack
 from stacks.studio.stack import RStudioSageMakerStack
@@ -54,7 +54,7 @@ def _flatten(node: Any) -> str:
         return node.replace("${", "<").replace("}", ">")
     if isinstance(node, dict) and "Fn::Join" in node:
         delimiter, items = node["Fn::Join"]
-        return delimiter.join(_flatten(item) for item in items)
+        return str(delimiter).join(_flatten(item) for item in items)
     if isinstance(node, dict) and "Fn::Sub" in node:
         return _flatten(node["Fn::Sub"])
     if isinstance(node, dict) and "Fn::GetAtt" in node:
@@ -95,7 +95,7 @@ def _jobs(stack: JobsStack) -> None:
     role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
     acknowledge(
         role_policy,
-        f"IAM5[Resource::{bucket_arn}/{JOB_PREFIX}*]",
+        f"IAM5[Resource::{bucket_arn}/{JOBS_PREFIX}*]",
         "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
         "the role is confined to the jobs/ prefix of the platform bucket.",
     )
@@ -145,12 +145,13 @@ _SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 def _workspace(stack: RStudioEc2Stack) -> None:
     host = stack.host
-    acknowledge(
-        host.login_secret,
-        "SMG4",
-        "The RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
-        "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
-    )
+    for name, secret in host.login_secrets.items():
+        acknowledge(
+            secret,
+            "SMG4",
+            f"{name}'s RStudio password is a Linux account password set on the host at boot; a rotation Lambda "
+            "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
+        )
     acknowledge(
         host.role,
         f"IAM4[Policy::{_SSM_CORE}]",
@@ -331,11 +332,11 @@ def _studio(stack: RStudioSageMakerStack) -> None:
         "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
     )
     for framework in ("framework-isComplete", "framework-onTimeout"):
-        function = stack.teardown.provider.node.find_child(framework)
-        assert isinstance(function, lambda_.Function)
+        framework_function = stack.teardown.provider.node.find_child(framework)
+        assert isinstance(framework_function, lambda_.Function)
         acknowledge(
             waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
-            f"IAM5[Resource::{flat(stack, function.function_arn)}:*]",
+            f"IAM5[Resource::{flat(stack, framework_function.function_arn)}:*]",
             f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
         )
 

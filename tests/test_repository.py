@@ -39,3 +39,13 @@ def test_python_sources_pass_ruff():
     for args in (["check", "."], ["format", "--check", "."]):
         completed = subprocess.run([str(ruff), *args], cwd=ROOT, capture_output=True, text=True, check=False)
         assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_python_sources_pass_the_type_checker():
+    # the same check as `make lint`; pyproject.toml's [tool.mypy] names the packages (simulation/, stacks/)
+    import subprocess
+    import sys
+
+    mypy = Path(sys.executable).with_name("mypy")
+    completed = subprocess.run([str(mypy)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -13,10 +13,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from simulation import layout
 from simulation.client import aws
 from simulation.errors import SimulationError
 
-PLATFORM_ENV = "SIMLAB_PLATFORM"
+PLATFORM_ENV = layout.PLATFORM_ENV
 DEFAULT_PLATFORM = "simlab"
 # Overrides the parameter name; "{role}" in it is replaced by the caller's IAM role name. RStudio on SageMaker
 # sets /<platform>/job-config/{role}: each user's RSessions run with their own role, whose parameter holds
@@ -63,11 +64,16 @@ class JobConfig:
 
     @property
     def image_tag(self) -> str:
-        """The tag (or digest) of the job image: recorded in each job's environment and manifest."""
-        last = self.image_uri.rsplit("/", 1)[-1]
-        if "@" in last:
-            return last.split("@", 1)[1]
-        return last.split(":", 1)[1] if ":" in last else "latest"
+        """The tag (or digest) of the bundled job image."""
+        return image_tag(self.image_uri)
+
+
+def image_tag(image_uri: str) -> str:
+    """The tag (or digest) of an image: recorded in each job's environment and host manifests."""
+    last = image_uri.rsplit("/", 1)[-1]
+    if "@" in last:
+        return last.split("@", 1)[1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
 
 
 def platform_name(platform: str | None = None) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulation.client.values import as_float, as_int
 from simulation.errors import SimulationError
 
 PRICE_REGION = "us-east-1"
@@ -43,8 +44,6 @@ PRICES: dict[str, float] = {
 
 def estimate(instance_type: str, instance_count: Any = 1, hours: Any = 1.0) -> dict[str, Any]:
     """Price of `instance_count` x `hours` of `instance_type`; `usd` is None for a type not in the table."""
-    from simulation.client.jobs import as_float, as_int
-
     count = as_int(instance_count, "instance count", 1)
     duration = as_float(hours, "hours")
     if duration < 0:

@@ -41,14 +41,6 @@ _URL = re.compile(r"(https?|file)://[^\s'\"\\]+")
 # ----------------------------------------------------------------------------------------------- checks
 
 
-def image_tag(uri: str) -> str:
-    """The tag (or digest) of an image URI: recorded in each job's environment and host manifests."""
-    last = uri.rsplit("/", 1)[-1]
-    if "@" in last:
-        return last.split("@", 1)[1]
-    return last.split(":", 1)[1] if ":" in last else "latest"
-
-
 def registry_of(uri: str) -> str:
     first = uri.split("/", 1)[0]
     return first if "/" in uri and ("." in first or ":" in first or first == "localhost") else "docker.io"

@@ -1,20 +1,31 @@
-"""Fetch a finished job's output prefix, merge it with the processing code's merge, summarize and plot it."""
+"""Fetch a finished job's (or sweep's) output prefix, merge it with the processing code's merge, summarize, plot.
+
+Results go to a local folder (default results/<job>): summary.json and histogram.png per run; a sweep adds
+sweep.csv, sweep.png and one points/point-NNN/ folder per point.
+"""
 
 from __future__ import annotations
 
+import csv
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from botocore.exceptions import ClientError
 
-from simulation.client import aws, jobs
+from simulation import layout
+from simulation.client import aws, plots
 from simulation.client.config import JobConfig, load_config
-from simulation.errors import JobFailed, SimulationError
+from simulation.client.request import s3_uri
+from simulation.client.status import check_finished
+from simulation.engine import Params, analytic_mean
+from simulation.errors import SimulationError
+from simulation.merge import merge_output
 
-SUMMARY_FILE = "summary.json"
+SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
 PLOT_FILE = "histogram.png"
-MEAN_FILE = "output_result_mean.txt"
 
 
 def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
@@ -37,7 +48,7 @@ def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
                 raise SimulationError(f"refusing S3 key outside the output prefix: {item['Key']}")
             target.parent.mkdir(parents=True, exist_ok=True)
             aws.call_with_backoff(
-                lambda key=item["Key"], path=target: s3.download_file(config.bucket, key, str(path)),
+                functools.partial(s3.download_file, config.bucket, item["Key"], str(target)),
                 f"downloading s3://{config.bucket}/{item['Key']}",
             )
             files.append(target)
@@ -46,7 +57,7 @@ def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
 
 def people_of(summary: dict[str, Any], directory: Path) -> int:
     """`people` of a run: from the merged summary, else from run.json (contract section 2)."""
-    for source in (summary, _read_json(directory / "run.json")):
+    for source in (summary, _read_json(directory / layout.RUN_FILE)):
         for holder in (source, source.get("params") or {}, source.get("parameters") or {}):
             if isinstance(holder, dict) and "people" in holder:
                 return int(holder["people"])
@@ -72,9 +83,6 @@ def ci_of(summary: dict[str, Any]) -> tuple[float, float]:
 
 def summarize_run(directory: Path, dest: Path, title: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Merge one run's output layout (one job, or one sweep point) and write summary.json + histogram.png."""
-    from simulation.client import plots
-    from simulation.merge import merge_output
-
     merged = merge_output(directory)
     summary: dict[str, Any] = {**(extra or {}), **dict(merged.summary)}
     dest.mkdir(parents=True, exist_ok=True)
@@ -99,7 +107,7 @@ def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[
     """A user's R script job: no blocks to merge; list its files and read the mean it wrote, if any."""
     files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
     summary: dict[str, Any] = {**extra, "files": files}
-    mean_file = directory / MEAN_FILE
+    mean_file = directory / layout.MEAN_FILE
     if mean_file.is_file():
         text = mean_file.read_text().split()
         try:
@@ -111,34 +119,20 @@ def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[
     return summary
 
 
-def check_finished(job: str, config: JobConfig) -> dict[str, Any]:
-    status = jobs.status_of(jobs.describe(job, config))
-    if status["status"] in ("Failed", "Stopped"):
-        raise JobFailed(jobs.failure_text(status))
-    if status["status"] != "Completed":
-        raise SimulationError(
-            f"job {job} is {status['status']}; its output reaches S3 when it ends "
-            f"(follow it with: python -m simulation watch {job})"
-        )
-    return status
-
-
 def job_results(job: str, dest: str | None = None, platform: str | None = None) -> dict[str, Any]:
     """Download and merge a completed job (or a sweep); returns the summary written to dest/summary.json."""
-    from simulation.client import sweep
-
     config = load_config(platform)
-    manifest = sweep.read_manifest(config, job)
+    manifest = read_manifest(config, job)
     target = Path(dest) if dest else Path("results") / job
     if manifest is not None:
-        return sweep.sweep_results(config, manifest, target)
+        return sweep_results(config, manifest, target)
     status = check_finished(job, config)
     output = target / "output"
-    files = download_prefix(config, jobs.s3_prefix(job, "output"), output)
+    files = download_prefix(config, layout.job_prefix(job, layout.OUTPUT_PART), output)
     extra = {"job": job, "output_uri": status["output"], "duration_seconds": status["duration_seconds"]}
     if not files:
-        raise SimulationError(f"job {job} completed but wrote nothing to {jobs.s3_uri(config, job, 'output')}")
-    record = _read_json(output / "run.json")
+        raise SimulationError(f"job {job} completed but wrote nothing to {s3_uri(config, job, layout.OUTPUT_PART)}")
+    record = _read_json(output / layout.RUN_FILE)
     if record.get("kind") == "sweep":  # a sweep job submitted without our manifest: its run.json lists the points
         adopted = {
             "sweep": job,
@@ -148,7 +142,93 @@ def job_results(job: str, dest: str | None = None, platform: str | None = None) 
             "iterations": record["iterations"],
             "seed": record["seed"],
         }
-        return sweep.sweep_results(config, adopted, target)
+        return sweep_results(config, adopted, target)
     if record:
         return summarize_run(output, target, job, extra)
     return summarize_files(output, target, extra)
+
+
+# --- sweeps ----------------------------------------------------------------------------------------------------
+
+
+def read_manifest(config: JobConfig, name: str) -> dict[str, Any] | None:
+    """The manifest `run_sweep` wrote for sweep `name`, or None when `name` is not a sweep."""
+    s3 = aws.client("s3", config.region)
+    try:
+        body = aws.call_with_backoff(
+            lambda: s3.get_object(Bucket=config.bucket, Key=layout.sweep_manifest_key(name))["Body"].read(),
+            f"reading the sweep manifest of {name}",
+            passthrough=frozenset({"NoSuchKey", "404", "AccessDenied"}),
+        )
+    except ClientError:
+        return None
+    value = json.loads(body)
+    return value if isinstance(value, dict) else None
+
+
+def _analytic(point: dict[str, Any]) -> float:
+    return float(analytic_mean(Params(**point)))
+
+
+def _point_sources(config: JobConfig, manifest: dict[str, Any], dest: Path) -> list[tuple[str, Path]]:
+    """(job, local output folder) per point: one job's points/ folders, or one job per point."""
+    output = dest / layout.OUTPUT_PART
+    if manifest["mode"] == "job":
+        (job,) = manifest["jobs"]
+        download_prefix(config, layout.job_prefix(job, layout.OUTPUT_PART), output)
+        return [(job, layout.point_dir(output, i)) for i in range(len(manifest["points"]))]
+    sources = []
+    for index, job in enumerate(manifest["jobs"]):
+        target = layout.point_dir(output, index)
+        download_prefix(config, layout.job_prefix(job, layout.OUTPUT_PART), target)
+        sources.append((job, target))
+    return sources
+
+
+def sweep_results(config: JobConfig, manifest: dict[str, Any], dest: Path) -> dict[str, Any]:
+    """Merge every point of a finished sweep; write sweep.csv, sweep.png and summary.json into dest."""
+    sweep_id = manifest["sweep"]
+    points = manifest["points"]
+    for job in manifest["jobs"]:
+        check_finished(job, config)
+    rows = []
+    sources = _point_sources(config, manifest, dest)
+    for index, (point, (job, directory)) in enumerate(zip(points, sources, strict=True)):
+        if not directory.is_dir():
+            raise SimulationError(f"sweep {sweep_id}: no output for point {index} ({point}) in {directory}")
+        summary = summarize_run(
+            directory, layout.point_dir(dest, index), f"{job} point {index}", {"job": job, "point": index}
+        )
+        low, high = ci_of(summary)
+        rows.append(
+            {
+                "point": index,
+                "job": job,
+                **point,
+                "iterations": manifest["iterations"],
+                "seed": manifest["seed"],
+                "mean": float(summary["mean"]),
+                "se": float(summary["se"]),
+                "ci95_low": low,
+                "ci95_high": high,
+                "analytic_mean": _analytic(point),
+            }
+        )
+    csv_path = dest / "sweep.csv"
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    png_path = plots.sweep_plot(rows, _analytic, dest / "sweep.png", f"{sweep_id}: mean and 95% CI")
+    result = {"sweep": sweep_id, "mode": manifest["mode"], "rows": rows, "csv": str(csv_path), "png": str(png_path)}
+    (dest / SUMMARY_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def collect_sweep(name: str, dest: str | None = None, platform: str | None = None) -> dict[str, Any]:
+    """The table of a finished sweep, by its id (what `run_sweep` returned as `sweep`)."""
+    config = load_config(platform)
+    manifest = read_manifest(config, name)
+    if manifest is None:
+        raise SimulationError(f"no sweep named {name} (no s3://{config.bucket}/{layout.sweep_manifest_key(name)})")
+    return sweep_results(config, manifest, Path(dest) if dest else Path("results") / name)

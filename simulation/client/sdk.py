@@ -20,11 +20,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulation.client import aws, images, jobs
-from simulation.client.config import JobConfig, load_config
+from simulation import layout
+from simulation.client import aws
+from simulation.client.config import JobConfig, image_tag, load_config
+from simulation.client.request import current_user
+from simulation.client.resources import Resources
+from simulation.client.values import MAX_NAME, check_name_part, tag_value
 from simulation.errors import SimulationError
 
-JOB_PREFIX = "jobs"  # = jobs.s3_prefix(...)'s first part: code and output land under jobs/<job>/
 DEFAULT_COMMAND = ("Rscript",)
 
 # What the platform sets and a caller may not override: each would break the submitter policy or the
@@ -70,23 +73,25 @@ def platform_session(config: JobConfig) -> Any:
     if config.region and boto.region_name != config.region:
         # keep the botocore session (its credentials and any event hooks), only move the region
         boto = boto3.session.Session(botocore_session=boto._session, region_name=config.region)
-    return sagemaker.session.Session(boto_session=boto, default_bucket=config.bucket, default_bucket_prefix=JOB_PREFIX)
+    return sagemaker.session.Session(
+        boto_session=boto, default_bucket=config.bucket, default_bucket_prefix=layout.JOBS_PREFIX.rstrip("/")
+    )
 
 
 def base_job_name(config: JobConfig, name: str | None) -> str:
     """`<prefix>-<name>` (the platform, or a SageMaker-mode user's `<platform>-<user>`): job listing and the
     IAM scope go by that prefix. The SDK
     appends `-<yyyy-mm-dd-HH-MM-SS-mmm>` and cuts the whole to 63 characters."""
-    base = jobs.check_name_part(name) if name else "sdk"
+    base = check_name_part(name) if name else "sdk"
     prefix = f"{config.name_prefix}-"
     if not base.startswith(prefix):
         base = prefix + base
     # room for the SDK's 24-character timestamp suffix, so the platform prefix is never cut
-    return jobs.check_name_part(base[: jobs.MAX_NAME - 24].rstrip("-"))
+    return check_name_part(base[: MAX_NAME - 24].rstrip("-"))
 
 
 def _tags(config: JobConfig, extra: Any) -> list[dict[str, str]]:
-    tags = {"platform": config.platform, "user": jobs.tag_value(config.user or jobs.current_user())}
+    tags = {"platform": config.platform, "user": tag_value(config.user or current_user())}
     for tag in _tag_list(extra):
         tags.setdefault(str(tag["Key"]), str(tag["Value"]))  # the platform's own tags win
     return [{"Key": key, "Value": value} for key, value in tags.items()]
@@ -119,32 +124,35 @@ def script_processor(
     for key in overrides:
         if key in _PLATFORM_ARGUMENTS:
             raise SimulationError(f"script_processor: {key} is set by the platform; use {_PLATFORM_ARGUMENTS[key]}")
-    jobs.as_int(instance_count, "instance count", 1)
     if isinstance(command, str):
         command = (command,)
     if not command or not all(isinstance(part, str) and part for part in command):
         raise SimulationError(f"command must be a non-empty list of strings, got {command!r}")
+    wanted = Resources(
+        instance_type=instance_type,
+        instance_count=instance_count,
+        volume_size_gb=overrides.pop("volume_size_in_gb", None),
+        max_runtime_seconds=overrides.pop("max_runtime_in_seconds", None),
+        image=image,
+    )
     config = load_config(platform)
-    chosen_type, count = jobs.check_instances(config, instance_type, instance_count)
-    image_uri = images.check_image(config, image)
-    volume = jobs.as_int(overrides.pop("volume_size_in_gb", jobs.DEFAULT_VOLUME_GB), "volume size", 1, 16384)
-    runtime = jobs.check_runtime(config, overrides.pop("max_runtime_in_seconds", None))
+    resources = wanted.resolve(config)  # the same checks and defaults as submit, before anything is uploaded
     _, network_config, processor = _sdk()
     env = {
-        jobs.IMAGE_TAG_ENV: images.image_tag(image_uri),
-        "SIMLAB_PLATFORM": config.platform,
+        layout.IMAGE_TAG_ENV: image_tag(resources.image_uri),
+        layout.PLATFORM_ENV: config.platform,
         # as the CLI's R-script jobs have it: scripts that write to $OUTPUT_DIR work on both paths
-        "OUTPUT_DIR": jobs.OUTPUT_DIR,
+        "OUTPUT_DIR": layout.OUTPUT_DIR,
         **{str(k): str(v) for k, v in (overrides.pop("env", None) or {}).items()},
     }
     return processor(
         role=config.execution_role_arn,
-        image_uri=image_uri,
+        image_uri=resources.image_uri,
         command=list(command),
-        instance_count=count,
-        instance_type=chosen_type,
-        volume_size_in_gb=volume,
-        max_runtime_in_seconds=runtime,
+        instance_count=resources.instance_count,
+        instance_type=resources.instance_type,
+        volume_size_in_gb=resources.volume_size_gb,
+        max_runtime_in_seconds=resources.max_runtime_seconds,
         base_job_name=base_job_name(config, overrides.pop("base_job_name", None)),
         sagemaker_session=platform_session(config),
         env=env,

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-from simulation import localjob
+from simulation import local_job
 from simulation.commands.run import DEFAULTS, integer_at_least, positive_float
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "local-job",
         help="run the Processing job's entrypoint as N emulated hosts on this machine",
-        description=localjob.__doc__.splitlines()[0],
+        description=local_job.__doc__.splitlines()[0],
     )
     parser.add_argument("--hosts", type=integer_at_least(1), default=3, help="emulated instances algo-1..N (default 3)")
     # the same engine options, types and defaults as `run`
@@ -26,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--seed", type=integer_at_least(0), help="default: fresh entropy, reported (pass it again to resume)"
     )
-    parser.add_argument("--output", type=Path, default=localjob.default_output(), help="default: out/local-job")
+    parser.add_argument("--output", type=Path, default=local_job.default_output(), help="default: out/local-job")
     parser.add_argument(
         "--workers-per-host", type=integer_at_least(1), default=None, help="default: CPUs / hosts, at least 1"
     )
@@ -37,14 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from simulation.engine import Params
+    from simulation.engine import Params, fresh_seed
+    from simulation.hosts import default_workers
 
     params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
-    seed = int(np.random.SeedSequence().entropy) if args.seed is None else args.seed
-    workers = args.workers_per_host or max(1, len(os.sched_getaffinity(0)) // max(args.hosts, 1))
-    result = localjob.run_local_job(
+    seed = fresh_seed() if args.seed is None else args.seed
+    # os.sched_getaffinity is Linux-only; default_workers falls back to os.cpu_count() (macOS)
+    workers = args.workers_per_host or max(1, default_workers() // max(args.hosts, 1))
+    result = local_job.run_local_job(
         params,
         args.iterations,
         seed,
@@ -54,5 +53,5 @@ def handle(args: argparse.Namespace) -> int:
         container=args.container,
         engine=args.engine,
     )
-    print(localjob.summary_json(result) if args.json else localjob.describe(result))
+    print(local_job.summary_json(result) if args.json else local_job.describe(result))
     return 0

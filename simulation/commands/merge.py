@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "merge",
         help="merge a job's output folder (blocks of any number of hosts) into summary.json",
@@ -20,9 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from simulation import merge
+    from simulation import merge, records
 
-    record = merge.read_record(args.directory)
+    record = records.read_record(args.directory)
     if record["kind"] == "sweep":
         points = merge.merge_sweep(args.directory)
         if not args.no_write:
@@ -41,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _line(s: dict) -> str:
+def _line(s: dict[str, Any]) -> str:
     spread = f" ± {1.96 * s['se']:.6f} (95%)" if s["se"] is not None else ""
     return (
         f"mean {s['mean']:.6f}{spread} violations per person; {s['iterations']} iterations, "

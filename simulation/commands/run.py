@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from simulation.errors import SimulationError
@@ -43,7 +44,7 @@ def _integer(text: str) -> int:
     return int(value)
 
 
-def integer_at_least(minimum: int):
+def integer_at_least(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         value = _integer(text)
         if value < minimum:

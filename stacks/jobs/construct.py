@@ -14,13 +14,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
 JOB_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 # Where SageMaker publishes processing instances' CPU, memory and disk metrics (same string, other service).
 JOB_METRIC_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
-# The S3 prefix every job reads from and writes to (docs/contracts.md section 3).
-JOB_PREFIX = "jobs/"
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 KEEP_USER_IMAGES = 30
 UNTAGGED_IMAGE_DAYS = 14
@@ -162,7 +162,7 @@ class Jobs(Construct):
             iam.PolicyStatement(
                 sid="JobObjects",
                 actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{JOB_PREFIX}*")],
+                resources=[bucket.arn_for_objects(f"{JOBS_PREFIX}*")],
             )
         )
         role.add_to_policy(
@@ -170,7 +170,7 @@ class Jobs(Construct):
                 sid="ListJobPrefix",
                 actions=["s3:ListBucket"],
                 resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}*"]}},
+                conditions={"StringLike": {"s3:prefix": [f"{JOBS_PREFIX}*"]}},
             )
         )
         # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
@@ -250,7 +250,13 @@ class Jobs(Construct):
             ),
             iam.PolicyStatement(
                 sid="ManageProcessingJobs",
-                actions=["sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
+                actions=[
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:AddTags",
+                    # list_jobs reads the `platform` tag: a name prefix cannot tell simlab from simlab-dev
+                    "sagemaker:ListTags",
+                ],
                 resources=[jobs_arn],
             ),
             # ListProcessingJobs has no resource type; it can only be granted on "*".

@@ -23,7 +23,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from stacks.jobs.construct import JOB_METRIC_NAMESPACE, JOB_PREFIX, SAGEMAKER_SERVICE, Jobs
+from simulation.layout import JOBS_PREFIX
+from stacks.jobs.construct import JOB_METRIC_NAMESPACE, SAGEMAKER_SERVICE, Jobs
 from stacks.users import RStudioUser
 
 # The RSession image sets SIMLAB_JOB_CONFIG_PARAMETER to this with {role} left for the client to fill in.
@@ -56,11 +57,11 @@ class UserAccess(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.prefix = job_name_prefix(platform_name, user)
-        objects = bucket.arn_for_objects(f"{JOB_PREFIX}{self.prefix}-*")
+        objects = bucket.arn_for_objects(f"{JOBS_PREFIX}{self.prefix}-*")
         jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name=f"{self.prefix}-*")
         log_streams = f"{jobs.job_log_group_arn}:log-stream:{self.prefix}-*"
         # Kept for stacks/nag.py, which names these wildcards in its acknowledgements.
-        self.object_pattern = f"{JOB_PREFIX}{self.prefix}-*"
+        self.object_pattern = f"{JOBS_PREFIX}{self.prefix}-*"
         self.jobs_arn = jobs_arn
         self.log_streams_arn = log_streams
         self.job_logs_arn = jobs.job_logs_arn
@@ -71,7 +72,7 @@ class UserAccess(Construct):
             assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
             description=f"{platform_name}: runs {user.name}'s SageMaker Processing jobs, confined to their prefix",
         )
-        for statement in _job_statements(bucket, objects, f"{JOB_PREFIX}{self.prefix}-*", jobs.job_logs_arn):
+        for statement in _job_statements(bucket, objects, f"{JOBS_PREFIX}{self.prefix}-*", jobs.job_logs_arn):
             self.job_role.add_to_policy(statement)
         jobs.image.repository.grant_pull(self.job_role)
         jobs.repository.grant_pull(self.job_role)
@@ -127,7 +128,13 @@ class UserAccess(Construct):
                 ),
                 iam.PolicyStatement(
                     sid="ManageOwnJobs",
-                    actions=["sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags"],
+                    actions=[
+                        "sagemaker:DescribeProcessingJob",
+                        "sagemaker:StopProcessingJob",
+                        "sagemaker:AddTags",
+                        # list_jobs reads the `platform` and `user` tags (a name prefix is not exact)
+                        "sagemaker:ListTags",
+                    ],
                     resources=[jobs_arn],
                 ),
                 iam.PolicyStatement(
@@ -143,7 +150,7 @@ class UserAccess(Construct):
                     sid="ListOwnPrefix",
                     actions=["s3:ListBucket"],
                     resources=[bucket.bucket_arn],
-                    conditions={"StringLike": {"s3:prefix": [f"{JOB_PREFIX}{self.prefix}-*"]}},
+                    conditions={"StringLike": {"s3:prefix": [f"{JOBS_PREFIX}{self.prefix}-*"]}},
                 ),
                 iam.PolicyStatement(
                     sid="BucketLocation", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]

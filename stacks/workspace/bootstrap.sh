@@ -7,8 +7,8 @@
 # harmless. Any failure signals FAILURE to CloudFormation, which rolls the deployment back.
 set -euo pipefail
 
-: "${SIMLAB_REGION:?}" "${SIMLAB_PLATFORM:?}" "${SIMLAB_JOB_CONFIG_PARAMETER:?}" "${SIMLAB_SECRET_ARN:?}"
-: "${SIMLAB_USER:?}" "${SIMLAB_FILE_SYSTEM_ID:?}" "${SIMLAB_PACKAGE_S3_URL:?}" "${SIMLAB_STACK_NAME:?}"
+: "${SIMLAB_REGION:?}" "${SIMLAB_PLATFORM:?}" "${SIMLAB_JOB_CONFIG_PARAMETER:?}" "${SIMLAB_USERS:?}"
+: "${SIMLAB_FILE_SYSTEM_ID:?}" "${SIMLAB_PACKAGE_S3_URL:?}" "${SIMLAB_STACK_NAME:?}"
 : "${SIMLAB_LOGICAL_ID:?}" "${SIMLAB_RSTUDIO_VERSION:?}" "${SIMLAB_ARCH:?}" "${SIMLAB_LISTEN_ADDRESS:?}"
 : "${SIMLAB_SECURE_COOKIES:?}"
 SIMLAB_RSTUDIO_SHA256="${SIMLAB_RSTUDIO_SHA256:-}"
@@ -16,14 +16,15 @@ SIMLAB_RSTUDIO_SHA256="${SIMLAB_RSTUDIO_SHA256:-}"
 readonly SIMLAB_HOME=/opt/simlab
 readonly VENV="$SIMLAB_HOME/venv"
 readonly SRC="$SIMLAB_HOME/src"
-readonly USER_UID=2000   # fixed, so files on the shared EFS home keep their owner across instance replacements
+# SIMLAB_USERS: `name:role:uid:secret-arn` per user, space-separated. UIDs are fixed by the stack, so files on
+# the shared EFS home keep their owner across instance replacements.
+readonly ADMIN_GROUP=simlab-admins
+readonly HOME_ROOT="${SIMLAB_HOME_ROOT:-/home}"   # overridable only for the tests
 readonly CRAN_KEY_FINGERPRINT=E298A3A825C0D65DFD57CBB651716619E084DAB9   # Michael Rutter, CRAN Ubuntu builds
 export DEBIAN_FRONTEND=noninteractive
 # cloud-init runs user data without HOME; gpg, pip and R want one.
 export HOME=/root
 export AWS_DEFAULT_REGION="$SIMLAB_REGION"
-
-exec > >(tee -a /var/log/simlab-bootstrap.log | logger -t simlab-bootstrap) 2>&1
 
 log() { printf '%s simlab-bootstrap: %s\n' "$(date -u +%FT%TZ)" "$*"; }
 
@@ -52,7 +53,6 @@ on_exit() {
     signal FAILURE
   fi
 }
-trap on_exit EXIT
 
 # On first boot Ubuntu's own apt-daily and unattended-upgrades hold the dpkg lock for a while: wait for it.
 apt_get() {
@@ -112,37 +112,69 @@ mount_home() {
   fi
 }
 
-create_user() {
-  log "login user $SIMLAB_USER"
+# Prints `name role uid secret-arn` per user of SIMLAB_USERS (the ARN keeps its own colons).
+each_user() {
+  local entry name role uid arn
+  for entry in $SIMLAB_USERS; do
+    IFS=: read -r name role uid arn <<< "$entry"
+    printf '%s %s %s %s\n' "$name" "$role" "$uid" "$arn"
+  done
+}
+
+# Admins get sudo (with their password) and Docker, which is root-equivalent; users get neither.
+create_users() {
   getent group docker > /dev/null || groupadd --system docker
-  getent group "$SIMLAB_USER" > /dev/null || groupadd --gid "$USER_UID" "$SIMLAB_USER"
-  if ! id "$SIMLAB_USER" > /dev/null 2>&1; then
-    # The home may already exist on EFS from an earlier instance: keep it, do not copy skeleton files over it.
-    useradd --uid "$USER_UID" --gid "$USER_UID" --shell /bin/bash --groups docker --no-create-home "$SIMLAB_USER"
-  fi
-  usermod -aG docker "$SIMLAB_USER"
-  if [ ! -d "/home/$SIMLAB_USER" ]; then
-    mkdir -p "/home/$SIMLAB_USER"
-    cp -rT /etc/skel "/home/$SIMLAB_USER"
-    chown -R "$SIMLAB_USER:$SIMLAB_USER" "/home/$SIMLAB_USER"
-    chmod 0750 "/home/$SIMLAB_USER"
-  fi
+  getent group "$ADMIN_GROUP" > /dev/null || groupadd --system "$ADMIN_GROUP"
+  printf '%%%s ALL=(ALL:ALL) ALL\n' "$ADMIN_GROUP" > "${SIMLAB_SUDOERS:-/etc/sudoers.d/simlab-admins}"
+  chmod 0440 "${SIMLAB_SUDOERS:-/etc/sudoers.d/simlab-admins}"
+  local name role uid _arn home
+  while read -r name role uid _arn; do
+    log "login user $name ($role, uid $uid)"
+    home="$HOME_ROOT/$name"
+    getent group "$name" > /dev/null || groupadd --gid "$uid" "$name"
+    if ! id "$name" > /dev/null 2>&1; then
+      # The home may already exist on EFS from an earlier instance: keep it, do not copy skeleton files over it.
+      useradd --uid "$uid" --gid "$uid" --shell /bin/bash --home-dir "$home" --no-create-home "$name"
+    fi
+    if [ "$role" = admin ]; then
+      usermod -aG "docker,$ADMIN_GROUP" "$name"
+    else
+      local group
+      for group in docker "$ADMIN_GROUP" sudo admin; do
+        gpasswd -d "$name" "$group" > /dev/null 2>&1 || true
+      done
+    fi
+    if [ ! -d "$home" ]; then
+      mkdir -p "$home"
+      cp -rT /etc/skel "$home"
+      chown -R "$name:$name" "$home"
+    elif [ "$(stat -c %u "$home")" != "$uid" ]; then
+      # The user's UID changed (e.g. the user list was reordered): give them back their files.
+      chown -R "$name:$name" "$home"
+    fi
+    # Homes are private to their owner (all users still share the host's IAM role: see the README).
+    chmod 0750 "$home"
+  done < <(each_user)
 }
 
 install_password_unit() {
   log "boot-time password unit"
   # Runs on every boot, so a password changed in Secrets Manager takes effect at the next start.
-  cat > /usr/local/sbin/simlab-set-password <<EOF
+  cat > /usr/local/sbin/simlab-set-password <<SCRIPT
 #!/bin/bash
 set -euo pipefail
-password=\$("$VENV/bin/aws" secretsmanager get-secret-value --region "$SIMLAB_REGION" \\
-  --secret-id "$SIMLAB_SECRET_ARN" --query SecretString --output text)
-printf '%s:%s\n' "$SIMLAB_USER" "\$password" | chpasswd
-EOF
+while read -r name _role _uid arn; do
+  password=\$("$VENV/bin/aws" secretsmanager get-secret-value --region "$SIMLAB_REGION" \\
+    --secret-id "\$arn" --query SecretString --output text)
+  printf '%s:%s\n' "\$name" "\$password" | chpasswd
+done <<'USERS'
+$(each_user)
+USERS
+SCRIPT
   chmod 0700 /usr/local/sbin/simlab-set-password
-  cat > /etc/systemd/system/simlab-set-password.service <<'EOF'
+  cat > /etc/systemd/system/simlab-set-password.service <<'UNIT'
 [Unit]
-Description=Set the RStudio login password from Secrets Manager
+Description=Set the RStudio login passwords from Secrets Manager
 Wants=network-online.target
 After=network-online.target
 Before=rstudio-server.service
@@ -155,7 +187,7 @@ RestartSec=10
 
 [Install]
 WantedBy=multi-user.target
-EOF
+UNIT
   systemctl daemon-reload
   systemctl enable simlab-set-password.service
   systemctl start simlab-set-password.service
@@ -263,23 +295,28 @@ EOF
 
 install_welcome() {
   log "welcome example"
-  local home="/home/$SIMLAB_USER"
-  # Never overwrite what the user has edited: copies only what is missing.
-  if [ -f "$SRC/stacks/workspace/welcome.R" ] && [ ! -e "$home/welcome.R" ]; then
-    install -o "$SIMLAB_USER" -g "$SIMLAB_USER" -m 0644 "$SRC/stacks/workspace/welcome.R" "$home/welcome.R"
-  fi
-  if [ -d "$SRC/R/examples" ] && [ ! -e "$home/examples" ]; then
-    cp -r "$SRC/R/examples" "$home/examples"
-    chown -R "$SIMLAB_USER:$SIMLAB_USER" "$home/examples"
-  fi
+  local name _role _uid _arn home
+  while read -r name _role _uid _arn; do
+    home="$HOME_ROOT/$name"
+    # Never overwrite what the user has edited: copies only what is missing.
+    if [ -f "$SRC/stacks/workspace/welcome.R" ] && [ ! -e "$home/welcome.R" ]; then
+      install -o "$name" -g "$name" -m 0644 "$SRC/stacks/workspace/welcome.R" "$home/welcome.R"
+    fi
+    if [ -d "$SRC/R/examples" ] && [ ! -e "$home/examples" ]; then
+      cp -r "$SRC/R/examples" "$home/examples"
+      chown -R "$name:$name" "$home/examples"
+    fi
+  done < <(each_user)
 }
 
 main() {
+  exec > >(tee -a /var/log/simlab-bootstrap.log | logger -t simlab-bootstrap) 2>&1
+  trap on_exit EXIT
   log "start"
   install_base
   install_python
   mount_home
-  create_user
+  create_users
   install_password_unit
   install_package
   install_r
@@ -294,4 +331,7 @@ main() {
   signal SUCCESS
 }
 
-main "$@"
+# Sourcing the script (the tests do) defines its functions without running it.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi

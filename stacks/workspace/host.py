@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stacks.users import RStudioUser
 from stacks.workspace import bootstrap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +36,7 @@ class HostOptions:
     platform_name: str
     instance_type: str
     volume_gb: int
-    user: str
+    users: tuple[RStudioUser, ...]
     # "cloudfront": RStudio listens on the VPC for the VPC origin, with secure cookies behind HTTPS;
     # "ssm": it listens on localhost only, reached through port forwarding.
     access: str
@@ -42,8 +44,13 @@ class HostOptions:
     ami_parameter: str = ""
 
 
+def output_id(user: RStudioUser) -> str:
+    """A CloudFormation-safe ID part for a Linux user name (which may hold '_' or '-'); the UID keeps it unique."""
+    return "".join(part.capitalize() for part in re.split(r"[^a-z0-9]", user.name)) + str(user.uid)
+
+
 class RStudioHost(Construct):
-    """Exposes `instance`, `security_group`, `role`, `login_secret` and `package` (the S3 asset)."""
+    """Exposes `instance`, `security_group`, `role`, `login_secrets` (user name -> secret) and `package`."""
 
     def __init__(
         self,
@@ -62,17 +69,22 @@ class RStudioHost(Construct):
         stack = cdk.Stack.of(self)
         arch = bootstrap.architecture(options.instance_type)
 
-        self.login_secret = secretsmanager.Secret(
-            self,
-            "Login",
-            description=f"{options.platform_name}: RStudio login password of user {options.user}",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=24,
-                exclude_punctuation=True,
-                include_space=False,
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
+        # One generated password per user, each in its own secret; the first user keeps the single-user
+        # release's construct ID, so an existing deployment keeps its password.
+        self.login_secrets = {
+            user.name: secretsmanager.Secret(
+                self,
+                "Login" if index == 0 else f"Login{output_id(user)}",
+                description=f"{options.platform_name}: RStudio login password of user {user.name}",
+                generate_secret_string=secretsmanager.SecretStringGenerator(
+                    password_length=24,
+                    exclude_punctuation=True,
+                    include_space=False,
+                ),
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
+            for index, user in enumerate(options.users)
+        }
         self.package = s3_assets.Asset(
             self,
             "Package",
@@ -109,7 +121,8 @@ class RStudioHost(Construct):
         )
         repository.grant_pull_push(self.role)
         job_config.grant_read(self.role)
-        self.login_secret.grant_read(self.role)
+        for secret in self.login_secrets.values():
+            secret.grant_read(self.role)
         # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -129,7 +142,7 @@ class RStudioHost(Construct):
             options.platform_name,
             options.instance_type,
             options.access,
-            options.user,
+            " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
             arch,
             bootstrap.RSTUDIO_VERSION,
         )
@@ -138,8 +151,10 @@ class RStudioHost(Construct):
             "SIMLAB_REGION": stack.region,
             "SIMLAB_PLATFORM": options.platform_name,
             "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
-            "SIMLAB_SECRET_ARN": self.login_secret.secret_arn,
-            "SIMLAB_USER": options.user,
+            # `name:role:uid:secret-arn` per user, space-separated (names never hold ':' or spaces).
+            "SIMLAB_USERS": " ".join(
+                f"{u.name}:{u.role}:{u.uid}:{self.login_secrets[u.name].secret_arn}" for u in options.users
+            ),
             "SIMLAB_FILE_SYSTEM_ID": home.file_system_id,
             "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
             "SIMLAB_STACK_NAME": stack.stack_name,

@@ -13,7 +13,7 @@ from stacks.network.construct import Network
 from stacks.settings import Settings
 from stacks.workspace.access import RSTUDIO_PORT, CloudFrontAccess
 from stacks.workspace.home import HomeDirectories
-from stacks.workspace.host import HostOptions, RStudioHost
+from stacks.workspace.host import HostOptions, RStudioHost, output_id
 from stacks.workspace.idle import IdleStop
 
 
@@ -51,7 +51,7 @@ class RStudioEc2Stack(cdk.Stack):
                 platform_name=settings.platform_name,
                 instance_type=settings.rstudio_instance_type,
                 volume_gb=settings.rstudio_volume_gb,
-                user=settings.rstudio_user,
+                users=settings.users,
                 access=settings.rstudio_access,
                 job_config_parameter_name=settings.job_config_parameter_name,
                 ami_parameter=settings.rstudio_ami_parameter,
@@ -99,16 +99,23 @@ class RStudioEc2Stack(cdk.Stack):
             )
 
         cdk.CfnOutput(self, "RStudioURL", value=url, description="RStudio Server")
-        cdk.CfnOutput(self, "RStudioUser", value=settings.rstudio_user, description="RStudio login user")
         cdk.CfnOutput(
             self,
-            "RStudioPasswordCommand",
-            description="Prints the RStudio login password",
-            value=(
-                f"aws secretsmanager get-secret-value --region {region} "
-                f"--secret-id {self.host.login_secret.secret_arn} --query SecretString --output text"
-            ),
+            "RStudioUsers",
+            value=", ".join(f"{user.name} ({user.role})" for user in settings.users),
+            description="RStudio logins (admins have sudo); each has its own password output",
         )
+        for user in settings.users:
+            secret = self.host.login_secrets[user.name]
+            cdk.CfnOutput(
+                self,
+                f"RStudioPasswordCommand{output_id(user)}",
+                description=f"Prints the RStudio login password of {user.name} ({user.role})",
+                value=(
+                    f"aws secretsmanager get-secret-value --region {region} "
+                    f"--secret-id {secret.secret_arn} --query SecretString --output text"
+                ),
+            )
         cdk.CfnOutput(self, "RStudioInstanceId", value=instance_id, description="The RStudio host")
         cdk.CfnOutput(
             self,

@@ -8,7 +8,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.client import config as cfg
-from simulation.client import cost, jobs
+from simulation.client import cost, values
 from simulation.errors import SimulationError
 
 VALID = {
@@ -79,11 +79,11 @@ def test_cost_without_a_type_uses_the_platforms_default(aws, capsys):
 
 
 def test_whole_numbers_from_r_are_accepted_and_fractions_refused():
-    assert jobs.as_int(2.0, "n") == 2
-    assert jobs.as_int("3", "n") == 3
+    assert values.as_int(2.0, "n") == 2
+    assert values.as_int("3", "n") == 3
     for bad in (2.5, True, "x", None):
         with pytest.raises(SimulationError, match="n must be a whole number"):
-            jobs.as_int(bad, "n")
+            values.as_int(bad, "n")
 
 
 def test_submit_and_wait_over_moto_ends_with_how_to_fetch(aws, capsys):

@@ -266,3 +266,33 @@ def test_image_build_with_a_debian_r_package_pushes_to_the_user_repository(aws, 
             "--force",
             f"{repository}:{images.default_tag(bundled, (), ('r-cran-jsonlite',), images.DEFAULT_CRAN)}",
         )
+
+
+# --- --image on the command line (the same check for Python's and R's image=, through Resources) ----------------
+
+
+def test_submit_runs_an_image_of_the_user_repository(aws, capsys):
+    from simulation.cli import main
+
+    image = f"{REPOSITORY}:r-0123456789ab"
+    assert main(["submit", "--people", "100", "--iterations", "100", "--image", image]) == 0
+    request = aws.recorder.request("CreateProcessingJob")
+    assert request["AppSpecification"]["ImageUri"] == image
+    assert request["Environment"]["SIMLAB_IMAGE_TAG"] == "r-0123456789ab"  # what the hosts record as the image
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("ghcr.io/someone/r:1", "error: image ghcr.io/someone/r:1 is in a foreign registry (ghcr.io); jobs run only"),
+        (f"{REPOSITORY}-evil:1", f"error: image {REPOSITORY}-evil:1 is not allowed; jobs run only"),
+    ],
+)
+def test_submit_refuses_other_images_in_one_line_before_aws(aws, capsys, image, message):
+    from simulation.cli import main
+
+    assert main(["submit", "--people", "100", "--iterations", "100", "--image", image]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1
+    assert aws.recorder.operations() == ["ssm:GetParameter"]  # the job config, nothing created or uploaded

@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from simulation.client import aws as client_aws
-from simulation.client import images, jobs, results, sdk, sweep
+from simulation.client import images, results, sdk, status, submit, sweep, watch
 from simulation.errors import SimulationError
 from tests.client.helpers import run_local_job
 from tests.client.submitter_policy import actions_of, for_moto, rendered
@@ -147,13 +147,13 @@ def enforce(aws, submitter, monkeypatch) -> Iterator[Any]:
 
 def cli_paths(platform: Enforced, tmp_path: Path) -> None:
     """What `python -m simulation submit/watch/logs/results/sweep/jobs/stop` and `image build` call."""
-    job = jobs.submit_simulation(300, 200, 100, 6, 2500, 11, instance_count=2)
+    job = submit.submit_simulation(300, 200, 100, 6, 2500, 11, resources={"instance_count": 2})
     script = tmp_path / "own" / "main.R"
     script.parent.mkdir(parents=True)
     script.write_text('writeLines("0.5", file.path(Sys.getenv("OUTPUT_DIR"), "output_result_mean.txt"))\n')
-    r_job = jobs.submit_r_script(str(script), args=[1, 2])
-    assert jobs.job_status(job)["status"] == "Completed"
-    assert any(row["job"] == r_job for row in jobs.list_jobs())
+    r_job = submit.submit_r_script(str(script), args=[1, 2])
+    assert status.job_status(job)["status"] == "Completed"
+    assert any(row["job"] == r_job for row in status.list_jobs())
 
     logs = platform.client("logs")
     group = platform.config["log_group"]
@@ -164,8 +164,8 @@ def cli_paths(platform: Enforced, tmp_path: Path) -> None:
         logStreamName=f"{job}/algo-1-1700000000",
         logEvents=[{"timestamp": int(time.time() * 1000), "message": "block 0 done"}],
     )
-    assert jobs.job_logs(job) == 1
-    jobs.watch(job, logs=True, poll_seconds=0, sleep=lambda _: None)
+    assert watch.job_logs(job) == 1
+    watch.watch(job, logs=True, poll_seconds=0, sleep=lambda _: None)
 
     local = tmp_path / "local"
     expected = run_local_job(local, hosts=2)["mean"]
@@ -179,7 +179,7 @@ def cli_paths(platform: Enforced, tmp_path: Path) -> None:
 
     manifest = sweep.run_sweep([100, 200], [6], iterations=500, seed=3)
     assert manifest["sweep"]
-    jobs.stop_job(job)
+    status.stop_job(job)
 
     uri = f"{platform.config['ecr_repository_uri']}:r-0123456789ab"
     assert images.already_pushed(_config(platform), uri) is False

@@ -64,6 +64,20 @@ cat("\\nJOB", processor$latest_job$job_name, "\\n")
     assert code == (ROOT / "R" / "examples" / "own_script" / "main.R").read_bytes()
 
 
+def test_an_image_of_the_user_repository_from_r(aws, r_library, tmp_path):  # noqa: F811
+    image = aws.config["ecr_repository_uri"] + ":r-0123456789ab"
+    (tmp_path / "main.R").write_text("cat(1)\n")
+    done = rscript(
+        aws,
+        r_library,
+        f'job <- submit_r_script("main.R", args = c(1, 2), image = "{image}")\ncat(job)\n',
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=done.stdout.strip())
+    assert described["AppSpecification"]["ImageUri"] == image
+
+
 def test_bad_input_from_r_is_one_line_and_creates_nothing(aws, r_library, tmp_path):  # noqa: F811
     done = rscript(
         aws,
@@ -75,6 +89,7 @@ say(script_processor(image = "ghcr.io/someone/r:1"))
 say(script_processor(role = "arn:aws:iam::123456789012:role/mine"))
 say(build_image(r_packages = c("data.table", "gg plot")))
 say(build_image())
+say(submit_simulation(iterations = 100, image = "ghcr.io/someone/r:1"))
 """,
         tmp_path,
     )
@@ -85,6 +100,7 @@ say(build_image())
     assert lines[2] == "script_processor: role is set by the platform; use the platform's execution role"
     assert lines[3] == "R package 'gg plot' is not a valid package name"
     assert lines[4] == "image build: name at least one package (--r-packages and/or --apt)"
-    assert len(lines) == 5
+    assert lines[5].startswith("image ghcr.io/someone/r:1 is in a foreign registry (ghcr.io); jobs run only")
+    assert len(lines) == 6
     assert aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
     assert aws.keys("") == []

@@ -16,11 +16,15 @@ import pytest
 from botocore.validate import ParamValidator
 
 from simulation.cli import main
+from simulation.client import Resources, run_sweep, submit_r_script, submit_simulation, values
 from simulation.client import aws as client_aws
-from simulation.client import jobs, run_sweep, submit_r_script, submit_simulation
+from simulation.client import request as client_request
+from simulation.client import status as client_status
 from simulation.client.config import parse_config
+from simulation.client.resources import Resolved
 from simulation.client.validation import check_request
 from simulation.errors import JobFailed, SimulationError
+from simulation.layout import CODE_DIR
 
 SHAPES = botocore.session.get_session().get_service_model("sagemaker").shape_for("CreateProcessingJobRequest")
 
@@ -38,24 +42,27 @@ def _sent(aws: Any) -> list[dict[str, Any]]:
 
 def _a_request(aws: Any) -> dict[str, Any]:
     config = parse_config("simlab", __import__("json").dumps(aws.config))
-    spec = jobs.JobSpec(
+    spec = client_request.JobSpec(
         job_name="simlab-sim-20261121-230005-beef",
         arguments=("simulate", "--people", "1000"),
-        instance_type="ml.c5.xlarge",
-        instance_count=2,
-        volume_size_gb=10,
-        max_runtime_seconds=3600,
-        inputs=(("code", "s3://simlab-data-test/jobs/x/code/", jobs.CODE_DIR),),
+        resources=Resolved(
+            instance_type="ml.c5.xlarge",
+            instance_count=2,
+            volume_size_gb=10,
+            max_runtime_seconds=3600,
+            image_uri=aws.config["image_uri"],
+        ),
+        inputs=(("code", "s3://simlab-data-test/jobs/x/code/", CODE_DIR),),
         user="alice",
     )
-    return jobs.processing_request(config, spec)
+    return client_request.processing_request(config, spec)
 
 
 def test_every_kind_of_submission_satisfies_the_service_model(aws, tmp_path: Path):
     script = tmp_path / "sim" / "main.R"
     script.parent.mkdir()
     script.write_text("cat(commandArgs(trailingOnly = TRUE))\n")
-    submit_simulation(people=1000, iterations=2000, seed=12345678901234567891, instance_count=2)
+    submit_simulation(people=1000, iterations=2000, seed=12345678901234567891, resources=Resources(instance_count=2))
     submit_r_script(str(script), args=["x" * 256, *range(95)])  # the longest argument, the most arguments
     run_sweep(people=[250, 500], radius=[3, 6], mode="job")
     run_sweep(people=[250], radius=[3, 6], mode="jobs")
@@ -151,19 +158,19 @@ def test_user_names_become_valid_tag_values(aws, monkeypatch):
     submit_simulation(iterations=10)
     (request,) = _sent(aws)
     assert {"Key": "user", "Value": "CORP-alice-1"} in request["Tags"]
-    assert jobs.tag_value("") == "unknown"
-    assert jobs.tag_value("é.ü@x y") == "é.ü@x y"  # letters of any script and spaces are allowed
+    assert values.tag_value("") == "unknown"
+    assert values.tag_value("é.ü@x y") == "é.ü@x y"  # letters of any script and spaces are allowed
 
 
 def test_whole_numbers_are_exact_or_refused():
-    assert jobs.as_int("12345678901234567891", "seed") == 12345678901234567891
-    assert jobs.as_int(2.0, "count") == 2
-    assert jobs.as_int("1e3", "iterations") == 1000
-    assert jobs.as_int(2.0**53, "seed") == 2**53
+    assert values.as_int("12345678901234567891", "seed") == 12345678901234567891
+    assert values.as_int(2.0, "count") == 2
+    assert values.as_int("1e3", "iterations") == 1000
+    assert values.as_int(2.0**53, "seed") == 2**53
     with pytest.raises(SimulationError, match="too large to be exact"):
-        jobs.as_int(1e30, "seed")
+        values.as_int(1e30, "seed")
     with pytest.raises(SimulationError, match="iterations must be at most 1000000000"):
-        jobs.simulate_arguments(1000, 1000, 1000, 6, "1e12", 42)
+        client_request.simulate_arguments(1000, 1000, 1000, 6, "1e12", 42)
     for bad in ("inf", float("nan")):
         with pytest.raises(SimulationError, match="hours must be a finite number"):
             __import__("simulation.client.cost", fromlist=["estimate"]).estimate("ml.c5.xlarge", 1, bad)
@@ -180,6 +187,6 @@ def test_a_failure_shows_the_containers_own_message_next_to_sagemakers_reason():
         JobFailed,
         match=r"^job j Failed: AlgorithmError: See job logs for more information \| people must be at least 2, got 1$",
     ):
-        jobs.raise_if_unsuccessful(status)
+        client_status.raise_if_unsuccessful(status)
     same = {**status, "exit_message": "AlgorithmError: See job logs for more information"}
-    assert jobs.failure_text(same) == "job j Failed: AlgorithmError: See job logs for more information"
+    assert client_status.failure_text(same) == "job j Failed: AlgorithmError: See job logs for more information"

@@ -50,7 +50,7 @@ def test_results_of_a_prefix_filled_by_local_job_match_its_merge(aws, local_outp
 
 def test_a_two_host_job_run_from_the_captured_request_gives_the_same_mean(aws, emulate, local_output, tmp_path):
     _, printed = local_output
-    job = submit_simulation(**PARAMS, instance_count=2)
+    job = submit_simulation(**PARAMS, resources={"instance_count": 2})
     emulate(aws, aws.recorder.request("CreateProcessingJob"), tmp_path / "hosts")
     summary = job_results(job, str(tmp_path / "r"))
     assert summary["mean"] == printed["mean"]

@@ -58,7 +58,7 @@ def test_run_creates_a_confined_job_with_code_in_the_platform_bucket(aws, tmp_pa
     ]
     assert request["AppSpecification"]["ContainerArguments"] == ["--args", "1000", "1000", "1000", "10000", "0"]
     assert request["Environment"] == {
-        "SIMULATION_IMAGE_TAG": "abc123",
+        "SIMLAB_IMAGE_TAG": "abc123",
         "SIMLAB_PLATFORM": "simlab",
         "OUTPUT_DIR": "/opt/ml/processing/output",
     }
@@ -101,7 +101,7 @@ def test_an_image_of_the_user_repository_is_used(aws, tmp_path):
     _run(sdk.script_processor(image=image), tmp_path)
     request = aws.recorder.request("CreateProcessingJob")
     assert request["AppSpecification"]["ImageUri"] == image
-    assert request["Environment"]["SIMULATION_IMAGE_TAG"] == "r-0123456789ab"
+    assert request["Environment"]["SIMLAB_IMAGE_TAG"] == "r-0123456789ab"
 
 
 @pytest.mark.parametrize(

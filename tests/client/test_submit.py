@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from simulation.cli import main
-from simulation.client import jobs, submit_r_script, submit_simulation
+from simulation.client import Resources, request, submit_r_script, submit_simulation
+from simulation.client.resources import DEFAULT_VOLUME_GB
 from simulation.errors import SimulationError
 
 
@@ -21,8 +22,7 @@ def test_simulation_job_request_has_the_platforms_network_role_image_and_argumen
         radius=6,
         iterations=2000.0,
         seed=7.0,
-        instance_type="ml.m5.4xlarge",
-        instance_count=3.0,
+        resources=Resources(instance_type="ml.m5.4xlarge", instance_count=3.0),
     )
     sent = aws.recorder.request("CreateProcessingJob")
     assert sent["ProcessingJobName"] == job
@@ -54,7 +54,7 @@ def test_simulation_job_request_has_the_platforms_network_role_image_and_argumen
     assert sent["ProcessingResources"]["ClusterConfig"] == {
         "InstanceCount": 3,
         "InstanceType": "ml.m5.4xlarge",
-        "VolumeSizeInGB": jobs.DEFAULT_VOLUME_GB,
+        "VolumeSizeInGB": DEFAULT_VOLUME_GB,
     }
     assert sent["StoppingCondition"] == {"MaxRuntimeInSeconds": 7200}  # 4 h default capped by the platform's 2 h
     assert sent["ProcessingOutputConfig"]["Outputs"][0]["S3Output"] == {
@@ -62,7 +62,7 @@ def test_simulation_job_request_has_the_platforms_network_role_image_and_argumen
         "LocalPath": "/opt/ml/processing/output",
         "S3UploadMode": "EndOfJob",
     }
-    assert sent["Environment"]["SIMULATION_IMAGE_TAG"] == "abc123"
+    assert sent["Environment"]["SIMLAB_IMAGE_TAG"] == "abc123"
     assert {t["Key"]: t["Value"] for t in sent["Tags"]} == {"platform": "simlab", "user": "alice"}
     assert aws.recorder.operations() == ["ssm:GetParameter", "sagemaker:CreateProcessingJob"]
     described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=job)
@@ -76,7 +76,7 @@ def test_r_script_folder_lands_under_the_job_prefix_and_is_an_input(aws, tmp_pat
     (folder / "main.R").write_text("cat('hi')\n")
     (folder / "data" / "input.csv").write_text("a,b\n1,2\n")
     (folder / ".Rhistory").write_text("secret history\n")
-    job = submit_r_script(str(folder / "main.R"), args=["--n", 2.0, "x"], instance_count=2)
+    job = submit_r_script(str(folder / "main.R"), args=["--n", 2.0, "x"], resources={"instance_count": 2})
     assert aws.keys(f"jobs/{job}/") == [f"jobs/{job}/code/data/input.csv", f"jobs/{job}/code/main.R"]
     sent = aws.recorder.request("CreateProcessingJob")
     assert sent["AppSpecification"]["ContainerArguments"] == ["rscript", "--script", "main.R", "--", "--n", "2", "x"]
@@ -97,11 +97,11 @@ def test_r_script_folder_lands_under_the_job_prefix_and_is_an_input(aws, tmp_pat
 
 def test_job_names_are_unique_valid_and_carry_the_platform():
     now = datetime(2026, 11, 21, 23, 0, 5, tzinfo=timezone.utc)
-    assert jobs.make_job_name("simlab", "sim", now=now, token="beef") == "simlab-sim-20261121-230005-beef"
-    long = jobs.make_job_name("simlab", "a" * 60, now=now)
+    assert request.make_job_name("simlab", "sim", now=now, token="beef") == "simlab-sim-20261121-230005-beef"
+    long = request.make_job_name("simlab", "a" * 60, now=now)
     assert len(long) == 63
     assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", long)
-    names = {jobs.make_job_name("simlab", "sim") for _ in range(200)}
+    names = {request.make_job_name("simlab", "sim") for _ in range(200)}
     assert len(names) == 200
 
 
@@ -129,8 +129,8 @@ def test_bad_submissions_are_one_line_exit_2_and_create_nothing(aws, capsys, arg
 
 def test_name_count_and_parameter_errors_do_not_even_read_the_config(aws):
     for call in (
-        lambda: submit_simulation(name="-leading-hyphen"),
-        lambda: submit_simulation(instance_count=0),
+        lambda: submit_simulation(resources={"name": "-leading-hyphen"}),
+        lambda: submit_simulation(resources={"instance_count": 0}),
         lambda: submit_simulation(iterations=2.5),
     ):
         with pytest.raises(SimulationError):

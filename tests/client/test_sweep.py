@@ -28,7 +28,7 @@ def test_grid_accepts_strings_lists_and_r_doubles():
 
 
 def test_one_multi_host_job_and_one_job_per_point_give_the_same_table(aws, emulate, tmp_path, capsys):
-    manifest = sweep.run_sweep(**GRID, mode="job", instance_count=2)
+    manifest = sweep.run_sweep(**GRID, mode="job", resources={"instance_count": 2})
     sent = aws.recorder.request("CreateProcessingJob")
     sweep_id = manifest["sweep"]
     assert manifest["jobs"] == [sweep_id]

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from simulation.client import aws as client_aws
+from simulation.client import list_jobs, submit_simulation
 from simulation.client.config import load_config, role_name
-from simulation.client.jobs import list_jobs, submit_simulation
 from simulation.errors import SimulationError
 from tests.client.conftest import JOB_CONFIG
 
@@ -44,7 +44,7 @@ def test_rsession_jobs_use_the_users_role_prefix_and_tag(aws, monkeypatch):
     _as_alice(aws, monkeypatch)
     config = load_config()
     assert (config.execution_role_arn, config.name_prefix, config.user) == (ALICE_JOB_ROLE, "simlab-alice", "alice")
-    job = submit_simulation(iterations=1000, name="fit")
+    job = submit_simulation(iterations=1000, resources={"name": "fit"})
     assert job.startswith("simlab-alice-fit-")
     request = aws.recorder.request("CreateProcessingJob")
     assert request["RoleArn"] == ALICE_JOB_ROLE
@@ -55,10 +55,11 @@ def test_rsession_jobs_use_the_users_role_prefix_and_tag(aws, monkeypatch):
 
 def test_listing_keeps_to_the_users_prefix(aws, monkeypatch):
     _as_alice(aws, monkeypatch)
-    submit_simulation(iterations=1000, name="mine")
+    submit_simulation(iterations=1000, resources={"name": "mine"})
     monkeypatch.delenv("SIMLAB_JOB_CONFIG_PARAMETER")
     client_aws.reset()
-    submit_simulation(iterations=1000, name="shared")  # a job of the platform-wide config (no user prefix)
+    # a job of the platform-wide config (no user prefix)
+    submit_simulation(iterations=1000, resources={"name": "shared"})
     _as_alice(aws, monkeypatch)
     names = [row["job"] for row in list_jobs()]
     assert len(names) == 1

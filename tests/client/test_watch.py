@@ -17,7 +17,9 @@ from botocore.stub import Stubber
 
 from simulation.cli import main
 from simulation.client import aws as client_aws
-from simulation.client import jobs, submit_simulation
+from simulation.client import list_jobs, submit_simulation
+from simulation.client import status as client_status
+from simulation.client import watch as client_watch
 from simulation.errors import JobFailed
 
 JOB = "simlab-sim-20261121-230000-abcd"
@@ -77,18 +79,18 @@ def test_failed_job_prints_transitions_and_its_failure_reason_and_exits_1(aws, c
 
 def test_stopped_job_reports_its_exit_message(aws):
     with stubbed(aws, described("Stopped", ExitMessage="stopped by alice", ProcessingEndTime=T0)):
-        status = jobs.job_status(JOB)
+        status = client_status.job_status(JOB)
     assert status["status"] == "Stopped"
     assert status["instance_count"] == 2
     with pytest.raises(JobFailed, match=f"^job {JOB} Stopped: stopped by alice$"):
-        jobs.raise_if_unsuccessful(status)
+        client_status.raise_if_unsuccessful(status)
 
 
 def test_progress_display_only_on_a_terminal(aws):
     tty, pipe = Tty(), io.StringIO()
     for err in (tty, pipe):
         with stubbed(aws, described("InProgress"), described("Completed", ProcessingEndTime=T0 + timedelta(hours=1))):
-            status = jobs.watch(JOB, logs=False, poll_seconds=0, err=err, sleep=lambda _: None)
+            status = client_watch.watch(JOB, logs=False, poll_seconds=0, err=err, sleep=lambda _: None)
         assert status["status"] == "Completed"
     assert "\r| InProgress" in tty.getvalue() or "\r/ InProgress" in tty.getvalue()
     assert "\r" not in pipe.getvalue()
@@ -128,7 +130,7 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_stop_it(aws):
 
     with stubbed(aws, described("InProgress")) as stub:
         with pytest.raises(KeyboardInterrupt):
-            jobs.watch(JOB, logs=False, err=err, sleep=interrupted)
+            client_watch.watch(JOB, logs=False, err=err, sleep=interrupted)
         stub.assert_no_pending_responses()  # and no StopProcessingJob: the stub would have refused it
     assert f"{JOB} keeps running. Stop it with: python -m simulation stop {JOB}" in err.getvalue()
 
@@ -137,7 +139,7 @@ def test_ctrl_c_in_the_cli_is_one_line_and_exit_130(aws, capsys, monkeypatch):
     def interrupted(_: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(jobs, "watch", functools.partial(jobs.watch, sleep=interrupted))
+    monkeypatch.setattr(client_watch, "watch", functools.partial(client_watch.watch, sleep=interrupted))
     with stubbed(aws, described("InProgress")):
         assert main(["watch", JOB, "--no-logs", "--poll", "0"]) == 130
     err = capsys.readouterr().err.splitlines()
@@ -177,7 +179,7 @@ def test_logs_of_every_host_are_printed_with_their_host(aws, capsys):
 
 def test_stop_then_list_shows_the_stopped_job(aws, capsys):
     first = submit_simulation(iterations=10)
-    second = submit_simulation(iterations=20, name="second")
+    second = submit_simulation(iterations=20, resources={"name": "second"})
     capsys.readouterr()
     assert main(["stop", second, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "Stopped"
@@ -194,3 +196,14 @@ def test_stop_then_list_shows_the_stopped_job(aws, capsys):
 def test_unknown_job_is_one_line(aws, capsys):
     assert main(["watch", "simlab-nope"]) == 2
     assert capsys.readouterr().err == "error: no processing job named 'simlab-nope' (ValidationException)\n"
+
+
+def test_jobs_lists_exactly_this_platforms_jobs_not_a_platform_whose_name_extends_it(aws, capsys):
+    # Platform "simlab-dev" names its jobs "simlab-dev-...", which also start with "simlab-": the name prefix
+    # alone would list them under "simlab" too. Expected sets: the names each submission returned.
+    aws.put_config({**aws.config, "platform": "simlab-dev"}, platform="simlab-dev")
+    dev = submit_simulation(iterations=10, platform="simlab-dev")
+    ours = submit_simulation(iterations=10)
+    assert dev.startswith("simlab-")
+    assert {row["job"] for row in list_jobs()} == {ours}
+    assert {row["job"] for row in list_jobs(platform="simlab-dev")} == {dev}

@@ -104,7 +104,7 @@ def test_module_entry_point_prints_only_json_and_no_traceback():
 
 def test_without_numba_the_numpy_fallback_gives_identical_results():
     argv = ("run", "--people", "300", "--iterations", "600", "--seed", "17", "--workers", "1", "--json")
-    slow = _python_m(*argv, env={"SIMULATION_NO_NUMBA": "1"})
+    slow = _python_m(*argv, env={"SIMLAB_NO_NUMBA": "1"})
     assert slow.returncode == 0, slow.stderr
     slow_result = json.loads(slow.stdout)
     assert slow_result["backend"] == "numpy"

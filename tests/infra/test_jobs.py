@@ -120,6 +120,7 @@ def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
         "sagemaker:DescribeProcessingJob",
         "sagemaker:StopProcessingJob",
         "sagemaker:AddTags",
+        "sagemaker:ListTags",  # list_jobs tells platform simlab from simlab-dev by the `platform` tag
     }
     assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
     assert "logs:GetLogEvents" in sids["ReadJobLogs"]["Action"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import localjob, merge
+from simulation import layout, local_job
 from simulation.engine import Params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,17 +109,17 @@ def test_image_config(image):
 @pytest.mark.container
 def test_two_host_job_in_containers_equals_process_mode(image, tmp_path):
     params, iterations, seed = Params(1000.0, 1000.0, 4000, 6.0), 1700, 21  # 4 blocks of 500
-    in_containers = localjob.run_local_job(
+    in_containers = local_job.run_local_job(
         params, iterations, seed, hosts=2, output=tmp_path / "containers", container=image, engine="podman"
     )
-    as_processes = localjob.run_local_job(params, iterations, seed, hosts=2, output=tmp_path / "processes")
+    as_processes = local_job.run_local_job(params, iterations, seed, hosts=2, output=tmp_path / "processes")
     np.testing.assert_array_equal(in_containers.merged.pair_counts, as_processes.merged.pair_counts)
     for key in ("mean", "sd", "se", "ci95", "iterations", "seed"):
         assert in_containers.merged.summary[key] == as_processes.merged.summary[key], key
     assert in_containers.merged.summary["hosts"] == ["algo-1", "algo-2"]
     # Debian's numba 0.56 in the image, numba 0.6x on the host: same counts, and the image really used numba
     assert in_containers.merged.summary["backend"] == "numba"
-    assert float((tmp_path / "containers" / merge.MEAN_FILE).read_text()) == as_processes.merged.summary["mean"]
+    assert float((tmp_path / "containers" / layout.MEAN_FILE).read_text()) == as_processes.merged.summary["mean"]
 
 
 @pytest.mark.container

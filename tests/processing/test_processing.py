@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import engine, localjob, merge, processing
+from simulation import engine, layout, local_job, merge, records
+from simulation import hosts as job_hosts
 from simulation.errors import JobFailed, SimulationError
 
 SMALL = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0}  # block_size 1000
@@ -41,14 +42,14 @@ STATS = ("mean", "sd", "se", "ci95", "iterations", "seed", "width", "height", "p
 @pytest.mark.parametrize("count", [0, 1, 5, 23])
 def test_every_block_goes_to_exactly_one_host(hosts, count):
     names = [f"algo-{i}" for i in range(1, hosts + 1)]
-    shares = [list(processing.assigned(count, processing.Cluster(h, tuple(names)))) for h in names]
+    shares = [list(job_hosts.assigned(count, job_hosts.Cluster(h, tuple(names)))) for h in names]
     assert sorted(k for share in shares for k in share) == list(range(count))
     assert max(map(len, shares)) - min(map(len, shares)) <= 1
 
 
 def test_hosts_rank_algo_10_after_algo_9():
     text = json.dumps({"current_host": "algo-10", "hosts": [f"algo-{i}" for i in range(10, 0, -1)]})
-    cluster = processing.parse_cluster(text, "rc")
+    cluster = job_hosts.parse_cluster(text, "rc")
     assert cluster.hosts[:2] == ("algo-1", "algo-2")
     assert cluster.index == 9
 
@@ -66,7 +67,7 @@ def test_hosts_rank_algo_10_after_algo_9():
 )
 def test_bad_resource_config_is_named(text, needle):
     with pytest.raises(SimulationError, match=needle):
-        processing.parse_cluster(text, "resourceconfig.json")
+        job_hosts.parse_cluster(text, "resourceconfig.json")
 
 
 # --- results: hosts do not change a bit ---------------------------------------------------------------------------
@@ -80,7 +81,7 @@ def small_reference():
 @pytest.mark.parametrize("hosts", [1, 3])
 def test_local_job_equals_run(tmp_path, small_reference, hosts):
     expected, counts = small_reference
-    result = localjob.run_local_job(PARAMS, 2500, 7, hosts=hosts, output=tmp_path / "out")
+    result = local_job.run_local_job(PARAMS, 2500, 7, hosts=hosts, output=tmp_path / "out")
     for key in STATS:
         assert result.merged.summary[key] == expected[key], key
     np.testing.assert_array_equal(result.merged.pair_counts, counts)
@@ -88,7 +89,7 @@ def test_local_job_equals_run(tmp_path, small_reference, hosts):
     manifest = result.merged.summary["manifest"]
     assert manifest["blocks_by_host"] == {f"algo-{h + 1}": list(range(h, 3, hosts)) for h in range(hosts)}
     # the original R job's one number, full precision
-    assert float((tmp_path / "out" / merge.MEAN_FILE).read_text()) == expected["mean"]
+    assert float((tmp_path / "out" / layout.MEAN_FILE).read_text()) == expected["mean"]
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["mean"] == expected["mean"]
     assert not [p for p in (tmp_path / "out").rglob(".*")], "no temporary file may reach the output"
 
@@ -113,9 +114,9 @@ def test_local_job_cli_json_has_run_keys_and_hosts(h, tmp_path, small_reference)
 
 
 def test_output_of_another_run_is_refused(tmp_path):
-    localjob.run_local_job(PARAMS, 1200, 7, hosts=1, output=tmp_path / "out")
+    local_job.run_local_job(PARAMS, 1200, 7, hosts=1, output=tmp_path / "out")
     with pytest.raises(SimulationError, match=r"different run \(iterations 1200 there vs 1300 now"):
-        localjob.run_local_job(PARAMS, 1300, 7, hosts=1, output=tmp_path / "out")
+        local_job.run_local_job(PARAMS, 1300, 7, hosts=1, output=tmp_path / "out")
 
 
 def test_sweep_spreads_points_over_hosts(h, tmp_path):
@@ -126,7 +127,7 @@ def test_sweep_spreads_points_over_hosts(h, tmp_path):
         done = h.run_entrypoint(tree, "sweep", "--spec", str(tmp_path / "sweep.json"), "--workers", "1")
         assert done.returncode == 0, done.stderr
     out = tmp_path / "s3-prefix"
-    localjob.gather(trees, out)
+    local_job.gather(trees, out)
     points = merge.merge_sweep(out)
     for point, radius in zip(points, (6.0, 9.0), strict=True):
         expected, counts = reference(engine.Params(**{**SMALL, "radius": radius}), 1500, 3)
@@ -164,7 +165,7 @@ def test_sigterm_keeps_finished_blocks_and_rerun_equals_uninterrupted(h, tmp_pat
     assert not list(blocks.glob(".*")), "an interrupted write must not leave a temporary file"
     params = engine.Params(**SLOW)
     for k in kept:
-        record = merge.load_block(tree / "processing" / "output", k, 100)
+        record = records.load_block(tree / "processing" / "output", k, 100)
         assert record["host"] == "algo-2"
         np.testing.assert_array_equal(record["pair_counts"], engine.simulate_block(params, seed, k, 100))
     assert json.loads((tree / "processing/output/hosts/algo-2.json").read_text())["blocks_done"] == kept
@@ -173,7 +174,7 @@ def test_sigterm_keeps_finished_blocks_and_rerun_equals_uninterrupted(h, tmp_pat
     # the job's output prefix after the stopped job; the re-run computes only what is missing
     out = tmp_path / "s3-prefix"
     shutil.copytree(tree / "processing" / "output", out)
-    result = localjob.run_local_job(params, iterations, seed, hosts=2, output=out, workers_per_host=1)
+    result = local_job.run_local_job(params, iterations, seed, hosts=2, output=out, workers_per_host=1)
     assert result.blocks_computed == 10 - len(kept)
     expected = engine.run(params, iterations, seed, workers=2)
     for key in STATS:
@@ -262,9 +263,9 @@ def test_local_job_refuses_an_unwritable_output(h, tmp_path):
 
 def test_merge_names_missing_blocks(tmp_path):
     out = tmp_path / "out"
-    localjob.run_local_job(engine.Params(**{**SMALL, "people": 4000}), 2600, 1, hosts=3, output=out)  # 6 blocks
+    local_job.run_local_job(engine.Params(**{**SMALL, "people": 4000}), 2600, 1, hosts=3, output=out)  # 6 blocks
     for k in (1, 2, 4):
-        merge.block_path(out, k).unlink()
+        layout.block_path(out, k).unlink()
     with pytest.raises(SimulationError, match=r"3 of 6 blocks missing \(000001-000002, 000004\)"):
         merge.merge_output(out)
     done = subprocess.run([sys.executable, "-m", "simulation", "merge", str(out)], capture_output=True, text=True)
@@ -277,13 +278,13 @@ def test_merge_names_missing_blocks(tmp_path):
 def test_merge_cli_writes_the_result(tmp_path, small_reference):
     expected, _ = small_reference
     out = tmp_path / "out"
-    localjob.run_local_job(PARAMS, 2500, 7, hosts=3, output=out)
+    local_job.run_local_job(PARAMS, 2500, 7, hosts=3, output=out)
     (out / "summary.json").unlink()
-    (out / merge.MEAN_FILE).unlink()
+    (out / layout.MEAN_FILE).unlink()
     done = subprocess.run([sys.executable, "-m", "simulation", "merge", str(out), "--json"], capture_output=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["mean"] == expected["mean"]
-    assert float((out / merge.MEAN_FILE).read_text()) == expected["mean"]
+    assert float((out / layout.MEAN_FILE).read_text()) == expected["mean"]
 
 
 def test_merge_of_a_folder_that_is_no_output(tmp_path):
@@ -319,7 +320,7 @@ def test_hosts_that_disagree_are_a_collision(tmp_path):
         (trees[host] / "processing" / "output").mkdir(parents=True)
         (trees[host] / "processing" / "output" / "run.json").write_text(content)
     with pytest.raises(JobFailed, match="hosts algo-1 and algo-2 both wrote run.json with different content"):
-        localjob.gather(trees, tmp_path / "out")
+        local_job.gather(trees, tmp_path / "out")
 
 
 # --- users' own R scripts -----------------------------------------------------------------------------------------
@@ -362,3 +363,21 @@ def test_failing_r_script_reports_rs_error(h, tree):
     missing = h.run_entrypoint(tree, "rscript", "--script", "nope.R")
     assert missing.returncode == 2
     assert "R script 'nope.R' not found in" in h.error_lines(missing.stderr)[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"SIMLAB_IMAGE_TAG": "v2"}, "v2"),
+        # clients installed before the rename (docs/contracts.md, "Names") still set the old variable
+        ({"SIMULATION_IMAGE_TAG": "v1"}, "v1"),
+        ({"SIMLAB_IMAGE_TAG": "v2", "SIMULATION_IMAGE_TAG": "v1"}, "v2"),
+    ],
+)
+def test_host_manifest_records_the_image_tag_the_client_set(h, tree, env, expected):
+    clean = {"SIMLAB_IMAGE_TAG": "", "SIMULATION_IMAGE_TAG": "", **env}
+    args = h.engine_args({"width": 100, "height": 100, "people": 10, "radius": 5}, 10, 1)
+    done = h.run_entrypoint(tree, "simulate", *args, "--workers=1", env=clean)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tree / "processing" / "output" / "hosts" / "algo-1.json").read_text())
+    assert manifest["image_tag"] == expected

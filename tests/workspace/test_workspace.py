@@ -235,8 +235,8 @@ def test_cloudfront_outputs(default: dict[str, Any]) -> None:
     assert outputs["RStudioURL"]["Value"] == {
         "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}]]
     }
-    assert outputs["RStudioUser"]["Value"] == default["settings"].rstudio_user
-    _password_command_ok(default["template"])
+    assert outputs["RStudioUsers"]["Value"] == f"{default['settings'].rstudio_user} (user)"
+    _password_command_ok(default["template"], f"{default['settings'].rstudio_user.capitalize()}2000")
 
 
 def test_ssm_outputs(variant: dict[str, Any]) -> None:
@@ -244,7 +244,7 @@ def test_ssm_outputs(variant: dict[str, Any]) -> None:
     outputs = template["Outputs"]
     instance_id, _ = only(template, "AWS::EC2::Instance")
     assert outputs["RStudioURL"]["Value"] == "http://localhost:8787"
-    assert outputs["RStudioUser"]["Value"] == "stats"
+    assert outputs["RStudioUsers"]["Value"] == "stats (user)"
     command = outputs["RStudioPortForwardCommand"]["Value"]["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<>" for p in command)
     assert text == (
@@ -252,12 +252,12 @@ def test_ssm_outputs(variant: dict[str, Any]) -> None:
         '--parameters \'{"portNumber":["8787"],"localPortNumber":["8787"]}\''
     )
     assert {"Ref": instance_id} in command
-    _password_command_ok(template)
+    _password_command_ok(template, "Stats2000")
 
 
-def _password_command_ok(template: dict[str, Any]) -> None:
+def _password_command_ok(template: dict[str, Any], user_id: str) -> None:
     secret_id, _ = only(template, "AWS::SecretsManager::Secret")
-    parts = template["Outputs"]["RStudioPasswordCommand"]["Value"]["Fn::Join"][1]
+    parts = template["Outputs"][f"RStudioPasswordCommand{user_id}"]["Value"]["Fn::Join"][1]
     assert parts[0] == "aws secretsmanager get-secret-value --region "
     assert parts[2:] == [" --secret-id ", {"Ref": secret_id}, " --query SecretString --output text"]
 

@@ -32,16 +32,24 @@
 # NULL stays None; R's doubles are accepted where Python wants whole numbers (2 == 2L).
 .opt <- function(x) if (is.null(x)) NULL else x
 
+# What a job runs on: one Python `Resources` value, built the same way for every submitting function.
+.resources <- function(instance_type = NULL, instance_count = NULL, volume_size_gb = NULL,
+                       max_runtime_seconds = NULL, name = NULL, image = NULL) {
+  .call(.client()$Resources, instance_type = .opt(instance_type), instance_count = .opt(instance_count),
+        volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
+        name = .opt(name), image = .opt(image))
+}
+
 #' Submit the bundled simulation; returns the job name (after the job ends when wait = TRUE).
+#' `image`: the bundled job image (default) or one of yours from build_image(), for every submitting function.
 submit_simulation <- function(width = 1000, height = 1000, people = 1000, radius = 6,
                               iterations = 1000, seed = 42, instance_type = NULL,
                               instance_count = 1, volume_size_gb = NULL,
                               max_runtime_seconds = NULL, name = NULL, platform = NULL,
-                              wait = FALSE, logs = TRUE) {
+                              wait = FALSE, logs = TRUE, image = NULL) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   .call(.client()$submit_simulation, width, height, people, radius, iterations, seed,
-        instance_type = .opt(instance_type), instance_count = instance_count,
-        volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
-        name = .opt(name), platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+        resources = resources, platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
 }
 
 #' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
@@ -49,12 +57,11 @@ submit_simulation <- function(width = 1000, height = 1000, people = 1000, radius
 submit_r_script <- function(script, folder = NULL, args = character(), instance_type = NULL,
                             instance_count = 1, volume_size_gb = NULL,
                             max_runtime_seconds = NULL, name = NULL, platform = NULL,
-                            wait = FALSE, logs = TRUE) {
+                            wait = FALSE, logs = TRUE, image = NULL) {
   # as.list, not as.character: R prints 1e5 as "1e+05"; Python formats the doubles as "100000"
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   .call(.client()$submit_r_script, script, .opt(folder), as.list(args),
-        instance_type = .opt(instance_type), instance_count = instance_count,
-        volume_size_gb = .opt(volume_size_gb), max_runtime_seconds = .opt(max_runtime_seconds),
-        name = .opt(name), platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+        resources = resources, platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
 }
 
 #' Status of a job: a list with status, failure_reason, exit_message, duration_seconds, output, ...
@@ -111,12 +118,11 @@ estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
 #' (mode = "job") or one job per point (mode = "jobs"). With wait = TRUE, returns the results table.
 run_sweep <- function(people, radius, width = 1000, height = 1000, iterations = 1000, seed = 42,
                       mode = "job", instance_type = NULL, instance_count = NULL,
-                      max_runtime_seconds = NULL, name = NULL, platform = NULL,
-                      wait = FALSE, dest = NULL) {
+                      volume_size_gb = NULL, max_runtime_seconds = NULL, name = NULL,
+                      platform = NULL, wait = FALSE, dest = NULL, image = NULL) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   manifest <- .call(.client()$run_sweep, as.list(people), as.list(radius), as.list(width),
-                    as.list(height), iterations, seed, mode = mode,
-                    instance_type = .opt(instance_type), instance_count = .opt(instance_count),
-                    max_runtime_seconds = .opt(max_runtime_seconds), name = .opt(name),
+                    as.list(height), iterations, seed, mode = mode, resources = resources,
                     platform = .opt(platform), wait = isTRUE(wait), dest = .opt(dest))
   if (!is.null(manifest$results)) .rows(manifest$results$rows) else manifest
 }

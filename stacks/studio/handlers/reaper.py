@@ -37,7 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def last_active(app: dict[str, Any]) -> datetime:
     """When the app was last known to be in use: the user's last activity, else its creation."""
-    stamp = app.get("LastUserActivityTimestamp") or app["CreationTime"]
+    stamp: datetime = app.get("LastUserActivityTimestamp") or app["CreationTime"]
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 

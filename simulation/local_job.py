@@ -20,12 +20,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from simulation import merge
+from simulation import layout, merge, records
+from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
 
-CONTAINER_OPT_ML = "/opt/ml"
+CONTAINER_OPT_ML = layout.OptMl().root  # where the job image expects the tree
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,22 @@ def host_names(count: int) -> list[str]:
 def prepare_host(tree: Path, host: str, hosts: list[str], output: Path) -> None:
     """An /opt/ml tree as SageMaker lays it out, its output seeded with the run's finished blocks."""
     config = {"current_host": host, "hosts": hosts, "network_interface_name": "eth0"}
-    merge.write_json(tree / "config" / "resourceconfig.json", config)
-    (tree / "output").mkdir(parents=True, exist_ok=True)
-    out = tree / "processing" / "output"
+    opt_ml = layout.OptMl(tree)
+    records.write_json(opt_ml.resource_config, config)
+    opt_ml.message_file.parent.mkdir(parents=True, exist_ok=True)
+    out = opt_ml.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    if (output / merge.RUN_FILE).exists():
-        shutil.copy2(output / merge.RUN_FILE, out / merge.RUN_FILE)
-    if (output / merge.BLOCKS_DIR).is_dir():
-        shutil.copytree(output / merge.BLOCKS_DIR, out / merge.BLOCKS_DIR, ignore=_temporaries)
+    if (output / layout.RUN_FILE).exists():
+        shutil.copy2(output / layout.RUN_FILE, out / layout.RUN_FILE)
+    if (output / layout.BLOCKS_DIR).is_dir():
+        shutil.copytree(output / layout.BLOCKS_DIR, out / layout.BLOCKS_DIR, ignore=_temporaries)
 
 
 def _temporaries(_folder: str, names: list[str]) -> list[str]:
     return [n for n in names if n.startswith(".")]
 
 
-def entrypoint_args(params: Any, iterations: int, seed: int, workers: int) -> list[str]:
+def entrypoint_args(params: Params, iterations: int, seed: int, workers: int) -> list[str]:
     return [
         "simulate",
         f"--width={params.width!r}",
@@ -73,7 +74,7 @@ def entrypoint_args(params: Any, iterations: int, seed: int, workers: int) -> li
 
 def host_command(tree: Path, args: list[str], container: str | None, engine: str | None) -> list[str]:
     if container is None:
-        return [sys.executable, "-m", "simulation.processing", *args]
+        return [sys.executable, *layout.ENTRYPOINT[1:], *args]
     # As SageMaker runs it with network isolation: no network; plus what a local run can afford to add.
     return [
         engine or container_engine(),
@@ -101,7 +102,7 @@ def gather(trees: dict[str, Path], output: Path) -> None:
     """Copies every host's output into `output`, the way S3 merges all hosts' uploads under one prefix."""
     origin: dict[Path, tuple[str, Path]] = {}
     for host, tree in trees.items():
-        source = tree / "processing" / "output"
+        source = layout.OptMl(tree).output_dir
         for path in sorted(source.rglob("*")):
             if not path.is_file() or path.name.startswith("."):
                 continue
@@ -113,18 +114,18 @@ def gather(trees: dict[str, Path], output: Path) -> None:
         target = output / relative
         if target.exists() and filecmp.cmp(target, path, shallow=False):
             continue
-        merge.write_atomic(target, path.read_text(encoding="utf-8"))
+        records.write_atomic(target, path.read_text(encoding="utf-8"))
 
 
 def _host_message(tree: Path) -> str:
     try:
-        return (tree / "output" / "message").read_text(encoding="utf-8").strip()
+        return layout.OptMl(tree).message_file.read_text(encoding="utf-8").strip()
     except OSError:
         return "no message"
 
 
 def run_local_job(
-    params: Any,
+    params: Params,
     iterations: int,
     seed: int,
     *,
@@ -138,11 +139,11 @@ def run_local_job(
     if hosts < 1:
         raise SimulationError(f"--hosts must be at least 1, got {hosts}")
     output = Path(output).resolve()
-    record = merge.simulate_record(params, iterations, seed)
-    merge.check_writable(output)
-    merge.ensure_record(output, record)
+    record = records.simulate_record(params, iterations, seed)
+    records.check_writable(output)
+    records.ensure_record(output, record)
     names = host_names(hosts)
-    before = {k for k in range(record["block_count"]) if merge.block_path(output, k).exists()}
+    before = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
         trees = {host: Path(work) / host for host in names}
@@ -150,11 +151,11 @@ def run_local_job(
             prepare_host(tree, host, names, output)
         args = entrypoint_args(params, iterations, seed, workers_per_host)
         interrupted = False
-        env = {**os.environ, "OPT_ML_ROOT": ""}
+        env = {**os.environ, layout.OPT_ML_ROOT_ENV: ""}
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
             for host, tree in trees.items():
-                env["OPT_ML_ROOT"] = str(tree)
+                env[layout.OPT_ML_ROOT_ENV] = str(tree)
                 # the hosts' stdout would garble --json: everything they say goes to stderr
                 processes[host] = subprocess.Popen(
                     host_command(tree, args, container, engine), env=env, stdout=sys.stderr.fileno()
@@ -168,7 +169,7 @@ def run_local_job(
             gather(trees, output)  # whatever happened, keep every finished block
         failures = {h: (p.returncode, _host_message(trees[h])) for h, p in processes.items() if p.returncode != 0}
     seconds = time.perf_counter() - started
-    done = {k for k in range(record["block_count"]) if merge.block_path(output, k).exists()}
+    done = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     if interrupted or failures:
         first = next(iter(failures.items()), None)
         detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
@@ -218,7 +219,7 @@ def describe(result: LocalJobResult) -> str:
         low, high = s["ci95"]
         lines.append(f"  sd {s['sd']:.6f}, se {s['se']:.6f}, 95% CI [{low:.6f}, {high:.6f}]")
     lines.append(f"  analytic expectation (N-1)p: {s['analytic_mean']:.6f}")
-    lines.append(f"output: {result.output} (summary.json, {merge.MEAN_FILE}, blocks/, hosts/)")
+    lines.append(f"output: {result.output} (summary.json, {layout.MEAN_FILE}, blocks/, hosts/)")
     return "\n".join(lines)
 
 

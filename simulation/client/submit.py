@@ -1,0 +1,147 @@
+"""Submitting jobs: the bundled simulation, or a user's own R script with its folder.
+
+Each submission checks its values, builds the request (`request.build_spec`), checks it against SageMaker's
+model, uploads what the job reads, creates the job, says where it is, and follows it if asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from simulation import layout
+from simulation.client import aws
+from simulation.client.config import JobConfig, load_config
+from simulation.client.cost import estimate
+from simulation.client.request import JobSpec, build_spec, check_spec, s3_uri, simulate_arguments
+from simulation.client.resources import Resources
+from simulation.client.values import r_argument
+from simulation.client.watch import say, watch
+from simulation.errors import SimulationError
+
+MAX_CODE_FILES = 2000
+MAX_CODE_BYTES = 500 * 1024 * 1024
+ResourcesLike = Resources | Mapping[str, Any] | None
+
+
+def upload_file(config: JobConfig, path: Path, key: str) -> None:
+    s3 = aws.client("s3", config.region)
+    aws.call_with_backoff(lambda: s3.upload_file(str(path), config.bucket, key), f"uploading {path}")
+
+
+def upload_bytes(config: JobConfig, data: bytes, key: str) -> None:
+    s3 = aws.client("s3", config.region)
+    aws.call_with_backoff(lambda: s3.put_object(Bucket=config.bucket, Key=key, Body=data), f"uploading s3 {key}")
+
+
+def code_files(folder: Path) -> list[Path]:
+    """The files of a user's folder to ship, skipping hidden ones (.git, .Rproj.user) and bounded in size."""
+    files = []
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        files.append(path)
+        total += path.stat().st_size
+        if len(files) > MAX_CODE_FILES or total > MAX_CODE_BYTES:
+            raise SimulationError(
+                f"folder {folder} holds more than {MAX_CODE_FILES} files or {MAX_CODE_BYTES // 2**20} MB; "
+                "put data in S3 and ship only the code"
+            )
+    return files
+
+
+def create_job(config: JobConfig, spec: JobSpec) -> str:
+    request = check_spec(config, spec)
+    sagemaker = aws.client("sagemaker", config.region)
+    aws.call_with_backoff(lambda: sagemaker.create_processing_job(**request), f"creating job {spec.job_name}")
+    return spec.job_name
+
+
+def announce(config: JobConfig, spec: JobSpec) -> None:
+    resources = spec.resources
+    ceiling = estimate(resources.instance_type, resources.instance_count, resources.max_runtime_seconds / 3600)
+    say(
+        f"submitted {spec.job_name}: {resources.instance_count} x {resources.instance_type}, "
+        f"output {s3_uri(config, spec.job_name, layout.OUTPUT_PART)}"
+    )
+    say(f"  cost ceiling at the {resources.max_runtime_seconds} s limit: {ceiling['text']}")
+    say(f"  follow it: python -m simulation watch {spec.job_name}")
+
+
+def launch(config: JobConfig, spec: JobSpec, *, wait: bool, logs: bool) -> str:
+    """Create the job, say where it is, and follow it to the end if asked; returns the job name."""
+    create_job(config, spec)
+    announce(config, spec)
+    if wait:
+        watch(spec.job_name, config=config, logs=logs)
+    return spec.job_name
+
+
+def submit_simulation(
+    width: Any = 1000,
+    height: Any = 1000,
+    people: Any = 1000,
+    radius: Any = 6,
+    iterations: Any = 1000,
+    seed: Any = 42,
+    *,
+    resources: ResourcesLike = None,
+    platform: str | None = None,
+    wait: bool = False,
+    logs: bool = True,
+) -> str:
+    """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`)."""
+    arguments = simulate_arguments(width, height, people, radius, iterations, seed)
+    chosen = Resources.of(resources)
+    config = load_config(platform)
+    spec = build_spec(config, chosen, base="sim", arguments=arguments)
+    return launch(config, spec, wait=wait, logs=logs)
+
+
+def _script_folder(script: str, folder: str | None) -> tuple[Path, str]:
+    """The folder to ship and the script's path inside it; one line naming what is wrong otherwise."""
+    script_path = Path(script).expanduser()
+    root = Path(folder).expanduser() if folder else script_path.parent
+    if not script_path.is_absolute() and folder and not script_path.exists():
+        script_path = root / script_path
+    if not root.is_dir():
+        raise SimulationError(f"folder {root} {'is not a folder' if root.exists() else 'does not exist'}")
+    if not script_path.is_file():
+        raise SimulationError(f"R script {script} does not exist")
+    try:
+        relative = script_path.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise SimulationError(f"R script {script} is not inside the folder {root}") from None
+    return root, relative.as_posix()
+
+
+def submit_r_script(
+    script: str,
+    folder: str | None = None,
+    args: Iterable[Any] = (),
+    *,
+    resources: ResourcesLike = None,
+    platform: str | None = None,
+    wait: bool = False,
+    logs: bool = True,
+) -> str:
+    """Ship `folder` (default: the script's folder) and run `Rscript <script> --args ...` in the job image.
+
+    The script writes its results to $OUTPUT_DIR (/opt/ml/processing/output), which lands in the job's
+    S3 output prefix.
+    """
+    root, relative = _script_folder(script, folder)
+    files = code_files(root)
+    chosen = Resources.of(resources)
+    arguments = ["rscript", "--script", relative, "--", *[r_argument(a) for a in args]]
+    config = load_config(platform)
+    spec = build_spec(config, chosen, base="rscript", arguments=arguments)
+    spec = spec.with_input(config, layout.CODE_PART, layout.CODE_DIR)
+    check_spec(config, spec)  # an argument SageMaker refuses fails here, before the folder is uploaded
+    code_prefix = layout.job_prefix(spec.job_name, layout.CODE_PART)
+    for path in files:
+        upload_file(config, path, code_prefix + path.relative_to(root).as_posix())
+    return launch(config, spec, wait=wait, logs=logs)
