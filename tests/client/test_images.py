@@ -274,24 +274,24 @@ def test_image_build_with_a_debian_r_package_pushes_to_the_user_repository(aws, 
 def test_submit_runs_an_image_of_the_user_repository(aws, capsys):
     from simulation.cli import main
 
-    image = f"{REPOSITORY}:r-0123456789ab"
-    assert main(["submit", "--people", "100", "--iterations", "100", "--image", image]) == 0
+    user_image = f"{REPOSITORY}:r-0123456789ab"
+    assert main(["submit", "--people", "100", "--iterations", "100", "--image", user_image]) == 0
     request = aws.recorder.request("CreateProcessingJob")
-    assert request["AppSpecification"]["ImageUri"] == image
+    assert request["AppSpecification"]["ImageUri"] == user_image
     assert request["Environment"]["SIMLAB_IMAGE_TAG"] == "r-0123456789ab"  # what the hosts record as the image
 
 
 @pytest.mark.parametrize(
-    ("image", "message"),
+    ("other", "message"),
     [
         ("ghcr.io/someone/r:1", "error: image ghcr.io/someone/r:1 is in a foreign registry (ghcr.io); jobs run only"),
         (f"{REPOSITORY}-evil:1", f"error: image {REPOSITORY}-evil:1 is not allowed; jobs run only"),
     ],
 )
-def test_submit_refuses_other_images_in_one_line_before_aws(aws, capsys, image, message):
+def test_submit_refuses_other_images_in_one_line_before_aws(aws, capsys, other, message):
     from simulation.cli import main
 
-    assert main(["submit", "--people", "100", "--iterations", "100", "--image", image]) == 2
+    assert main(["submit", "--people", "100", "--iterations", "100", "--image", other]) == 2
     err = capsys.readouterr().err
     assert err.startswith(message)
     assert len(err.splitlines()) == 1
