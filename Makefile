@@ -34,7 +34,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+# checkov pins many packages (boto3 among them) that clash with requirements.txt: its own venv.
+.venv-checkov/.installed: requirements-checkov.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
 # Installs what is missing, as root (CI and these machines) or through sudo.
 system-deps:
@@ -63,6 +70,7 @@ lint: synth
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile stacks/studio/image/Dockerfile
 	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh
+	$(PY) scripts/checkov_gate.py cdk.out
 
 rehearse: setup
 	$(PY) -m rehearsal

@@ -50,6 +50,16 @@ def _drop_ssm_parameter_tags(template: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _drop_default_sg_restriction(template: dict[str, Any]) -> list[str]:
+    """CDK closes the VPC's default security group with a custom resource backed by a Lambda function; moto
+    runs Lambda functions in Docker, which this machine lacks. The function itself is still created."""
+    resources = template.get("Resources", {})
+    dropped = [k for k, v in resources.items() if v["Type"] == "Custom::VpcRestrictDefaultSG"]
+    for logical_id in dropped:
+        del resources[logical_id]
+    return [f"removed Custom::VpcRestrictDefaultSG {logical_id}" for logical_id in dropped]
+
+
 def _replace_refs(node: Any, logical_id: str, value: str) -> Any:
     if isinstance(node, dict):
         if node == {"Ref": logical_id}:
@@ -91,6 +101,7 @@ def patch_for_moto(assembly: Path, emulator: Emulator) -> Patched:
     patched = Patched()
     for path in templates(assembly):
         _rewrite(path, _drop_ssm_parameter_tags, patched)
+        _rewrite(path, _drop_default_sg_restriction, patched)
         _rewrite(path, _secrets_made_outside(emulator), patched)
     return patched
 

@@ -20,7 +20,7 @@ if [ -z "$base_image" ] || [ -z "$suite" ]; then
   exit 2
 fi
 
-# The mirror apt already uses on this machine: the only Debian source known to be reachable.
+# The mirror apt already uses here: a build machine without registry access can still reach it.
 if [ -z "${MIRROR:-}" ]; then
   MIRROR=$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
              | awk '{print $2}' | head -n 1 || true)

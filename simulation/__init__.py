@@ -12,7 +12,7 @@ from typing import Any
 try:
     __version__ = metadata.version("simulation")
 except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.1.0"
+    __version__ = "0.2.0"
 
 __all__ = ["__version__", "count_close_pairs"]
 

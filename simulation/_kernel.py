@@ -1,15 +1,32 @@
-"""Close-pair counting on a uniform grid: a numba kernel and a pure-numpy fallback that count the same pairs.
+"""Close-pair counting on a cell-sorted grid: a numba kernel and a pure-numpy fallback that count the same pairs.
 
 Both decide a pair with the same float64 expression as brute force, `dx*dx + dy*dy < r*r` (no fused
 multiply-add, no sqrt), so their counts equal brute force exactly; the grid only chooses which pairs to
 compare. Correctness of the grid rests on one property: a pair that brute force counts always lands in the
 same or adjacent cells. `grid_shape` guarantees it (see there), for any finite input.
+
+Layout (numba, in simulation/_numba_kernel.py). Points are counting-sorted by cell, row-major, into `xs`/`ys`;
+`start[c]` is the first sorted index of cell c. Each row of the grid has one always-empty cell on either side
+and one always-empty row follows the last, so the neighbours of any cell exist and need no bounds test: a
+point at sorted index i in cell c meets its close partners in two contiguous ranges, `[i + 1, start[c + 2])`
+(the rest of its cell and the cell to the right) and `[start[c + row - 1], start[c + row + 2])` (the three
+cells of the next row), each adjacent pair of cells visited once. Each range is read as a fixed-length window
+with a mask plus a rarely taken tail loop: the ranges are short and of random length, and a loop per range
+costs a mispredicted branch per point, more than the arithmetic. Large N first buckets the points into bands
+of grid rows and then sorts and counts one band at a time in two reused slots, so the work stays in cache and
+the cost per person stays nearly flat in N.
+
+Random stream (block path). Iteration t of a block draws 2N uniforms from SFC64 and places person i at
+(u[2i] * width, u[2i + 1] * height): exactly `Generator(SFC64(seed_sequence)).random((n_iter, N, 2))`, with
+the generator implemented inside the kernel (numpy's SFC64 algorithm and its 53-bit double conversion), so no
+array of uniforms is materialized. The numpy fallback draws the same array with numpy itself.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import numpy as np
 
@@ -17,8 +34,9 @@ import numpy as np
 # coordinate that is at most MAX_CELLS_PER_AXIS) can never push a counted pair two cells apart.
 _SIDE_SLACK = 1.0 + 1e-6
 _MAX_CELLS_PER_AXIS = 1 << 22
-# About one point per cell at the tuned density: fewer cells cost comparisons, more cost zeroing and scanning.
-_CELL_DENSITY = 1.2
+# Cells per person at the tuned density: more cells mean shorter ranges (fewer comparisons, the windows
+# rarely overflow) but more cells to zero and scan while sorting. Measured by benchmarks/engine.py --tune.
+_CELLS_PER_POINT = 2.0
 # The numpy fallback expands candidate pairs in slices of this many, so its memory stays O(N).
 _NUMPY_CHUNK = 1 << 20
 
@@ -35,7 +53,7 @@ def grid_shape(span_x: float, span_y: float, n: int, radius: float) -> tuple[flo
     # the floor keeps 1 / side finite for subnormal radii (a wider cell is always safe)
     side = max(radius * _SIDE_SLACK, 2.0**-1000)
     if n > 0:  # square roots first, so a huge area cannot overflow
-        side = max(side, math.sqrt(span_x) * math.sqrt(span_y / (n * _CELL_DENSITY)))
+        side = max(side, math.sqrt(span_x) * math.sqrt(span_y / (n * _CELLS_PER_POINT)))
     side = max(side, span_x / (_MAX_CELLS_PER_AXIS - 1), span_y / (_MAX_CELLS_PER_AXIS - 1))
     max_cells = 4 * n + 16
     while True:
@@ -46,114 +64,32 @@ def grid_shape(span_x: float, span_y: float, n: int, radius: float) -> tuple[flo
         side *= 2.0
 
 
-# ----------------------------------------------------------------------------------------------------------
-# numba kernel
-
-
-def _pairs_grid(x, y, x0, y0, inv_side, nx, ny, r2, cell, start, xs, ys):  # pragma: no cover - jitted
-    """Counting sort of the points into cells, then each point against the later points of its own cell,
-    the cell to its right and the three cells of the next row (each adjacent pair of cells visited once)."""
-    n = x.shape[0]
-    ncell = nx * ny
-    for c in range(ncell + 1):
-        start[c] = 0
-    for i in range(n):
-        # one cell means the span overflowed or r is huge: skip the arithmetic, which may give NaN
-        cx = 0 if nx == 1 else int((x[i] - x0) * inv_side)
-        cy = 0 if ny == 1 else int((y[i] - y0) * inv_side)
-        if cx > nx - 1:
-            cx = nx - 1
-        if cy > ny - 1:
-            cy = ny - 1
-        c = cy * nx + cx
-        cell[i] = c
-        start[c + 1] += 1
-    for c in range(ncell):
-        start[c + 1] += start[c]
-    # scatter; `start[c]` walks to the end of cell c and is shifted back afterwards
-    for i in range(n):
-        c = cell[i]
-        k = start[c]
-        xs[k] = x[i]
-        ys[k] = y[i]
-        start[c] = k + 1
-    for c in range(ncell, 0, -1):
-        start[c] = start[c - 1]
-    start[0] = 0
-
-    pairs = 0
-    for cy in range(ny):
-        row = cy * nx
-        for cx in range(nx):
-            c = row + cx
-            a0 = start[c]
-            a1 = start[c + 1]
-            if a0 == a1:
-                continue
-            # own cell after i, then the right-hand cell: one contiguous range
-            same_end = start[c + 2] if cx + 1 < nx else a1
-            if cy + 1 < ny:
-                lo = cx - 1 if cx > 0 else cx
-                hi = cx + 1 if cx + 1 < nx else cx
-                up0 = start[row + nx + lo]
-                up1 = start[row + nx + hi + 1]
-            else:
-                up0 = 0
-                up1 = 0
-            for i in range(a0, a1):
-                xi = xs[i]
-                yi = ys[i]
-                for j in range(i + 1, same_end):
-                    dx = xi - xs[j]
-                    dy = yi - ys[j]
-                    if dx * dx + dy * dy < r2:
-                        pairs += 1
-                for j in range(up0, up1):
-                    dx = xi - xs[j]
-                    dy = yi - ys[j]
-                    if dx * dx + dy * dy < r2:
-                        pairs += 1
-    return pairs
-
-
-def _count_block(u, width, height, inv_side, nx, ny, r2, out, x, y, cell, start, xs, ys):  # pragma: no cover
-    """u: (iterations, 2, N) uniforms in [0, 1); iteration t places its points at (u[t,0]*width, u[t,1]*height).
-    The work arrays come from the caller (numpy), so memory is allocated once per block and visible to
-    tracemalloc."""
-    n_iter = u.shape[0]
-    n = u.shape[2]
-    for t in range(n_iter):
-        for i in range(n):
-            x[i] = u[t, 0, i] * width
-            y[i] = u[t, 1, i] * height
-        out[t] = _pairs_grid_jit(x, y, 0.0, 0.0, inv_side, nx, ny, r2, cell, start, xs, ys)
-
-
-def _jit(function):
-    """Compile with an on-disk cache when a cache location is writable; without one (read-only
-    site-packages and no writable home or NUMBA_CACHE_DIR) compile once per process instead of failing."""
-    import numba
-
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except (RuntimeError, OSError):
-        return numba.njit(nogil=True)(function)
-
-
-def _load_numba() -> bool:
+def _load_numba() -> Any:
     if os.environ.get("SIMLAB_NO_NUMBA"):
-        return False
+        return None
     try:
         import numba  # noqa: F401
     except ImportError:
-        return False
-    return True
+        return None
+    from simulation import _numba_kernel
+
+    return _numba_kernel
 
 
-HAVE_NUMBA = _load_numba()
-if HAVE_NUMBA:
-    _pairs_grid_jit = _jit(_pairs_grid)
-    _count_block_jit = _jit(_count_block)
+_NUMBA = _load_numba()
+HAVE_NUMBA = _NUMBA is not None
+
+
+def describe() -> str:
+    """numpy and numba versions, as a job's first log line states them."""
+    numba_version = __import__("numba").__version__ if HAVE_NUMBA else "not used"
+    return f"numpy {np.__version__}, numba {numba_version}"
+
+
+def kernel_source() -> str:
+    """'cache' when the compiled kernel was loaded from numba's on-disk cache, 'compiled' when it was compiled
+    in this process, 'numpy' without numba (what a job's first log line reports)."""
+    return _NUMBA.source() if HAVE_NUMBA else "numpy"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -217,11 +153,6 @@ def count_points_numpy(x, y, x0, y0, inv_side, nx, ny, r2) -> int:
     return total
 
 
-def count_block_numpy(u, width, height, inv_side, nx, ny, r2, out) -> None:
-    for t in range(u.shape[0]):
-        out[t] = count_points_numpy(u[t, 0] * width, u[t, 1] * height, 0.0, 0.0, inv_side, nx, ny, r2)
-
-
 # ----------------------------------------------------------------------------------------------------------
 # dispatch
 
@@ -236,29 +167,43 @@ def count_points(x: np.ndarray, y: np.ndarray, radius: float, *, use_numba: bool
     inv_side = 1.0 / side
     r2 = radius * radius
     if _want_numba(use_numba):
-        cell, start, xs, ys = _work_arrays(n, nx, ny)
-        return int(_pairs_grid_jit(x, y, x0, y0, inv_side, nx, ny, r2, cell, start, xs, ys))
+        return int(_NUMBA.count_points(x, y, x0, y0, inv_side, nx, ny, r2, *_NUMBA.points_work(n, nx, ny)))
     return count_points_numpy(x, y, x0, y0, inv_side, nx, ny, r2)
 
 
+def sfc64_state(seed_sequence: np.random.SeedSequence) -> np.ndarray:
+    """numpy's seeding of SFC64 (words a, b, c and the counter after its warm-up rounds), for the kernel."""
+    return np.array(np.random.SFC64(seed_sequence).state["state"]["state"], dtype=np.uint64)
+
+
 def count_block(
-    u: np.ndarray, width: float, height: float, radius: float, *, use_numba: bool | None = None
+    seed_sequence: np.random.SeedSequence,
+    n_iter: int,
+    people: int,
+    width: float,
+    height: float,
+    radius: float,
+    *,
+    use_numba: bool | None = None,
+    bands: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """Close-pair counts of each iteration of a (iterations, 2, N) block of uniforms."""
-    side, nx, ny = grid_shape(width, height, u.shape[2], radius)
-    out = np.empty(u.shape[0], np.int64)
-    args = (u, width, height, 1.0 / side, nx, ny, radius * radius, out)
+    """Close-pair counts of n_iter iterations drawn from the stream of `seed_sequence` (module docstring).
+
+    `bands=(from_people, points_per_band)` overrides when and how the numba kernel sorts band by band (for the
+    tests, which run that path on inputs small enough for brute force); the counts never depend on it."""
+    side, nx, ny = grid_shape(width, height, people, radius)
+    out = np.empty(n_iter, np.int64)
+    inv_side, r2 = 1.0 / side, radius * radius
     if _want_numba(use_numba):
-        n = u.shape[2]
-        _count_block_jit(*args, np.empty(n), np.empty(n), *_work_arrays(n, nx, ny))
-    else:
-        count_block_numpy(*args)
+        band_from, band_points = bands or (_NUMBA.BAND_SORT_POINTS, _NUMBA.BAND_POINTS)
+        shift, work = _NUMBA.block_work(people, nx, ny, band_points)
+        state = sfc64_state(seed_sequence)
+        _NUMBA.count_block(state, n_iter, people, width, height, inv_side, nx, ny, shift, band_from, r2, out, *work)
+        return out
+    u = np.random.Generator(np.random.SFC64(seed_sequence)).random((n_iter, people, 2))
+    for t in range(n_iter):
+        out[t] = count_points_numpy(u[t, :, 0] * width, u[t, :, 1] * height, 0.0, 0.0, inv_side, nx, ny, r2)
     return out
-
-
-def _work_arrays(n: int, nx: int, ny: int) -> tuple[np.ndarray, ...]:
-    """cell of each point, cell starts (+2 so `start[c + 2]` needs no bounds check), points in cell order."""
-    return np.empty(n, np.int64), np.empty(nx * ny + 2, np.int64), np.empty(n), np.empty(n)
 
 
 def _want_numba(use_numba: bool | None) -> bool:
@@ -272,7 +217,5 @@ def backend() -> str:
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel once, so no timed run pays for JIT."""
-    u = np.full((1, 2, 3), 0.5)
-    count_block(u, 1.0, 1.0, 0.1)
-    count_points(u[0, 0], u[0, 1], 0.1)
+    """Kept for callers that want the kernel ready: the signatures compile (or load) at import already."""
+    count_points(np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.5, 1.0]), 0.6)

@@ -1,8 +1,8 @@
 """The social-distancing Monte Carlo: N people uniform in a W x H area, count pairs closer than r.
 
-Iterations are cut into blocks whose size depends on `people` only; block k draws from its own stream
-`SeedSequence(seed, spawn_key=(k,))`. A result is therefore a function of (params, seed, iterations) alone:
-any worker count, host count or block assignment reproduces it bit for bit.
+Iterations are cut into blocks whose size depends on `people` only; block k draws from its own stream,
+SFC64 seeded by `SeedSequence(seed, spawn_key=(k,))`. A result is therefore a function of (params, seed,
+iterations) alone: any worker count, host count or block assignment reproduces it bit for bit.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from statistics import NormalDist
@@ -75,22 +75,35 @@ def block_iterations(k: int, iterations: int, people: int) -> int:
     return min(size, iterations - k * size)
 
 
-def block_rng(seed: int, k: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(k,))))
+def block_seed_sequence(seed: int, k: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(k,))
+
+
+def block_uniforms(seed: int, k: int, n_iter: int, people: int) -> np.ndarray:
+    """The uniforms block k consumes, drawn by numpy: person i of iteration t stands at
+    (u[t, i, 0] * width, u[t, i, 1] * height). The kernel draws the same numbers itself, without the array."""
+    return np.random.Generator(np.random.SFC64(block_seed_sequence(seed, k))).random((n_iter, people, 2))
 
 
 def simulate_block(params: Params, seed: int, k: int, n_iter: int, *, use_numba: bool | None = None) -> np.ndarray:
     """Close-pair count of each of the n_iter iterations of block k, as int64.
 
-    Iteration t of the block uses uniforms u[t] of `rng.random((n_iter, 2, people))`, x = u[t, 0] * width,
-    y = u[t, 1] * height. Because the array fills in C order, a shorter block is a prefix of a longer one.
+    Iteration t uses the uniforms `block_uniforms(seed, k, n_iter, people)[t]`. Because that array fills in C
+    order, a shorter block is a prefix of a longer one.
     """
     from simulation import _kernel
 
     if not 1 <= n_iter <= block_size(params.people):
         raise SimulationError(f"a block holds 1..{block_size(params.people)} iterations, got {n_iter}")
-    u = block_rng(_check_seed(seed), k).random((n_iter, 2, params.people))
-    return _kernel.count_block(u, params.width, params.height, params.radius, use_numba=use_numba)
+    return _kernel.count_block(
+        block_seed_sequence(_check_seed(seed), k),
+        n_iter,
+        params.people,
+        params.width,
+        params.height,
+        params.radius,
+        use_numba=use_numba,
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -136,8 +149,9 @@ def _exact_sums(counts: np.ndarray) -> tuple[int, int]:
 def analytic_mean(params: Params) -> float:
     """Expected violations per person, (N - 1) p, with p = P(|A - B| < r) for A, B uniform in the area.
 
-    For r <= min(W, H) p has the closed form of the issue; beyond that (where the closed form is wrong) the
-    same double integral is done by Gauss-Legendre quadrature, exact to ~1e-15 relative.
+    For r <= min(W, H) p has a closed form, (pi r^2 W H - 4/3 r^3 (W + H) + r^4 / 2) / (W H)^2; beyond that
+    (where the closed form is wrong) the same double integral is done by Gauss-Legendre quadrature, exact to
+    ~1e-15 relative.
     """
     w, h, r = params.width, params.height, params.radius
     if r <= min(w, h):
@@ -189,11 +203,13 @@ def run(
     *,
     use_numba: bool | None = None,
 ) -> dict[str, Any]:
-    """Run every block, on `workers` processes (default: all cores), and summarize; what `run --json` prints.
+    """Run every block, on `workers` threads (default: all cores), and summarize; what `run --json` prints.
 
     `seed=None` draws fresh entropy and reports it, so even an unseeded run can be repeated. `seconds` is
-    the simulation's wall time; starting worker processes and JIT compilation are in `startup_seconds`.
+    the simulation's wall time; loading the kernel (first use in this process) and starting the workers are
+    in `startup_seconds`.
     """
+    started = time.perf_counter()
     from simulation import _kernel
 
     _check_iterations(iterations)
@@ -203,7 +219,6 @@ def run(
     report = _progress_callback(progress)
     tasks = [(params, seed, k, block_iterations(k, iterations, params.people), use_numba) for k in range(count)]
 
-    started = time.perf_counter()
     with _executor(workers) as pool:
         startup = time.perf_counter() - started
         began = time.perf_counter()
@@ -236,36 +251,27 @@ def _simulate_task(task: tuple[Params, int, int, int, bool | None]) -> np.ndarra
 
 
 class _executor:
-    """A context manager yielding `map(tasks) -> iterator of results in task order`, warmed up on entry."""
+    """A context manager yielding `map(tasks) -> iterator of results in task order`.
+
+    Workers are threads: the numba kernel releases the GIL (nogil) and is compiled, or loaded from numba's
+    cache, when `simulation._kernel` is imported, so a worker starts in microseconds with the kernel ready and
+    nothing is pickled, spawned or compiled again. (The numpy fallback holds the GIL for part of its work and
+    gains less from threads; it is the slow path anyway.)
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Callable[[list[tuple[Any, ...]]], Iterator[np.ndarray]]:
-        from simulation import _kernel
-
         if self.workers == 1:
-            _kernel.warm_up()
             return lambda tasks: map(_simulate_task, tasks)
-        import multiprocessing
-
-        # forkserver: forks from a clean process that already imported (and compiled) the kernel, so no
-        # worker inherits this process's threads or state, and none pays for the JIT again.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulation._kernel"])
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_kernel.warm_up)
-        # start every worker now, so the timed part is only simulation
-        list(self.pool.map(_noop, range(self.workers)))
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="simulation")
         return lambda tasks: self.pool.map(_simulate_task, tasks)  # type: ignore[union-attr]
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _noop(_: int) -> None:
-    return None
 
 
 def _progress_callback(progress: bool | Progress) -> Progress:

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import IO, Any
@@ -171,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_workers(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--workers", type=_positive_int, default=default_workers(), help="processes (default: CPUs)")
+        p.add_argument(
+            "--workers", type=_positive_int, default=default_workers(), help="worker threads (default: CPUs)"
+        )
 
     simulate = sub.add_parser("simulate", help="this host's share of the bundled Monte Carlo")
     for name, kind in (("width", float), ("height", float), ("people", int), ("radius", float)):
@@ -201,10 +204,35 @@ def write_message(opt_ml: OptMl, text: str) -> None:
         print(f"(could not write {opt_ml.message_file}: {error.strerror or error})", file=sys.stderr)
 
 
+def runtime_line(command: str | None) -> str:
+    """The job log's first line: versions, and for the bundled engine where its compiled kernel came from
+    (`cache`: numba's on-disk cache, filled when the image was built; `compiled`: compiled in this process;
+    `numpy`: no numba, the slow fallback) and how long loading it took."""
+    import platform
+
+    from simulation import __version__
+
+    parts = [f"simulation {__version__}", f"Python {platform.python_version()}"]
+    if command in ("simulate", "sweep"):
+        started = time.perf_counter()
+        from simulation import _kernel
+
+        loaded = time.perf_counter() - started
+        parts.append(_kernel.describe())
+        parts.append(f"kernel from {_kernel.kernel_source()} (loaded in {loaded:.2f} s)")
+    elif command == "rscript":
+        rscript = shutil.which("Rscript")
+        version = subprocess.run([rscript, "--version"], capture_output=True, text=True).stdout if rscript else ""
+        parts.append(version.strip().replace("Rscript (R) version", "R") or "R not installed")
+    return ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     opt_ml = OptMl.from_env()
     stop = StopRequest()
     stop.install()
+    command = (sys.argv[1:] if argv is None else argv)[:1]
+    print(runtime_line(command[0] if command else None), file=sys.stderr, flush=True)
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args, opt_ml, stop))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -78,7 +78,7 @@ class Settings:
     # Keep the bucket, EFS home directories and user images on `cdk destroy` unless this is true.
     delete_data_on_destroy: bool = False
 
-    # Filled by from_context; the raw keys the user set, for error messages and tests.
+    # Filled by from_context: the keys the admin set, which tells an explicitly empty rstudio_users from an unset one.
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -109,69 +109,11 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        _check(
-            self,
-            "platform_name",
-            bool(re.fullmatch(r"[a-z][a-z0-9-]{1,19}", self.platform_name)),
-            "2-20 characters of lowercase letters, digits and '-', starting with a letter",
-        )
-        _check(self, "rstudio_mode", self.rstudio_mode in ("ec2", "sagemaker", "none"), "one of ec2, sagemaker, none")
-        _check(self, "rstudio_auth", self.rstudio_auth in ("iam", "sso"), "one of iam, sso")
-        _check(
-            self,
-            "rstudio_session_instance_type",
-            bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", self.rstudio_session_instance_type)),
-            "a SageMaker instance type such as ml.t3.medium",
-        )
-        for key in ("rstudio_connect_url", "rstudio_package_manager_url"):
-            _check(
-                self,
-                key,
-                not getattr(self, key) or bool(re.fullmatch(r"https://[^\s'\"]+", getattr(self, key))),
-                "empty or an https:// URL",
-            )
-        _check(
-            self,
-            "rstudio_license_product",
-            bool(re.fullmatch(r"[\w .+-]{1,100}", self.rstudio_license_product)),
-            "a License Manager product name such as RSW-SageMaker",
-        )
-        _check(self, "rstudio_access", self.rstudio_access in ("cloudfront", "ssm"), "one of cloudfront, ssm")
+        """Every RULES entry, then the checks that need more than one key or a better message."""
+        for rule in RULES:
+            rule.check(self)
         for cidr in self.rstudio_allowed_cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise SettingsError(
-                    f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 or IPv6 CIDRs "
-                    "with no host bits set, e.g. 203.0.113.0/24"
-                ) from None
-            _check(
-                self,
-                "rstudio_allowed_cidrs",
-                network.prefixlen > 0,
-                "networks narrower than the whole internet (/0 would open RStudio to the world)",
-                cidr,
-            )
-        _check(
-            self,
-            "rstudio_instance_type",
-            bool(re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", self.rstudio_instance_type)),
-            "an EC2 instance type such as m6i.xlarge",
-        )
-        _check(
-            self,
-            "rstudio_ami_parameter",
-            not self.rstudio_ami_parameter or bool(re.fullmatch(r"/[\w.\-/]+", self.rstudio_ami_parameter)),
-            "empty (Canonical's current Ubuntu LTS) or an SSM parameter name such as /simlab/rstudio-ami",
-        )
-        _check(self, "rstudio_volume_gb", 30 <= self.rstudio_volume_gb <= 16_384, "an integer from 30 to 16384")
-        _check(
-            self,
-            "rstudio_user",
-            bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", self.rstudio_user))
-            and self.rstudio_user not in ("root", "ubuntu", "ssm-user"),
-            "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user",
-        )
+            _check_viewer_cidr(cidr)
         if self.rstudio_mode != "none":
             try:
                 self.users  # noqa: B018 - parsing is the check
@@ -179,47 +121,116 @@ class Settings:
                 raise SettingsError(f"context key 'rstudio_users': {error}") from None
         _check(
             self,
-            "rstudio_idle_stop_minutes",
-            0 <= self.rstudio_idle_stop_minutes <= 10_080,
-            "0 (off) or minutes up to 10080 (a week)",
-        )
-        _check(
-            self, "rstudio_idle_cpu_percent", 0 < self.rstudio_idle_cpu_percent < 100, "a percentage between 0 and 100"
-        )
-        _check(self, "job_instance_types", len(self.job_instance_types) > 0, "a non-empty list of ml.* types")
-        for itype in self.job_instance_types:
-            _check(
-                self,
-                "job_instance_types",
-                bool(re.fullmatch(r"ml\.[a-z0-9-]+\.[a-z0-9]+", itype)),
-                "SageMaker instance types such as ml.c5.xlarge",
-                itype,
-            )
-        _check(
-            self,
             "job_default_instance_type",
             self.job_default_instance_type in self.job_instance_types,
             f"one of job_instance_types ({', '.join(self.job_instance_types)})",
         )
-        _check(self, "job_max_instances", 1 <= self.job_max_instances <= 100, "an integer from 1 to 100")
-        _check(
-            self,
-            "job_max_runtime_seconds",
-            60 <= self.job_max_runtime_seconds <= MAX_PROCESSING_RUNTIME_SECONDS,
-            f"an integer from 60 to {MAX_PROCESSING_RUNTIME_SECONDS} (SageMaker's limit)",
-        )
-        try:
-            vpc = ipaddress.ip_network(self.vpc_cidr, strict=True)
-            vpc_ok = vpc.version == 4 and 16 <= vpc.prefixlen <= 20
-        except ValueError:
-            vpc_ok = False
-        _check(self, "vpc_cidr", vpc_ok, "an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16")
-        _check(self, "nat_gateways", 0 <= self.nat_gateways <= 2, "an integer from 0 to 2")
         if self.rstudio_mode == "ec2" and self.nat_gateways == 0:
             raise SettingsError(
                 "context key 'nat_gateways': got '0'; the ec2 RStudio host needs at least 1 to install "
                 "software (or set rstudio_mode=none)"
             )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One key's check: `ok(value)` or one line naming the key, the value and what is `allowed`.
+
+    With `each`, the key holds a list and every item is checked (the message names the item)."""
+
+    key: str
+    ok: Callable[[Any], bool]
+    allowed: str
+    each: bool = False
+
+    def check(self, settings: Settings) -> None:
+        value = getattr(settings, self.key)
+        for item in value if self.each else (value,):
+            _check(settings, self.key, self.ok(item), self.allowed, item if self.each else None)
+
+
+def _matches(pattern: str) -> Callable[[Any], bool]:
+    return lambda value: bool(re.fullmatch(pattern, value))
+
+
+def _one_of(*choices: str) -> Callable[[Any], bool]:
+    return lambda value: value in choices
+
+
+def _between(low: float, high: float) -> Callable[[Any], bool]:
+    return lambda value: low <= value <= high
+
+
+def _empty_or(pattern: str) -> Callable[[Any], bool]:
+    return lambda value: not value or bool(re.fullmatch(pattern, value))
+
+
+def _vpc_cidr(value: str) -> bool:
+    try:
+        vpc = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return vpc.version == 4 and 16 <= vpc.prefixlen <= 20
+
+
+_ML_TYPE = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "platform_name",
+        _matches(r"[a-z][a-z0-9-]{1,19}"),
+        "2-20 characters of lowercase letters, digits and '-', starting with a letter",
+    ),
+    Rule("rstudio_mode", _one_of("ec2", "sagemaker", "none"), "one of ec2, sagemaker, none"),
+    Rule("rstudio_auth", _one_of("iam", "sso"), "one of iam, sso"),
+    Rule("rstudio_session_instance_type", _matches(_ML_TYPE), "a SageMaker instance type such as ml.t3.medium"),
+    Rule("rstudio_connect_url", _empty_or(r"https://[^\s'\"]+"), "empty or an https:// URL"),
+    Rule("rstudio_package_manager_url", _empty_or(r"https://[^\s'\"]+"), "empty or an https:// URL"),
+    Rule(
+        "rstudio_license_product",
+        _matches(r"[\w .+-]{1,100}"),
+        "a License Manager product name such as RSW-SageMaker",
+    ),
+    Rule("rstudio_access", _one_of("cloudfront", "ssm"), "one of cloudfront, ssm"),
+    Rule("rstudio_instance_type", _matches(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "an EC2 instance type such as m6i.xlarge"),
+    Rule(
+        "rstudio_ami_parameter",
+        _empty_or(r"/[\w.\-/]+"),
+        "empty (Canonical's current Ubuntu LTS) or an SSM parameter name such as /simlab/rstudio-ami",
+    ),
+    Rule("rstudio_volume_gb", _between(30, 16_384), "an integer from 30 to 16384"),
+    Rule(
+        "rstudio_user",
+        lambda name: bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", name)) and name not in ("root", "ubuntu", "ssm-user"),
+        "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user",
+    ),
+    Rule("rstudio_idle_stop_minutes", _between(0, 10_080), "0 (off) or minutes up to 10080 (a week)"),
+    Rule("rstudio_idle_cpu_percent", lambda value: 0 < value < 100, "a percentage between 0 and 100"),
+    Rule("job_instance_types", lambda types: len(types) > 0, "a non-empty list of ml.* types"),
+    Rule("job_instance_types", _matches(_ML_TYPE), "SageMaker instance types such as ml.c5.xlarge", each=True),
+    Rule("job_max_instances", _between(1, 100), "an integer from 1 to 100"),
+    Rule(
+        "job_max_runtime_seconds",
+        _between(60, MAX_PROCESSING_RUNTIME_SECONDS),
+        f"an integer from 60 to {MAX_PROCESSING_RUNTIME_SECONDS} (SageMaker's limit)",
+    ),
+    Rule("vpc_cidr", _vpc_cidr, "an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16"),
+    Rule("nat_gateways", _between(0, 2), "an integer from 0 to 2"),
+)
+
+
+def _check_viewer_cidr(cidr: str) -> None:
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        raise SettingsError(
+            f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 or IPv6 CIDRs "
+            "with no host bits set, e.g. 203.0.113.0/24"
+        ) from None
+    if network.prefixlen == 0:
+        raise SettingsError(
+            f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: networks narrower than the whole "
+            "internet (/0 would open RStudio to the world)"
+        )
 
 
 def _check(settings: Settings, key: str, ok: bool, allowed: str, value: Any = None) -> None:

@@ -16,7 +16,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_shipped_python_dependencies_are_pinned():
-    for name in ("requirements.txt", "requirements-dev.txt", "requirements-checkov.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "requirements-checkov.txt", "requirements-host.txt"):
         for line in (ROOT / name).read_text().splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith("-r"):

@@ -62,11 +62,6 @@ class JobConfig:
         """What every job name of this config starts with (before its '-')."""
         return self.job_name_prefix or self.platform
 
-    @property
-    def image_tag(self) -> str:
-        """The tag (or digest) of the bundled job image."""
-        return image_tag(self.image_uri)
-
 
 def image_tag(image_uri: str) -> str:
     """The tag (or digest) of an image: recorded in each job's environment and host manifests."""

@@ -1,7 +1,7 @@
 """A cost estimate before submitting: instance-hours x an approximate on-demand price.
 
 PRICES are SageMaker Processing on-demand list prices in USD per instance-hour for us-east-1 (N. Virginia),
-transcribed from the AWS SageMaker pricing page as of 2024 (this machine has no internet to re-check).
+transcribed from the AWS SageMaker pricing page as of 2024 and not re-checked since: verify before relying on them.
 Other regions are typically 0-25 % dearer (eu-west-1 about +10 %). Storage (the ML volume, ~$0.14 per
 GB-month), S3 and CloudWatch Logs are not included; they are small next to instance-hours for simulation
 jobs. Treat the figure as an order of magnitude for choosing an instance, not as a bill.

@@ -6,6 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.removal import removal_policy
+
 NONCURRENT_VERSION_DAYS = 30
 INCOMPLETE_UPLOAD_DAYS = 7
 ACCESS_LOG_DAYS = 365
@@ -24,7 +26,7 @@ class Data(Construct):
         # Log delivery through a bucket policy instead of the legacy LogDeliveryWrite ACL, so ACLs stay off
         # (BucketOwnerEnforced). Set here, before any child exists, to hold whatever cdk.json says.
         self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
-        removal = cdk.RemovalPolicy.DESTROY if delete_on_destroy else cdk.RemovalPolicy.RETAIN
+        removal = removal_policy(delete_on_destroy)
         self.access_logs_bucket = s3.Bucket(
             self,
             "AccessLogs",
@@ -32,11 +34,15 @@ class Data(Construct):
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Versioned so a deleted or overwritten log object can be recovered for the same 30 days as data.
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-access-logs",
                     expiration=cdk.Duration.days(ACCESS_LOG_DAYS),
+                    noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                    expired_object_delete_marker=False,
                 )
             ],
             removal_policy=removal,

@@ -15,6 +15,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+from stacks.removal import removal_policy
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
@@ -61,7 +62,13 @@ class Jobs(Construct):
         # "log-group:<name>:*", not the bare group ARN (CloudWatch Logs user guide, "CloudWatch Logs
         # resources and operations"); the trailing ":*" also covers the group's ":log-stream:<name>" ARNs.
         self.job_logs_arn = f"{self.job_log_group_arn}:*"
-        self.processing_jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name="*")
+        # The client names every job `<platform>-...` (simulation/client/jobs.py make_job_name), and SageMaker
+        # names each job's log streams `<job-name>/<host>-...`: the prefix is what scopes users to this
+        # platform's jobs and logs in an account shared with others.
+        self.processing_jobs_arn = stack.format_arn(
+            service="sagemaker", resource="processing-job", resource_name=f"{limits.platform_name}-*"
+        )
+        self.job_log_streams_arn = f"{self.job_log_group_arn}:log-stream:{limits.platform_name}-*"
         self.repository = self._user_repository(limits)
         # Built by `cdk deploy` (synth only stages the context); the .dockerignore at the root keeps the
         # context to pyproject.toml, simulation/ and container/.
@@ -74,7 +81,7 @@ class Jobs(Construct):
             exclude=[".venv", "node_modules", "cdk.out", ".git", "out", "R", "stacks"],
         )
         self.security_group = self._job_security_group(vpc)
-        self.execution_role = self._execution_role(bucket)
+        self.execution_role = self._execution_role(bucket, vpc)
         subnet_ids = vpc.select_subnets(subnet_group_name=job_subnets.subnet_group_name).subnet_ids
         config = {
             "platform": limits.platform_name,
@@ -131,7 +138,7 @@ class Jobs(Construct):
                     max_image_count=KEEP_USER_IMAGES,
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.DESTROY if limits.delete_on_destroy else cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(limits.delete_on_destroy),
             empty_on_delete=limits.delete_on_destroy,
         )
 
@@ -151,7 +158,8 @@ class Jobs(Construct):
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the S3 gateway and VPC endpoints")
         return group
 
-    def _execution_role(self, bucket: s3.IBucket) -> iam.Role:
+    def _execution_role(self, bucket: s3.IBucket, vpc: ec2.IVpc) -> iam.Role:
+        stack = cdk.Stack.of(self)
         role = iam.Role(
             self,
             "ExecutionRole",
@@ -203,8 +211,10 @@ class Jobs(Construct):
             )
         )
         # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
-        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). These EC2 actions take no
-        # resource-level scoping that survives ENIs created on SageMaker's behalf.
+        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). The ENIs are created on the fly,
+        # so their ARNs are unknown; ec2:Vpc (present on the network-interface, subnet and security-group
+        # resources these actions touch) holds the changes to this platform's VPC.
+        vpc_arn = stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id)
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="VpcJobNetworkInterfaces",
@@ -213,6 +223,16 @@ class Jobs(Construct):
                     "ec2:CreateNetworkInterfacePermission",
                     "ec2:DeleteNetworkInterface",
                     "ec2:DeleteNetworkInterfacePermission",
+                ],
+                resources=["*"],
+                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+            )
+        )
+        # Describe calls have no resource-level permissions or VPC condition key.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DescribeVpcResources",
+                actions=[
                     "ec2:DescribeNetworkInterfaces",
                     "ec2:DescribeVpcs",
                     "ec2:DescribeDhcpOptions",
@@ -246,6 +266,8 @@ class Jobs(Construct):
                     },
                     "Bool": {"sagemaker:NetworkIsolation": "true"},
                     "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(limits.max_runtime_seconds)},
+                    # The client tags each job with its platform; the tag is what lists and costs it.
+                    "StringEquals": {"aws:RequestTag/platform": limits.platform_name},
                 },
             ),
             iam.PolicyStatement(
@@ -275,11 +297,12 @@ class Jobs(Construct):
                 actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[bucket.arn_for_objects("*")],
             ),
+            # DescribeLogStreams acts on the group (stream names only); events are read per stream, and only
+            # from this platform's jobs' streams.
             iam.PolicyStatement(
-                sid="ReadJobLogs",
-                actions=["logs:DescribeLogStreams", "logs:GetLogEvents"],
-                resources=[self.job_logs_arn],
+                sid="ListJobLogStreams", actions=["logs:DescribeLogStreams"], resources=[self.job_logs_arn]
             ),
+            iam.PolicyStatement(sid="ReadJobLogs", actions=["logs:GetLogEvents"], resources=[self.job_log_streams_arn]),
             iam.PolicyStatement(
                 sid="ReadJobConfig", actions=["ssm:GetParameter"], resources=[self.job_config.parameter_arn]
             ),

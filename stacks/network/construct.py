@@ -39,8 +39,9 @@ class Network(Construct):
         self, scope: Construct, construct_id: str, *, cidr: str, nat_gateways: int, flow_log_removal: cdk.RemovalPolicy
     ) -> None:
         super().__init__(scope, construct_id)
-        # Nothing is ever placed in the default security group, so CDK's rule-stripping custom resource
-        # (a Lambda function) would add attack surface and nag findings for no gain.
+        # Nothing is placed in the default security group; its rules are stripped anyway (CDK's custom
+        # resource, a Lambda run once per deploy) so that anything put there by hand later is closed off
+        # (HIPAA / NIST 800-53 VPCDefaultSecurityGroupClosed).
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -48,7 +49,7 @@ class Network(Construct):
             max_azs=2,
             nat_gateways=nat_gateways,
             subnet_configuration=_subnet_layout(nat_gateways),
-            restrict_default_security_group=False,
+            restrict_default_security_group=True,
         )
         self.job_subnets = ec2.SubnetSelection(subnet_group_name=JOB_SUBNET_GROUP)
         self.workspace_subnets = ec2.SubnetSelection(subnet_group_name=WORKSPACE_SUBNET_GROUP)

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.network.construct import JOB_SUBNET_GROUP, Network
+from stacks.removal import removal_policy
 from stacks.settings import Settings
 
 
@@ -21,9 +22,7 @@ class NetworkStack(cdk.Stack):
             "Network",
             cidr=settings.vpc_cidr,
             nat_gateways=settings.nat_gateways,
-            flow_log_removal=(
-                cdk.RemovalPolicy.DESTROY if settings.delete_data_on_destroy else cdk.RemovalPolicy.RETAIN
-            ),
+            flow_log_removal=removal_policy(settings.delete_data_on_destroy),
         )
         job_subnet_ids = self.network.vpc.select_subnets(subnet_group_name=JOB_SUBNET_GROUP).subnet_ids
         cdk.CfnOutput(

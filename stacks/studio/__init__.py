@@ -1,1 +1,1 @@
-"""RStudio on a SageMaker Domain (issue 13): domain, user profiles and roles, RSession image, lifecycle."""
+"""RStudio on a SageMaker Domain: domain, user profiles and roles, RSession image, lifecycle."""

@@ -60,7 +60,7 @@ class UserAccess(Construct):
         objects = bucket.arn_for_objects(f"{JOBS_PREFIX}{self.prefix}-*")
         jobs_arn = stack.format_arn(service="sagemaker", resource="processing-job", resource_name=f"{self.prefix}-*")
         log_streams = f"{jobs.job_log_group_arn}:log-stream:{self.prefix}-*"
-        # Kept for stacks/nag.py, which names these wildcards in its acknowledgements.
+        # Kept for stacks/nag/studio.py, which names these wildcards in its acknowledgements.
         self.object_pattern = f"{JOBS_PREFIX}{self.prefix}-*"
         self.jobs_arn = jobs_arn
         self.log_streams_arn = log_streams

@@ -1,1 +1,1 @@
-"""RStudio Server on EC2 (issue 6): host, home directories, access, idle stop."""
+"""RStudio Server on EC2: host, home directories, access, idle stop."""

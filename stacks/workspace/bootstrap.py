@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("bootstrap.sh")
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements-host.txt"
 
 # Posit's build for Ubuntu 22.04 and later. Changing it replaces the host (the home directories stay on EFS).
 RSTUDIO_VERSION = "2024.12.1-563"
@@ -50,3 +51,17 @@ def architecture(instance_type: str) -> str:
     """'arm64' for Graviton families (m7g, c6gn, t4g, r8gd ...), else 'amd64'."""
     family = instance_type.split(".", 1)[0]
     return "arm64" if re.fullmatch(r"[a-z]+\d+g[a-z]*", family) else "amd64"
+
+
+def pip_constraints(path: Path = REQUIREMENTS) -> str:
+    """The host's pip pins, `name==version` space-separated: requirements-host.txt with the files it includes."""
+    pins: list[str] = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            pins += pip_constraints(path.parent / line[3:].strip()).split()
+        elif line:
+            if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.]*", line):
+                raise ValueError(f"{path.name}: {line!r} is not pinned as name==version")
+            pins.append(re.sub(r"\[.*\]", "", line))  # constraints take no extras
+    return " ".join(pins)

@@ -10,7 +10,7 @@ set -euo pipefail
 : "${SIMLAB_REGION:?}" "${SIMLAB_PLATFORM:?}" "${SIMLAB_JOB_CONFIG_PARAMETER:?}" "${SIMLAB_USERS:?}"
 : "${SIMLAB_FILE_SYSTEM_ID:?}" "${SIMLAB_PACKAGE_S3_URL:?}" "${SIMLAB_STACK_NAME:?}"
 : "${SIMLAB_LOGICAL_ID:?}" "${SIMLAB_RSTUDIO_VERSION:?}" "${SIMLAB_ARCH:?}" "${SIMLAB_LISTEN_ADDRESS:?}"
-: "${SIMLAB_SECURE_COOKIES:?}"
+: "${SIMLAB_SECURE_COOKIES:?}" "${SIMLAB_PIP_CONSTRAINTS:?}"
 SIMLAB_RSTUDIO_SHA256="${SIMLAB_RSTUDIO_SHA256:-}"
 
 readonly SIMLAB_HOME=/opt/simlab
@@ -71,10 +71,14 @@ install_base() {
 }
 
 install_python() {
-  log "python venv with the AWS CLI and boto3"
+  log "python venv with the AWS CLI, boto3 and the sagemaker SDK"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  # The versions this repository tests (requirements-host.txt), one `name==version` per line.
+  mkdir -p "$SIMLAB_HOME"
+  tr ' ' '\n' <<< "$SIMLAB_PIP_CONSTRAINTS" > "$SIMLAB_HOME/constraints.txt"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q awscli boto3
+  # sagemaker 2.x keeps the ScriptProcessor API of the original workflow.
+  "$VENV/bin/pip" install -q -c "$SIMLAB_HOME/constraints.txt" awscli boto3 sagemaker
 }
 
 install_package() {
@@ -86,11 +90,7 @@ install_package() {
   mkdir -p "$SRC"
   unzip -q -o "$zip" -d "$SRC"
   rm -f "$zip"
-  # The sagemaker SDK exactly as requirements.txt pins it (the version the tests ran): 2.x keeps the
-  # sagemaker.processing.ScriptProcessor API of the original workflow, which script_processor() returns.
-  local sdk_pin
-  sdk_pin=$(grep -E '^sagemaker==' "$SRC/requirements.txt")
-  "$VENV/bin/pip" install -q "${SRC}[client,fast]" "$sdk_pin"
+  "$VENV/bin/pip" install -q -c "$SIMLAB_HOME/constraints.txt" "${SRC}[client,fast]"
 }
 
 mount_home() {

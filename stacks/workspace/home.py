@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from constructs import Construct
+
+from stacks.removal import removal_policy
 
 
 class HomeDirectories(Construct):
@@ -42,5 +43,5 @@ class HomeDirectories(Construct):
             throughput_mode=efs.ThroughputMode.ELASTIC,
             lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
             out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
-            removal_policy=cdk.RemovalPolicy.DESTROY if delete_on_destroy else cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(delete_on_destroy),
         )

@@ -21,7 +21,7 @@ from stacks.workspace import bootstrap
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # What the host installs from this repository: the simulation package, the R wrapper and the welcome example.
-PACKAGE_PATHS = ("simulation", "pyproject.toml", "requirements.txt", "R", "stacks/workspace/welcome.R")
+PACKAGE_PATHS = ("simulation", "pyproject.toml", "R", "stacks/workspace/welcome.R")
 UBUNTU_RELEASE = "24.04"
 BOOTSTRAP_TIMEOUT = "PT40M"
 
@@ -66,12 +66,25 @@ class RStudioHost(Construct):
         job_config: ssm.IStringParameter,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        arch = bootstrap.architecture(options.instance_type)
+        self.login_secrets = self._login_secrets(options)
+        self.package = self._package()
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=True,
+            description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
+        )
+        self.role = self._role(submitter_policy, repository, job_config)
+        self.instance = self._instance(options, vpc, subnets, home, job_config)
+        # The first boot mounts /home: the mount targets must answer before the host starts.
+        self.instance.node.add_dependency(home.mount_targets_available)
+        home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")
 
-        # One generated password per user, each in its own secret; the first user keeps the single-user
-        # release's construct ID, so an existing deployment keeps its password.
-        self.login_secrets = {
+    def _login_secrets(self, options: HostOptions) -> dict[str, secretsmanager.Secret]:
+        """One generated password per user, each in its own secret; the first user keeps the single-user
+        release's construct ID, so an existing deployment keeps its password."""
+        return {
             user.name: secretsmanager.Secret(
                 self,
                 "Login" if index == 0 else f"Login{output_id(user)}",
@@ -85,7 +98,10 @@ class RStudioHost(Construct):
             )
             for index, user in enumerate(options.users)
         }
-        self.package = s3_assets.Asset(
+
+    def _package(self) -> s3_assets.Asset:
+        """This repository's simulation package, R wrapper and welcome example, for the bootstrap to install."""
+        return s3_assets.Asset(
             self,
             "Package",
             path=str(REPO_ROOT),
@@ -102,14 +118,10 @@ class RStudioHost(Construct):
             ],
         )
 
-        self.security_group = ec2.SecurityGroup(
-            self,
-            "SecurityGroup",
-            vpc=vpc,
-            allow_all_outbound=True,
-            description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
-        )
-        self.role = iam.Role(
+    def _role(
+        self, submitter_policy: iam.IManagedPolicy, repository: ecr.IRepository, job_config: ssm.IStringParameter
+    ) -> iam.Role:
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -119,35 +131,26 @@ class RStudioHost(Construct):
                 submitter_policy,
             ],
         )
-        repository.grant_pull_push(self.role)
-        job_config.grant_read(self.role)
+        repository.grant_pull_push(role)
+        job_config.grant_read(role)
         for secret in self.login_secrets.values():
-            secret.grant_read(self.role)
+            secret.grant_read(role)
         # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetObject"],
                 resources=[self.package.bucket.arn_for_objects(self.package.s3_object_key)],
             )
         )
+        return role
 
-        machine_image = ec2.MachineImage.from_ssm_parameter(
-            options.ami_parameter or ubuntu_ami_parameter(arch),
-            os=ec2.OperatingSystemType.LINUX,
-        )
-        # The digest in the ID makes a changed script or package replace the host (cloud-init runs user
-        # data once per instance); the home directories survive on EFS.
-        host_id = "Host" + bootstrap.fingerprint(
-            self.package.asset_hash,
-            options.platform_name,
-            options.instance_type,
-            options.access,
-            " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
-            arch,
-            bootstrap.RSTUDIO_VERSION,
-        )
+    def _bootstrap_values(
+        self, options: HostOptions, arch: str, home: efs.FileSystem, job_config: ssm.IStringParameter
+    ) -> dict[str, str]:
+        """The deployment's values the bootstrap script reads (its SIMLAB_* variables); nothing secret."""
+        stack = cdk.Stack.of(self)
         cloudfront = options.access == "cloudfront"
-        values = {
+        return {
             "SIMLAB_REGION": stack.region,
             "SIMLAB_PLATFORM": options.platform_name,
             "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
@@ -163,10 +166,40 @@ class RStudioHost(Construct):
             "SIMLAB_ARCH": arch,
             "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
             "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
+            "SIMLAB_PIP_CONSTRAINTS": bootstrap.pip_constraints(),
         }
+
+    def _instance(
+        self,
+        options: HostOptions,
+        vpc: ec2.IVpc,
+        subnets: ec2.SubnetSelection,
+        home: efs.FileSystem,
+        job_config: ssm.IStringParameter,
+    ) -> ec2.Instance:
+        """The host, bootstrapped by user data that signals CloudFormation when RStudio answers."""
+        stack = cdk.Stack.of(self)
+        arch = bootstrap.architecture(options.instance_type)
+        machine_image = ec2.MachineImage.from_ssm_parameter(
+            options.ami_parameter or ubuntu_ami_parameter(arch),
+            os=ec2.OperatingSystemType.LINUX,
+        )
+        # The digest in the ID makes a changed script or package replace the host (cloud-init runs user
+        # data once per instance); the home directories survive on EFS.
+        host_id = "Host" + bootstrap.fingerprint(
+            self.package.asset_hash,
+            options.platform_name,
+            options.instance_type,
+            options.access,
+            " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
+            arch,
+            bootstrap.RSTUDIO_VERSION,
+            bootstrap.pip_constraints(),
+        )
+        values = self._bootstrap_values(options, arch, home, job_config)
         # The logical ID is known before the user data exists (it depends on host_id only), so the script
         # can name the resource it signals without a cycle.
-        self.instance = ec2.Instance(
+        instance = ec2.Instance(
             self,
             host_id,
             vpc=vpc,
@@ -191,10 +224,10 @@ class RStudioHost(Construct):
                 )
             ],
         )
-        cfn_instance = self.instance.node.default_child
+        cfn_instance = instance.node.default_child
         assert isinstance(cfn_instance, ec2.CfnInstance)
         values["SIMLAB_LOGICAL_ID"] = stack.get_logical_id(cfn_instance)
-        self.instance.add_user_data(bootstrap.render(values).partition("\n")[2])
+        instance.add_user_data(bootstrap.render(values).partition("\n")[2])
         cfn_instance.cfn_options.creation_policy = cdk.CfnCreationPolicy(
             resource_signal=cdk.CfnResourceSignal(count=1, timeout=BOOTSTRAP_TIMEOUT),
         )
@@ -204,6 +237,4 @@ class RStudioHost(Construct):
                 resources=[stack.stack_id],
             )
         )
-        # The first boot mounts /home: the mount targets must answer before the host starts.
-        self.instance.node.add_dependency(home.mount_targets_available)
-        home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")
+        return instance

@@ -4,6 +4,7 @@ same numbers as the processing code's own merge, with summary.json (+ manifest) 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -114,4 +115,11 @@ def test_the_own_script_example_runs_as_a_job(aws, emulate, tmp_path):
     emulate(aws, aws.recorder.request("CreateProcessingJob"), tmp_path / "hosts")
     summary = job_results(job, str(tmp_path / "r"))
     assert summary["files"] == ["output_result_mean.txt"]
-    assert 0 < summary["mean"] < 5  # 20 random iterations of 50 people: no exact value to expect
+    # The script is unseeded, so no exact value; its expectation is known. 50 people in 100 x 100, radius 6:
+    # p = (pi r^2 W H - 4/3 r^3 (W + H) + r^4 / 2) / (W H)^2 = 0.010740 (closed form for r <= min(W, H)), so
+    # the mean violations per person is (N - 1) p = 0.5263. One iteration's value 2 * pairs / N has
+    # pairs ~ 1225 p = 13.2 (sd about sqrt(13.2) = 3.6, nearly Poisson), so sd 0.15 and, over 20 iterations, se
+    # 0.033: eight standard errors (0.27) is a bound a correct script misses with probability below 1e-12.
+    p = (math.pi * 36 * 100 * 100 - 4 / 3 * 216 * 200 + 1296 / 2) / (100 * 100) ** 2
+    assert p == pytest.approx(0.010740, abs=1e-6)
+    assert abs(summary["mean"] - 49 * p) < 0.27

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import pytest
 
 from simulation.cli import main
 from simulation.client import sweep
-from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
 
 GRID = {"people": "100,200", "radius": "3,6", "width": 300, "height": 200, "iterations": 1500, "seed": 3}
@@ -69,10 +69,11 @@ def test_one_multi_host_job_and_one_job_per_point_give_the_same_table(aws, emula
     assert len(table) == 4
     for row, one in zip(table, one_job["rows"], strict=True):
         assert float(row["mean"]) == one["mean"]  # bit for bit, whatever the job layout
-        point = Params(width=300, height=200, people=int(row["people"]), radius=float(row["radius"]))
-        assert float(row["analytic_mean"]) == analytic_mean(point)
+        people, radius = int(row["people"]), float(row["radius"])
+        expected = (people - 1) * _close_pair_probability(300.0, 200.0, radius)
+        assert float(row["analytic_mean"]) == pytest.approx(expected, rel=1e-12)
         # the simulation agrees with the known expectation (fixed seed: deterministic, not flaky)
-        assert abs(float(row["mean"]) - analytic_mean(point)) < 5 * float(row["se"])
+        assert abs(float(row["mean"]) - expected) < 5 * float(row["se"])
         assert float(row["ci95_low"]) < float(row["mean"]) < float(row["ci95_high"])
     png = (tmp_path / "b" / "sweep.png").read_bytes()
     assert png[:4] == b"\x89PNG"
@@ -88,3 +89,11 @@ def test_a_bad_grid_point_stops_the_sweep_before_any_call(aws, capsys):
 def test_unknown_sweep_id_is_a_clear_error(aws, capsys):
     assert main(["results", "simlab-sweep-nothing"]) == 2
     assert "no processing job named 'simlab-sweep-nothing'" in capsys.readouterr().err
+
+
+def _close_pair_probability(width: float, height: float, radius: float) -> float:
+    """P(two uniform points of a W x H rectangle lie within r), closed form for r <= min(W, H): integrate
+    the triangular densities 2 (W - u) / W^2 and 2 (H - v) / H^2 of the coordinate differences over the
+    quarter disc u^2 + v^2 < r^2 (the classical result for a rectangle, e.g. Ghosh 1951), derived by hand."""
+    w, h, r = width, height, radius
+    return (math.pi * r * r * w * h - 4 / 3 * r**3 * (w + h) + r**4 / 2) / (w * w * h * h)

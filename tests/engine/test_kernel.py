@@ -170,5 +170,24 @@ def test_cache_fallback_when_no_cache_location(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(numba, "njit", picky)
-    compiled = _kernel._jit(_kernel._pairs_grid)
+    from simulation import _numba_kernel
+
+    compiled = _numba_kernel.jit(lambda a: a + 1, "int64(int64)")
     assert compiled._cache.__class__.__name__ == "NullCache"
+    assert compiled(41) == 42
+
+
+@pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba not installed")
+def test_kernel_source_says_whether_the_cache_served_it(tmp_path):
+    """A fresh cache directory: the first process compiles (and fills the cache), the next one loads it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    code = "from simulation import _kernel; print(_kernel.kernel_source())"
+    sources = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    ]
+    assert sources == ["compiled\n", "cache\n"]

@@ -91,8 +91,10 @@ def test_submitter_can_only_create_confined_jobs(synthesized):
     settings = synthesized.settings
     create = _submitter(synthesized)["CreateConfinedProcessingJobs"]
     assert create["Action"] == "sagemaker:CreateProcessingJob"
-    assert json.dumps(create["Resource"]).endswith(':processing-job/*"]]}')
+    # Only jobs named with the platform prefix, and only when tagged with the platform.
+    assert json.dumps(create["Resource"]).endswith(':processing-job/simlab-*"]]}')
     cond = create["Condition"]
+    assert cond["StringEquals"] == {"aws:RequestTag/platform": "simlab"}
     assert cond["Bool"] == {"sagemaker:NetworkIsolation": "true"}
     assert cond["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds": str(settings.job_max_runtime_seconds)}
     all_values = cond["ForAllValues:StringEquals"]
@@ -122,8 +124,12 @@ def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
         "sagemaker:AddTags",
         "sagemaker:ListTags",  # list_jobs tells platform simlab from simlab-dev by the `platform` tag
     }
+    assert json.dumps(sids["ManageProcessingJobs"]["Resource"]).endswith(':processing-job/simlab-*"]]}')
     assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
-    assert "logs:GetLogEvents" in sids["ReadJobLogs"]["Action"]
+    # Events only from this platform's jobs' streams; the group-level call returns stream names only.
+    assert sids["ReadJobLogs"]["Action"] == "logs:GetLogEvents"
+    assert _flat(sids["ReadJobLogs"]["Resource"]).endswith(f":log-group:{JOB_LOG_GROUP}:log-stream:simlab-*")
+    assert sids["ListJobLogStreams"]["Action"] == "logs:DescribeLogStreams"
     assert sids["ReadJobConfig"]["Action"] == "ssm:GetParameter"
     assert "JobsJobConfig" in json.dumps(sids["ReadJobConfig"]["Resource"])
     assert {"s3:GetObject", "s3:PutObject"} <= set(sids["ReadWriteObjects"]["Action"])
@@ -150,7 +156,7 @@ def test_log_permissions_use_the_log_group_arn_form_iam_matches(synthesized):
     # the bare group ARN would deny them, so the logs of a job could be neither written nor read.
     wanted = f":logs:<AWS::Region>:<AWS::AccountId>:log-group:{JOB_LOG_GROUP}:*"
     (job_logs,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobLogs"]
-    read_logs = _submitter(synthesized)["ReadJobLogs"]
+    read_logs = _submitter(synthesized)["ListJobLogStreams"]
     for statement in (job_logs, read_logs):
         assert [_flat(r).split("<AWS::Partition>", 1)[1] for r in as_list(statement["Resource"])] == [wanted]
 
@@ -159,3 +165,13 @@ def test_execution_role_publishes_only_the_jobs_metrics(synthesized):
     (metrics,) = [s for s in _role_policy(synthesized) if s.get("Sid") == "JobMetrics"]
     assert metrics["Action"] == "cloudwatch:PutMetricData"
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}}
+
+
+def test_job_network_interfaces_are_held_to_the_platform_vpc(synthesized):
+    statements = {s.get("Sid"): s for s in _role_policy(synthesized)}
+    enis = statements["VpcJobNetworkInterfaces"]
+    assert all(a.startswith(("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface")) for a in enis["Action"])
+    vpc = enis["Condition"]["ArnEquals"]["ec2:Vpc"]
+    assert _flat(vpc).endswith(":vpc/<?>") or "ImportValue" in json.dumps(vpc)
+    # The unscopable rest only reads.
+    assert all(a.startswith("ec2:Describe") for a in statements["DescribeVpcResources"]["Action"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -141,7 +143,7 @@ def test_sweep_spreads_points_over_hosts(h, tmp_path):
 
 # --- stopping and resuming ----------------------------------------------------------------------------------------
 
-SLOW = {"width": 1000.0, "height": 1000.0, "people": 20000, "radius": 6.0}  # block_size 100, ~0.1 s a block
+SLOW = {"width": 1000.0, "height": 1000.0, "people": 20000, "radius": 45.0}  # block_size 100, ~0.1 s a block
 
 
 def test_sigterm_keeps_finished_blocks_and_rerun_equals_uninterrupted(h, tmp_path):
@@ -217,6 +219,19 @@ def _fails_with_one_line(h, tree: Path, needle: str, *args: str) -> None:
 
 
 SIMULATE = ("simulate", "--width=1000", "--height=1000", "--people=1000", "--radius=6", "--iterations=100", "--seed=1")
+
+
+def test_the_first_log_line_states_versions_and_kernel_source(h, tree):
+    done = h.run_entrypoint(
+        tree, "simulate", *h.engine_args({"width": 50, "height": 50, "people": 30, "radius": 2}, 5, 1)
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert re.fullmatch(
+        rf"simulation \S+, Python {platform.python_version()}, numpy {np.__version__}, numba \S+, "
+        r"kernel from (cache|compiled|numpy) \(loaded in \d+\.\d\d s\)",
+        first,
+    ), first
 
 
 def test_missing_resource_config(h, tmp_path):

@@ -90,6 +90,7 @@ each_user
         "SIMLAB_ARCH": "amd64",
         "SIMLAB_LISTEN_ADDRESS": "127.0.0.1",
         "SIMLAB_SECURE_COOKIES": "0",
+        "SIMLAB_PIP_CONSTRAINTS": "boto3==1.0",
         "SIMLAB_HOME_ROOT": str(homes),
         "SIMLAB_SUDOERS": str(tmp_path / "sudoers"),
     }

@@ -485,6 +485,28 @@ def test_user_data_carries_this_deployments_values(default: dict[str, Any]) -> N
     assert {"Ref": fs_id} in parts
 
 
+def test_the_hosts_pip_installs_are_pinned_to_the_tested_versions(default: dict[str, Any]) -> None:
+    # Expected pins read from the files the test suite itself installs (requirements.txt) and the host's
+    # two extras (requirements-host.txt), not from the code that renders them.
+    root = Path(__file__).resolve().parents[2]
+    tested = {
+        line.split("==")[0]: line
+        for line in (root / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    script = user_data_script(default["template"])
+    exported = re.search(r"^export SIMLAB_PIP_CONSTRAINTS='([^']*)'$", script, re.M)
+    assert exported is not None
+    pins = set(exported.group(1).split())
+    assert {tested[name] for name in ("boto3", "numpy", "numba", "matplotlib")} <= pins
+    assert {"awscli==1.46.3", "sagemaker==2.257.7"} <= pins
+    assert all(re.fullmatch(r"[a-z0-9_.-]+==[0-9][0-9a-z.]*", pin) for pin in pins), pins
+    # and the script installs with them as constraints, never an unpinned `pip install`
+    installs = [line for line in bootstrap.SCRIPT.read_text().splitlines() if 'bin/pip" install' in line]
+    assert len(installs) == 3
+    assert all('-c "$SIMLAB_HOME/constraints.txt"' in line for line in installs if "--upgrade pip" not in line)
+
+
 def test_bootstrap_file_in_the_repository_passes_shellcheck() -> None:
     result = subprocess.run(
         ["shellcheck", "--severity=style", str(bootstrap.SCRIPT)], capture_output=True, text=True, timeout=60

@@ -1,0 +1,85 @@
+"""checkov (pinned, from .venv-checkov) over the synthesized templates and the job image's Dockerfile, held to
+checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT`. Exit 1, with one line per problem, on a finding the
+list does not name or on a listed skip that matches nothing any more."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+SKIPS = ROOT / "checkov-skips.txt"
+DOCKERFILE = "container/Dockerfile"
+
+
+def skips(path: Path = SKIPS) -> dict[tuple[str, str], str]:
+    """(check id, resource) -> reason, from the checked-in list; a line without a reason is an error."""
+    found = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split(maxsplit=2)
+        if len(parts) < 3 or len(parts[2]) < 20:
+            raise ValueError(f"{path.name}:{number}: want CHECK_ID RESOURCE reason, got {line!r}")
+        found[(parts[0], parts[1])] = parts[2]
+    return found
+
+
+def _scan(args: list[str]) -> list[dict[str, object]]:
+    command = [str(CHECKOV), *args, "--skip-download", "--quiet", "--compact", "--output", "json"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    if result.returncode not in (0, 1) or not result.stdout.strip():
+        raise RuntimeError(f"checkov {' '.join(args)} exited {result.returncode}: {result.stderr.strip()[-300:]}")
+    reports = json.loads(result.stdout)
+    return reports if isinstance(reports, list) else [reports]
+
+
+def findings(cdk_out: Path) -> set[tuple[str, str]]:
+    """(check id, resource) of every failed check: CloudFormation resources as TYPE.LogicalId, the Dockerfile
+    by its path in the repository."""
+    runs = [
+        ["--directory", str(cdk_out), "--framework", "cloudformation"],
+        ["--file", DOCKERFILE, "--framework", "dockerfile"],
+    ]
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        reports = [report for batch in pool.map(_scan, runs) for report in batch]
+    failed = set()
+    for report in reports:
+        results = report.get("results", {})
+        assert isinstance(results, dict)
+        for check in results.get("failed_checks", []):
+            resource = DOCKERFILE if report.get("check_type") == "dockerfile" else str(check["resource"])
+            failed.add((str(check["check_id"]), resource))
+    return failed
+
+
+def problems(found: set[tuple[str, str]], allowed: dict[tuple[str, str], str]) -> list[str]:
+    lines = [
+        f"checkov {check} on {resource}: fix it or add it to checkov-skips.txt with a reason"
+        for check, resource in sorted(found - set(allowed))
+    ]
+    lines += [
+        f"checkov-skips.txt: {check} {resource} matches no finding any more; remove the line"
+        for check, resource in sorted(set(allowed) - found)
+    ]
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python scripts/checkov_gate.py CDK_OUT", file=sys.stderr)
+        return 2
+    lines = problems(findings(Path(argv[0])), skips())
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    if not lines:
+        print(f"checkov: no findings beyond the {len(skips())} listed in checkov-skips.txt")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

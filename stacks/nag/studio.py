@@ -1,0 +1,213 @@
+"""Acknowledgements of RStudio on a SageMaker Domain (rstudio_mode=sagemaker)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from constructs import IConstruct
+
+from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat, imported_name
+from stacks.studio.stack import RStudioSageMakerStack
+
+
+# ------------------------------------------------------------------------- studio: RStudio on SageMaker
+def studio(stack: RStudioSageMakerStack) -> None:
+    bucket = stack.data_bucket
+    bucket_arn = imported_name(bucket, bucket.bucket_arn)
+    for name, access in stack.access.items():
+        objects = f"IAM5[Resource::{bucket_arn}/{access.object_pattern}]"
+        job_logs = f"IAM5[Resource::{flat(stack, access.job_logs_arn)}]"
+        job_policy = access.job_role.node.find_child("DefaultPolicy")
+        acknowledge(
+            job_policy,
+            objects,
+            f"{name}'s jobs read inputs and write results under jobs/<job-name>/ for their own job names only "
+            f"({access.object_pattern}); each job picks its own name.",
+        )
+        acknowledge(
+            job_policy,
+            job_logs,
+            f"{name}'s jobs write to the fixed ProcessingJobs log group (IAM form log-group:<name>:*); SageMaker "
+            "names one stream per job and host.",
+        )
+        acknowledge(
+            job_policy,
+            "IAM5[Resource::*]",
+            f"{name}'s job role: ecr:GetAuthorizationToken and cloudwatch:PutMetricData (held to the jobs' metric "
+            "namespace) have no resource type; the VPC network-interface actions SageMaker performs are not scoped.",
+        )
+        acknowledge(
+            access.policy,
+            objects,
+            f"{name} reads and writes only objects under their own job prefix ({access.object_pattern}) from RStudio.",
+        )
+        acknowledge(
+            access.policy,
+            f"IAM5[Resource::{flat(stack, access.jobs_arn)}]",
+            f"{name} names their own jobs, all starting {access.prefix}-; creation is further confined by VPC, "
+            "security group, isolation, instance type, runtime and user-tag conditions.",
+        )
+        acknowledge(
+            access.policy,
+            f"IAM5[Resource::{flat(stack, access.log_streams_arn)}]",
+            f"{name} reads the log streams of their own jobs only (stream names start with the job name).",
+        )
+        acknowledge(
+            access.policy,
+            job_logs,
+            f"{name} lists stream names in the ProcessingJobs group to find their jobs' streams (DescribeLogStreams "
+            "is a log-group action); reading lines is limited to their own streams.",
+        )
+        acknowledge(
+            access.policy,
+            "IAM5[Resource::*]",
+            f"{name}: sagemaker:ListProcessingJobs has no resource type; the client keeps to {access.prefix}- jobs.",
+        )
+    acknowledge(
+        stack.studio.execution_role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "The RStudio domain execution role holds exactly the License Manager, log delivery and sagemaker:CreateApp "
+        "actions the RStudio on SageMaker docs list; none of them names a resource that exists before the domain.",
+    )
+    acknowledge(
+        stack.image.role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "SageMaker needs ecr:GetAuthorizationToken (no resource type) to read the RSession image from the CDK assets "
+        "repository; pulls are limited to that repository.",
+    )
+    functions = [stack.licence.handler, stack.teardown.on_event, stack.teardown.is_complete]
+    if stack.reaper is not None:
+        functions.append(stack.reaper.handler)
+    for function in functions:
+        acknowledge(
+            function.function,
+            "L1",
+            f"{function.node.path}: Python 3.14 is the newest Lambda runtime this CDK version knows; cdk-nag's list "
+            "may name a runtime Lambda does not offer in every region yet.",
+        )
+    acknowledge(
+        stack.licence.handler.role.node.find_child("DefaultPolicy"),
+        "IAM5[Resource::*]",
+        "license-manager:ListReceivedLicenses has no resource type; the preflight only reads the licence list.",
+    )
+    domain_id = stack.studio.domain.attr_domain_id
+    for function in (stack.teardown.on_event, stack.teardown.is_complete):
+        policy = function.role.node.find_child("DefaultPolicy")
+        for kind in ("app", "space", "user-profile"):
+            arn = stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{domain_id}/*")
+            acknowledge(
+                policy,
+                f"IAM5[Resource::{flat(stack, arn)}]",
+                f"Teardown ({function.node.id}) deletes every {kind} of this platform's domain, whose names users "
+                "and SageMaker choose; the domain ID scopes it.",
+            )
+        acknowledge(
+            policy,
+            "IAM5[Resource::*]",
+            f"Teardown ({function.node.id}): the SageMaker List actions, EFS and EC2 Describe actions have no "
+            "resource type; deletes of the home EFS and NFS groups are held to SageMaker's tag and this VPC.",
+        )
+    if stack.reaper is not None:
+        policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
+        arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{flat(stack, arn)}]",
+            "The idle reaper describes and deletes RSession apps of this domain only; users name their sessions.",
+        )
+        acknowledge(
+            policy, "IAM5[Resource::*]", "The idle reaper's sagemaker:ListApps has no resource type (read-only)."
+        )
+    _studio_compliance(stack, functions)
+    _provider(stack, stack.licence.provider, [stack.licence.handler])
+    _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
+    waiter = stack.teardown.provider.node.find_child("waiter-state-machine")
+    acknowledge(
+        waiter,
+        "SF1",
+        "CDK's provider waiter only loops over the is-complete check; each check logs what it deleted and what "
+        "remains in its own function's log group.",
+    )
+    acknowledge(
+        waiter,
+        "SF2",
+        "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
+    )
+    for framework in ("framework-isComplete", "framework-onTimeout"):
+        framework_function = stack.teardown.provider.node.find_child(framework)
+        assert isinstance(framework_function, lambda_.Function)
+        acknowledge(
+            waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
+            f"IAM5[Resource::{flat(stack, framework_function.function_arn)}:*]",
+            f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
+        )
+
+
+def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> None:
+    """The domain stack's control-plane functions (licence preflight, teardown, idle reaper) and CDK's provider
+    framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a schedule."""
+    framework = [
+        child
+        for provider in (stack.licence.provider, stack.teardown.provider)
+        for child in provider.node.children
+        if child.node.id.startswith("framework-")
+    ]
+    for function in [f.function for f in functions] + framework:
+        acknowledge_compliance(
+            function,
+            "LambdaConcurrency",
+            f"{function.node.path} runs at deploy, delete or on a schedule, one invocation at a time; "
+            "reserved concurrency would only hold back account capacity.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaDLQ",
+            f"{function.node.path} is invoked synchronously (CloudFormation, the provider framework, or a "
+            "scheduled rule that retries); failures surface there and in its log group, no event is lost.",
+        )
+        acknowledge_compliance(
+            function,
+            "LambdaInsideVPC",
+            f"{function.node.path} calls only AWS control-plane APIs (SageMaker, License Manager, EFS, EC2); "
+            "a VPC placement would add ENIs and endpoints, and no isolation.",
+        )
+    for function in functions:
+        acknowledge_compliance(
+            function.node.find_child("Logs"),
+            "CloudWatchLogGroupEncrypted",
+            f"{function.node.path}'s log holds only what it created or deleted, encrypted by CloudWatch Logs' "
+            "own keys; a customer key would add a key charge and grants, not narrow readers.",
+        )
+    roles = [function.role for function in functions]
+    roles += [child.node.find_child("ServiceRole") for child in framework]
+    roles.append(stack.teardown.provider.node.find_child("waiter-state-machine").node.find_child("Role"))
+    roles += [stack.studio.execution_role, stack.image.role]
+    roles += [access.job_role for access in stack.access.values()]
+    for role in roles:
+        acknowledge_compliance(
+            role.node.find_child("DefaultPolicy"),
+            "IAMNoInlinePolicy",
+            f"{role.node.path}'s own policy, belonging to that one role and created and deleted with it; a "
+            "managed policy would only add a reusable copy.",
+        )
+
+
+def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[Any]) -> None:
+    """CDK's provider framework: its functions' roles use the basic execution policy and invoke ours."""
+    for child in provider.node.find_all():
+        if child.node.id != "ServiceRole":
+            continue
+        acknowledge(
+            child,
+            f"IAM4[Policy::{LAMBDA_BASIC}]",
+            f"{child.node.path}: a CDK provider framework function writes only its own logs; the managed policy "
+            "grants exactly that.",
+        )
+        for function in functions:
+            acknowledge(
+                child,
+                f"IAM5[Resource::{flat(stack, function.function.function_arn)}:*]",
+                f"{child.node.path} invokes {function.node.path} (any version), the handler it exists for.",
+            )
