@@ -217,5 +217,5 @@ def backend() -> str:
 
 
 def warm_up() -> None:
-    """Kept for callers that want the kernel ready: the signatures compile (or load) at import already."""
+    """Compile (or load) count_points too; the block kernel compiles (or loads) when this module is imported."""
     count_points(np.array([0.0, 0.5, 1.0]), np.array([0.0, 0.5, 1.0]), 0.6)

@@ -129,6 +129,20 @@ def _simulate(task: Task) -> tuple[np.ndarray, float, str]:
     return counts, time.perf_counter() - start, _kernel.backend()
 
 
+def process_age() -> float:
+    """Seconds since this process started (interpreter start-up included), from /proc; where there is no
+    /proc, since this module was imported."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+_IMPORTED = time.monotonic()
+
+
 def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> int:
     """Runs the tasks, writing each block file as soon as it is done. Returns the number of blocks written."""
     done = 0
@@ -138,7 +152,11 @@ def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> in
         record = records.block_record(task.block, host, task.seed, counts, seconds, backend)
         records.write_json(layout.block_path(task.out, task.block), record)
         done += 1
-        print(f"{host}: block {task.block:06d} done in {seconds:.2f} s ({done}/{len(tasks)})", file=sys.stderr)
+        print(
+            f"{host}: block {task.block:06d} done in {seconds:.2f} s ({done}/{len(tasks)}), "
+            f"{process_age():.2f} s after the entrypoint started",
+            file=sys.stderr,
+        )
 
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:

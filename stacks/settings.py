@@ -20,6 +20,11 @@ class SettingsError(ValueError):
     """A context key holds a value the platform cannot use."""
 
 
+# The broadest allowed viewer networks. A /8 is the largest block IANA ever gave one organisation, and a /32 the
+# standard minimum IPv6 allocation to a provider (an LIR): anything broader spans unrelated organisations, and a few
+# such blocks (0.0.0.0/1 + 128.0.0.0/1) are the whole internet.
+MIN_ALLOWED_PREFIX = {4: 8, 6: 32}
+
 # SageMaker Processing accepts at most 5 days (432,000 s) per job.
 MAX_PROCESSING_RUNTIME_SECONDS = 432_000
 
@@ -55,6 +60,12 @@ class Settings:
     rstudio_ami_parameter: str = ""
     rstudio_volume_gb: int = 100
     rstudio_user: str = "rstudio"
+    # SHA-256 of Posit's RStudio Server .deb for the host's architecture (posit.co/download/rstudio-server).
+    # The host refuses to install a package it cannot verify; empty uses the pinned table in bootstrap.py.
+    rstudio_server_sha256: str = ""
+    # Optional custom domain for the CloudFront URL, with its ACM certificate (us-east-1): allows TLS 1.2+ only.
+    rstudio_domain_name: str = ""
+    rstudio_certificate_arn: str = ""
     # sagemaker mode: how users sign in ("iam": presigned URLs from IAM; "sso": IAM Identity Center, whose user
     # names must equal the rstudio_users names), RSessions' default instance type, optional Posit URLs, and the
     # License Manager product name of the Posit Workbench licence the preflight looks for.
@@ -77,6 +88,10 @@ class Settings:
     nat_gateways: int = 1
     # Keep the bucket, EFS home directories and user images on `cdk destroy` unless this is true.
     delete_data_on_destroy: bool = False
+    # Optional monthly cost budget for the platform (its `platform` cost-allocation tag) in USD, 0 = none, and
+    # who gets its alerts (at 80% actual and 100% forecast).
+    budget_monthly_usd: int = 0
+    budget_alert_email: str = ""
 
     # Filled by from_context: the keys the admin set, which tells an explicitly empty rstudio_users from an unset one.
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -124,6 +139,27 @@ class Settings:
             "job_default_instance_type",
             self.job_default_instance_type in self.job_instance_types,
             f"one of job_instance_types ({', '.join(self.job_instance_types)})",
+        )
+        _check(
+            self,
+            "rstudio_certificate_arn",
+            (not self.rstudio_certificate_arn) == (not self.rstudio_domain_name)
+            and (
+                not self.rstudio_certificate_arn
+                or bool(
+                    re.fullmatch(r"arn:aws[\w-]*:acm:us-east-1:\d{12}:certificate/[\w-]+", self.rstudio_certificate_arn)
+                )
+            ),
+            "an ACM certificate ARN in us-east-1 (CloudFront's region), given together with rstudio_domain_name",
+        )
+        _check(
+            self,
+            "budget_alert_email",
+            (self.budget_monthly_usd == 0 and not self.budget_alert_email)
+            or (
+                self.budget_monthly_usd > 0 and bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.budget_alert_email))
+            ),
+            "an e-mail address when budget_monthly_usd is set, else empty",
         )
         if self.rstudio_mode == "ec2" and self.nat_gateways == 0:
             raise SettingsError(
@@ -215,6 +251,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("vpc_cidr", _vpc_cidr, "an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16"),
     Rule("nat_gateways", _between(0, 2), "an integer from 0 to 2"),
+    Rule(
+        "rstudio_server_sha256",
+        _empty_or(r"[0-9a-f]{64}"),
+        "empty or 64 lowercase hexadecimal digits (the SHA-256 Posit publishes for the .deb)",
+    ),
+    Rule(
+        "rstudio_domain_name",
+        _empty_or(r"([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"),
+        "empty or a lowercase DNS name such as rstudio.example.org",
+    ),
+    Rule("budget_monthly_usd", _between(0, 1_000_000), "0 (no budget) to 1000000"),
 )
 
 
@@ -226,10 +273,11 @@ def _check_viewer_cidr(cidr: str) -> None:
             f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 or IPv6 CIDRs "
             "with no host bits set, e.g. 203.0.113.0/24"
         ) from None
-    if network.prefixlen == 0:
+    if network.prefixlen < MIN_ALLOWED_PREFIX[network.version]:
         raise SettingsError(
-            f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: networks narrower than the whole "
-            "internet (/0 would open RStudio to the world)"
+            f"context key 'rstudio_allowed_cidrs': got '{cidr}'; allowed: IPv4 networks of "
+            f"/{MIN_ALLOWED_PREFIX[4]} or narrower, IPv6 of /{MIN_ALLOWED_PREFIX[6]} or narrower (broader ones "
+            "span unrelated organisations; 0.0.0.0/1 + 128.0.0.0/1 is the internet)"
         )
 
 

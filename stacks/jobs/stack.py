@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.data.construct import Data
+from stacks.jobs.budget import PlatformBudget
 from stacks.jobs.construct import JobLimits, Jobs
 from stacks.network.construct import Network
 from stacks.settings import Settings
@@ -43,6 +44,14 @@ class JobsStack(cdk.Stack):
             if key in OUTPUTS_ELSEWHERE:
                 continue
             cdk.CfnOutput(self, _output_id(key), value=_output_value(value), description=f"job-config field {key}")
+        if settings.budget_monthly_usd > 0:
+            PlatformBudget(
+                self,
+                "Budget",
+                platform_name=settings.platform_name,
+                monthly_usd=settings.budget_monthly_usd,
+                email=settings.budget_alert_email,
+            )
         cdk.CfnOutput(
             self,
             "JobConfigParameter",

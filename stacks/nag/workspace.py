@@ -5,7 +5,6 @@ from __future__ import annotations
 from stacks.nag.common import (
     AWS_CUSTOM_RESOURCE_LAMBDA,
     LAMBDA_BASIC,
-    SSM_CORE,
     acknowledge,
     acknowledge_compliance,
 )
@@ -24,15 +23,10 @@ def workspace(stack: RStudioEc2Stack) -> None:
             "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
         )
     acknowledge(
-        host.role,
-        f"IAM4[Policy::{SSM_CORE}]",
-        "AmazonSSMManagedInstanceCore is the documented minimum for Session Manager and port "
-        "forwarding (the only shell access; there is no SSH key) and tracks SSM's API changes.",
-    )
-    acknowledge(
         host.role.node.find_child("DefaultPolicy"),
         "IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken (users push and pull their own images) has no resource type.",
+        "ecr:GetAuthorizationToken (users push and pull their own images) and the Session Manager channel "
+        "actions (ssmmessages:*Channel, ssm:UpdateInstanceInformation) have no resource type.",
     )
     for secret in host.login_secrets.values():
         acknowledge_compliance(
@@ -94,8 +88,8 @@ def workspace(stack: RStudioEc2Stack) -> None:
         acknowledge(
             distribution,
             "CFR4",
-            "No custom domain: the default *.cloudfront.net certificate's TLS policy is fixed by "
-            "CloudFront; viewers are redirected to HTTPS and modern browsers negotiate TLS 1.2+.",
+            "Without rstudio_domain_name the default *.cloudfront.net certificate's TLS policy is fixed by "
+            "CloudFront; with it (and rstudio_certificate_arn) viewers need TLS 1.2+.",
         )
         lookup = stack.access.node.find_child("VpcOriginSecurityGroup")
         acknowledge(

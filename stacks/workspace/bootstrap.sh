@@ -235,6 +235,15 @@ rstudio_is_current() {
   [ "$installed" = "$SIMLAB_RSTUDIO_VERSION" ] || [ "$installed" = "${SIMLAB_RSTUDIO_VERSION/-/+}" ]
 }
 
+# Checked right after the AWS CLI exists (so the failure is signalled at once, not after the 40-minute timeout)
+# and before anything slow: without a pinned digest the RStudio package cannot be verified, so nothing is built.
+require_rstudio_digest() {
+  if [ -z "$SIMLAB_RSTUDIO_SHA256" ] && ! rstudio_is_current; then
+    log "refusing to install RStudio Server $SIMLAB_RSTUDIO_VERSION ($SIMLAB_ARCH) unverified: set rstudio_server_sha256"
+    return 1
+  fi
+}
+
 install_rstudio() {
   log "RStudio Server $SIMLAB_RSTUDIO_VERSION"
   if ! rstudio_is_current; then
@@ -243,9 +252,8 @@ install_rstudio() {
     # Posit builds one package for Ubuntu 22.04 and later.
     curl -fsSL -o "$deb" \
       "https://download2.rstudio.org/server/jammy/$SIMLAB_ARCH/rstudio-server-$SIMLAB_RSTUDIO_VERSION-$SIMLAB_ARCH.deb"
-    if [ -n "$SIMLAB_RSTUDIO_SHA256" ]; then
-      echo "$SIMLAB_RSTUDIO_SHA256  $deb" | sha256sum -c -
-    fi
+    # Fail closed: only the package whose digest the deployment pinned is installed.
+    echo "$SIMLAB_RSTUDIO_SHA256  $deb" | sha256sum --check --strict -
     gdebi -n "$deb"
     rm -f "$deb"
   fi
@@ -315,6 +323,7 @@ main() {
   log "start"
   install_base
   install_python
+  require_rstudio_digest
   mount_home
   create_users
   install_password_unit

@@ -42,6 +42,8 @@ class HostOptions:
     access: str
     job_config_parameter_name: str
     ami_parameter: str = ""
+    # SHA-256 of the RStudio Server .deb for this host's architecture; empty: bootstrap.RSTUDIO_SHA256.
+    rstudio_sha256: str = ""
 
 
 def output_id(user: RStudioUser) -> str:
@@ -126,10 +128,23 @@ class RStudioHost(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
             description="RStudio host: SSM, job submission, user images, job config, login secret",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore"),
-                submitter_policy,
-            ],
+            managed_policies=[submitter_policy],
+        )
+        # Session Manager (the only shell and the port forwarding) needs exactly these (Session Manager user
+        # guide, "Verify or add instance permissions for Session Manager"). AmazonSSMManagedInstanceCore would
+        # also grant ssm:GetParameter(s) on every parameter in the account, SecureStrings included.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SessionManager",
+                actions=[
+                    "ssm:UpdateInstanceInformation",
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                resources=["*"],
+            )
         )
         repository.grant_pull_push(role)
         job_config.grant_read(role)
@@ -150,6 +165,15 @@ class RStudioHost(Construct):
         """The deployment's values the bootstrap script reads (its SIMLAB_* variables); nothing secret."""
         stack = cdk.Stack.of(self)
         cloudfront = options.access == "cloudfront"
+        rstudio_sha256 = options.rstudio_sha256 or bootstrap.RSTUDIO_SHA256.get(arch, "")
+        if not rstudio_sha256:
+            # The host refuses an unverified package (bootstrap.sh fails closed), so say so before the deploy.
+            cdk.Annotations.of(self).add_warning_v2(
+                "simlab:rstudio-sha256",
+                f"No SHA-256 pinned for RStudio Server {bootstrap.RSTUDIO_VERSION} ({arch}): the host will refuse "
+                "to install it and the deploy will roll back. Set rstudio_server_sha256 to the value Posit "
+                "publishes at https://posit.co/download/rstudio-server/.",
+            )
         return {
             "SIMLAB_REGION": stack.region,
             "SIMLAB_PLATFORM": options.platform_name,
@@ -162,7 +186,7 @@ class RStudioHost(Construct):
             "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
             "SIMLAB_STACK_NAME": stack.stack_name,
             "SIMLAB_RSTUDIO_VERSION": bootstrap.RSTUDIO_VERSION,
-            "SIMLAB_RSTUDIO_SHA256": bootstrap.RSTUDIO_SHA256.get(arch, ""),
+            "SIMLAB_RSTUDIO_SHA256": rstudio_sha256,
             "SIMLAB_ARCH": arch,
             "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
             "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",

@@ -55,6 +55,7 @@ class RStudioEc2Stack(cdk.Stack):
                 access=settings.rstudio_access,
                 job_config_parameter_name=settings.job_config_parameter_name,
                 ami_parameter=settings.rstudio_ami_parameter,
+                rstudio_sha256=settings.rstudio_server_sha256,
             ),
             vpc=network.vpc,
             subnets=network.workspace_subnets,
@@ -74,6 +75,8 @@ class RStudioEc2Stack(cdk.Stack):
                 host_security_group=self.host.security_group,
                 vpc=network.vpc,
                 allowed_cidrs=settings.rstudio_allowed_cidrs,
+                domain_name=settings.rstudio_domain_name,
+                certificate_arn=settings.rstudio_certificate_arn,
             )
             url = self.access.url
         else:

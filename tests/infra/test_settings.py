@@ -61,8 +61,47 @@ BAD_VALUES = [
     (
         "rstudio_allowed_cidrs",
         "0.0.0.0/0",
-        "context key 'rstudio_allowed_cidrs': got '0.0.0.0/0'; allowed: networks narrower than the whole internet "
-        "(/0 would open RStudio to the world)",
+        "context key 'rstudio_allowed_cidrs': got '0.0.0.0/0'; allowed: IPv4 networks of /8 or narrower, IPv6 of "
+        "/32 or narrower (broader ones span unrelated organisations; 0.0.0.0/1 + 128.0.0.0/1 is the internet)",
+    ),
+    (
+        # Two halves of the internet, each narrower than /0: the bound refuses the first.
+        "rstudio_allowed_cidrs",
+        "0.0.0.0/1,128.0.0.0/1",
+        "context key 'rstudio_allowed_cidrs': got '0.0.0.0/1'; allowed: IPv4 networks of /8 or narrower, IPv6 of "
+        "/32 or narrower (broader ones span unrelated organisations; 0.0.0.0/1 + 128.0.0.0/1 is the internet)",
+    ),
+    (
+        "rstudio_allowed_cidrs",
+        "2000::/3",
+        "context key 'rstudio_allowed_cidrs': got '2000::/3'; allowed: IPv4 networks of /8 or narrower, IPv6 of "
+        "/32 or narrower (broader ones span unrelated organisations; 0.0.0.0/1 + 128.0.0.0/1 is the internet)",
+    ),
+    (
+        "rstudio_server_sha256",
+        "ABC",
+        "context key 'rstudio_server_sha256': got 'ABC'; allowed: empty or 64 lowercase hexadecimal digits "
+        "(the SHA-256 Posit publishes for the .deb)",
+    ),
+    (
+        "rstudio_domain_name",
+        "RStudio_example",
+        "context key 'rstudio_domain_name': got 'RStudio_example'; allowed: empty or a lowercase DNS name such as "
+        "rstudio.example.org",
+    ),
+    (
+        # A domain needs its certificate (and the certificate must be in us-east-1, CloudFront's region).
+        "rstudio_certificate_arn",
+        "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        "context key 'rstudio_certificate_arn': got 'arn:aws:acm:eu-west-1:123456789012:certificate/abc'; allowed: "
+        "an ACM certificate ARN in us-east-1 (CloudFront's region), given together with rstudio_domain_name",
+    ),
+    ("budget_monthly_usd", "-5", "context key 'budget_monthly_usd': got '-5'; allowed: 0 (no budget) to 1000000"),
+    (
+        "budget_alert_email",
+        "ops@example.org",
+        "context key 'budget_alert_email': got 'ops@example.org'; allowed: an e-mail address when "
+        "budget_monthly_usd is set, else empty",
     ),
     (
         "rstudio_allowed_cidrs",

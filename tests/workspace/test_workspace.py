@@ -184,7 +184,8 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
     template = default["template"]
     role = next(r for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole"))
     managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
-    assert "AmazonSSMManagedInstanceCore" in managed
+    # Not AmazonSSMManagedInstanceCore: it would read every SSM parameter in the account, SecureStrings included.
+    assert "AmazonSSMManagedInstanceCore" not in managed
     assert "Submitter" in managed
     assert "FullAccess" not in managed
     assert "AdministratorAccess" not in managed
@@ -201,6 +202,18 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
         "s3:GetObject",
     } <= actions
     assert not any(a.endswith(":*") or a == "*" for a in actions)
+    # Session Manager's documented minimum, and parameter reads only of the job config.
+    (session,) = [s for s in statements if s.get("Sid") == "SessionManager"]
+    assert sorted(session["Action"]) == [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ]
+    parameter_reads = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
+    assert parameter_reads
+    assert all("JobConfig" in json.dumps(s["Resource"]) for s in parameter_reads)
     secret_id, _ = only(template, "AWS::SecretsManager::Secret")
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
     assert [s["Resource"] for s in secret_reads] == [{"Ref": secret_id}]

@@ -1,0 +1,127 @@
+"""Settings that only a hardened deployment shows (issue 14): one extra synth with a custom domain + certificate,
+a budget and a pinned RStudio digest; plus the bounds on viewer networks and the default's warnings."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from stacks.settings import Settings
+from tests.conftest import synthesize
+from tests.infra.helpers import one, render_join
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGEST = "0123456789abcdef" * 4
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+HARDENED = {
+    "rstudio_allowed_cidrs": "203.0.113.0/24",
+    "rstudio_domain_name": "rstudio.example.org",
+    "rstudio_certificate_arn": CERTIFICATE,
+    "rstudio_server_sha256": DIGEST,
+    "budget_monthly_usd": "500",
+    "budget_alert_email": "ops@example.org",
+}
+
+
+@pytest.fixture(scope="module")
+def hardened(tmp_path_factory):
+    # Synth runs cdk-nag (all three packs): reaching the templates means no new finding in this variant either.
+    return synthesize(HARDENED, tmp_path_factory.mktemp("hardened.out"))
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/8", "2001:db8::/32", "203.0.113.7/32"])
+def test_the_broadest_allowed_networks_are_accepted(cidr):
+    assert Settings.from_context({"rstudio_allowed_cidrs": cidr}).rstudio_allowed_cidrs == (cidr,)
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/7", "2001:db8::/31"])
+def test_one_bit_broader_is_refused(cidr):
+    with pytest.raises(ValueError, match="/8 or narrower"):
+        Settings.from_context({"rstudio_allowed_cidrs": cidr})
+
+
+def test_every_response_carries_security_headers(synthesized):
+    template = synthesized.template_json["workspace"]
+    policy_id, policy = one(template, "AWS::CloudFront::ResponseHeadersPolicy")
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == 730 * 86400
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"]["FrameOption"] == "SAMEORIGIN"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "strict-origin-when-cross-origin"
+    _, distribution = one(template, "AWS::CloudFront::Distribution")
+    behavior = distribution["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+
+
+def test_custom_domain_gets_its_certificate_and_tls_1_2(hardened):
+    _, distribution = one(hardened.template_json["workspace"], "AWS::CloudFront::Distribution")
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == ["rstudio.example.org"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == CERTIFICATE
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    outputs = hardened.template_json["workspace"]["Outputs"]
+    assert outputs["RStudioURL"]["Value"] == "https://rstudio.example.org"
+
+
+def test_budget_alerts_on_the_platform_tag(hardened, synthesized):
+    _, budget = one(hardened.template_json["jobs"], "AWS::Budgets::Budget")
+    data = budget["Properties"]["Budget"]
+    assert data["BudgetLimit"] == {"Amount": 500, "Unit": "USD"}
+    assert data["CostFilters"] == {"TagKeyValue": ["user:platform$simlab"]}
+    notes = budget["Properties"]["NotificationsWithSubscribers"]
+    assert [(n["Notification"]["NotificationType"], n["Notification"]["Threshold"]) for n in notes] == [
+        ("ACTUAL", 80),
+        ("FORECASTED", 100),
+    ]
+    assert all(n["Subscribers"] == [{"SubscriptionType": "EMAIL", "Address": "ops@example.org"}] for n in notes)
+    assert "AWS::Budgets::Budget" not in json.dumps(synthesized.template_json["jobs"])
+
+
+def _user_data(template):
+    _, instance = next((k, v) for k, v in template["Resources"].items() if v["Type"] == "AWS::EC2::Instance")
+    return render_join(instance["Properties"]["UserData"]["Fn::Base64"])
+
+
+def test_pinned_digest_reaches_the_host_and_the_default_warns(hardened, synthesized):
+    assert f"export SIMLAB_RSTUDIO_SHA256='{DIGEST}'" in _user_data(hardened.template_json["workspace"])
+    assert "export SIMLAB_RSTUDIO_SHA256=''" in _user_data(synthesized.template_json["workspace"])
+    warnings = Annotations.from_stack(synthesized.platform.workspace).find_warning(
+        "*", Match.string_like_regexp("No SHA-256 pinned for RStudio Server")
+    )
+    assert warnings
+    quiet = Annotations.from_stack(hardened.platform.workspace).find_warning(
+        "*", Match.string_like_regexp("No SHA-256 pinned")
+    )
+    assert quiet == []
+
+
+BOOTSTRAP = ROOT / "stacks" / "workspace" / "bootstrap.sh"
+
+
+@pytest.mark.parametrize(("digest", "code"), [("", 1), (DIGEST, 0)])
+def test_bootstrap_refuses_an_unverifiable_rstudio_package(digest, code):
+    """The bootstrap's own functions, run by bash: no digest and no installed RStudio -> refuse, say why."""
+    script = BOOTSTRAP.read_text()
+    functions = "\n".join(
+        re.search(rf"^{name}\(\) {{\n.*?^}}\n", script, re.M | re.S).group(0)  # type: ignore[union-attr]
+        for name in ("rstudio_is_current", "require_rstudio_digest")
+    )
+    functions = re.search(r"^log\(\) .*$", script, re.M).group(0) + "\n" + functions  # type: ignore[union-attr]
+    env = {"PATH": "/usr/bin:/bin", "SIMLAB_RSTUDIO_SHA256": digest, "SIMLAB_RSTUDIO_VERSION": "2024.12.1-563"}
+    result = subprocess.run(
+        ["bash", "-c", f"{functions}\nSIMLAB_ARCH=amd64\nrequire_rstudio_digest"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == code
+    assert ("refusing to install RStudio Server 2024.12.1-563 (amd64) unverified" in result.stdout) == (code == 1)
+    # And the download itself is always checked (no "if a digest is set" escape).
+    assert "sha256sum --check --strict -" in script
+    assert 'if [ -n "$SIMLAB_RSTUDIO_SHA256" ]' not in script
