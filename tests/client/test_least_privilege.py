@@ -12,6 +12,8 @@ parts are asserted on the template in tests/infra/test_jobs.py.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import time
 import urllib.request
@@ -23,6 +25,7 @@ from typing import Any
 import boto3
 import pytest
 
+from simulation.cli import main
 from simulation.client import aws as client_aws
 from simulation.client import images, results, sdk, status, submit, sweep, watch
 from simulation.errors import SimulationError
@@ -180,6 +183,12 @@ def cli_paths(platform: Enforced, tmp_path: Path) -> None:
     manifest = sweep.run_sweep([100, 200], [6], iterations=500, seed=3)
     assert manifest["sweep"]
     status.stop_job(job)
+
+    # and through the command line's own front door
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert main(["jobs", "--json"]) == 0
+        assert main(["submit", "--people", "100", "--iterations", "100", "--instance-type", "ml.m5.4xlarge"]) == 0
+    assert r_job in printed.getvalue()
 
     uri = f"{platform.config['ecr_repository_uri']}:r-0123456789ab"
     assert images.already_pushed(_config(platform), uri) is False
