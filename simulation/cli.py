@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from simulation.errors import SimulationError
+from simulation.text import printable
 
 # command modules, in the order `--help` lists them
 COMMAND_MODULES = (
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except SimulationError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

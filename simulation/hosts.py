@@ -196,16 +196,42 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def adopt_finished(tasks: list[Task], root: Path, previous: Path) -> int:
+    """A resumed job: copies the finished blocks of these tasks from the previous job's output (`previous`, laid
+    out like `root`) into this output unchanged, so only the missing ones are computed. Returns how many."""
+    adopted = 0
+    for task in tasks:
+        source = previous / task.out.relative_to(root)
+        if records.load_block(task.out, task.block, task.iterations) is not None:
+            continue
+        record = records.load_block(source, task.block, task.iterations)
+        if record is None or record.get("seed") != task.seed:
+            continue
+        records.write_atomic(layout.block_path(task.out, task.block), layout.block_path(source, task.block).read_text())
+        adopted += 1
+    return adopted
+
+
 def run_blocks(
-    runs: list[tuple[Path, Params]], iterations: int, seed: int, cluster: Cluster, workers: int, stop: StopRequest
+    runs: list[tuple[Path, Params]],
+    iterations: int,
+    seed: int,
+    cluster: Cluster,
+    workers: int,
+    stop: StopRequest,
+    resume: tuple[Path, Path] | None = None,
 ) -> tuple[int, int, float]:
-    """All blocks of all runs in one global order, this host's round-robin share of them, minus those done."""
+    """All blocks of all runs in one global order, this host's round-robin share of them, minus those done
+    (and, with `resume=(output root, previous output)`, minus those the previous job finished)."""
     everything = [
         Task(out, params, seed, k, engine.block_iterations(k, iterations, params.people))
         for out, params in runs
         for k in range(engine.block_count(iterations, params.people))
     ]
     mine = [everything[i] for i in assigned(len(everything), cluster)]
+    if resume is not None:
+        adopted = adopt_finished(mine, *resume)
+        print(f"{cluster.current_host}: took over {adopted} finished block(s) of the resumed job", file=sys.stderr)
     todo = [t for t in mine if records.load_block(t.out, t.block, t.iterations) is None]
     print(
         f"{cluster.current_host}: {len(mine)} of {len(everything)} blocks are this host's "
@@ -249,6 +275,7 @@ def _write_host_manifest(
             "seconds": round(seconds, 3),
             "workers": workers,
             "package_version": records.package_version(),
+            "versions": records.runtime_versions(),
             "image_tag": layout.image_tag_from_env(),
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },

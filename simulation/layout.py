@@ -19,6 +19,7 @@ In the platform bucket, everything of a job lives under `jobs/<job-name>/`: `cod
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -29,12 +30,17 @@ MEAN_FILE = "output_result_mean.txt"  # the original R job's output, kept for ex
 BLOCKS_DIR = "blocks"
 HOSTS_DIR = "hosts"
 POINTS_DIR = "points"
+# local-job only: the emulated hosts' /opt/ml trees, inside the output folder so that a hard kill loses nothing
+# they finished; the merge reads only the names above, and a job's S3 prefix never holds it.
+STAGING_DIR = ".staging"
 
 # In the platform bucket
 JOBS_PREFIX = "jobs/"
 CODE_PART = "code"
 CONFIG_PART = "config"
 OUTPUT_PART = "output"
+# A resumed job's input: the output prefix of the job it resumes, whose finished blocks it takes over
+RESUME_PART = "resume"
 SWEEP_SPEC_FILE = "sweep.json"  # under config/: the points a sweep job computes
 SWEEP_MANIFEST_FILE = "sweep.json"  # under jobs/<sweep>/: the points and jobs of a sweep, for collecting it
 
@@ -125,3 +131,14 @@ CODE_DIR = str(CONTAINER / "input" / CODE_PART)
 CONFIG_DIR = str(CONTAINER / "input" / CONFIG_PART)
 OUTPUT_DIR = str(CONTAINER / OUTPUT_PART)
 SWEEP_SPEC_PATH = f"{CONFIG_DIR}/{SWEEP_SPEC_FILE}"
+RESUME_DIR = str(CONTAINER / "input" / RESUME_PART)
+
+# A block's file name, and nothing else: write_atomic's temporary names (`.block-000007.json.x1y2.tmp`) are
+# uploaded too while a job's output is uploaded continuously, and must never count as blocks.
+BLOCK_NAME = re.compile(r"^block-(\d{6})\.json$")
+
+
+def block_number(name: str) -> int | None:
+    """7 for `block-000007.json`; None for anything else (temporary files, other files)."""
+    match = BLOCK_NAME.match(name)
+    return int(match.group(1)) if match else None

@@ -1,10 +1,15 @@
 """A SageMaker Processing job emulated on this machine: the same entrypoint, N hosts, the same output layout.
 
 Each host gets its own temporary /opt/ml tree (resourceconfig.json naming algo-1..algo-N) and runs
-`python -m simulation.processing simulate ...` as a process, or as a container with no network. Their
+`python -m simulation.processing simulate ...` (or `rscript --script ...` with a copy of the user's folder as
+its code input) as a process, or as a container with no network. Their
 outputs are then gathered into one folder exactly as the job's S3 output prefix would hold them; a file two
 hosts both wrote with different bytes is a collision and an error. Finished blocks already in the folder
 are handed to every host first, so a re-run after an interruption computes only what is missing.
+
+A simulation's host trees live in the output folder itself (`layout.STAGING_DIR`), not in a temporary folder: a
+host writes each finished block there atomically, so when everything is killed at once (SIGKILL to the process
+group, a closed terminal's SIGHUP) the next run gathers what the hosts finished before it starts them again.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import layout, merge, records
+from simulation import engine, layout, merge, records
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
+from simulation.script_folder import code_files, script_folder
 
 CONTAINER_OPT_ML = layout.OptMl().root  # where the job image expects the tree
 
@@ -117,6 +123,29 @@ def gather(trees: dict[str, Path], output: Path) -> None:
         records.write_atomic(target, path.read_text(encoding="utf-8"))
 
 
+def recover(staging: Path, output: Path, record: dict[str, object]) -> int:
+    """Blocks that hosts of an earlier, killed run finished in the staging area, moved into the output folder.
+    Only valid records of this run's blocks count (writes are atomic, so a killed write leaves a hidden temp
+    file, never a torn block); returns how many were recovered."""
+    if not staging.is_dir():
+        return 0
+    params = records.params_of(dict(record))
+    iterations = int(str(record["iterations"]))
+    recovered = 0
+    for tree in sorted(p for p in staging.iterdir() if p.is_dir()):
+        source = layout.OptMl(tree).output_dir
+        for k in range(int(str(record["block_count"]))):
+            target = layout.block_path(output, k)
+            if target.exists():
+                continue
+            expected = engine.block_iterations(k, iterations, params.people)
+            block = records.load_block(source, k, expected)
+            if block is not None:
+                records.write_atomic(target, layout.block_path(source, k).read_text(encoding="utf-8"))
+                recovered += 1
+    return recovered
+
+
 def _host_message(tree: Path) -> str:
     try:
         return layout.OptMl(tree).message_file.read_text(encoding="utf-8").strip()
@@ -143,31 +172,16 @@ def run_local_job(
     records.check_writable(output)
     records.ensure_record(output, record)
     names = host_names(hosts)
+    staging = output / layout.STAGING_DIR
+    recover(staging, output, record)
     before = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
-        trees = {host: Path(work) / host for host in names}
-        for host, tree in trees.items():
-            prepare_host(tree, host, names, output)
-        args = entrypoint_args(params, iterations, seed, workers_per_host)
-        interrupted = False
-        env = {**os.environ, layout.OPT_ML_ROOT_ENV: ""}
-        processes: dict[str, subprocess.Popen[bytes]] = {}
-        try:
-            for host, tree in trees.items():
-                env[layout.OPT_ML_ROOT_ENV] = str(tree)
-                # the hosts' stdout would garble --json: everything they say goes to stderr
-                processes[host] = subprocess.Popen(
-                    host_command(tree, args, container, engine), env=env, stdout=sys.stderr.fileno()
-                )
-            interrupted = _wait_all(processes)
-        finally:
-            for process in processes.values():  # only if waiting itself failed
-                if process.poll() is None:
-                    process.kill()
-                    process.wait()
-            gather(trees, output)  # whatever happened, keep every finished block
-        failures = {h: (p.returncode, _host_message(trees[h])) for h, p in processes.items() if p.returncode != 0}
+    shutil.rmtree(staging, ignore_errors=True)
+    trees = {host: staging / host for host in names}
+    for host, tree in trees.items():
+        prepare_host(tree, host, names, output)
+    args = entrypoint_args(params, iterations, seed, workers_per_host)
+    interrupted, failures = run_hosts(trees, args, output, container, engine)
     seconds = time.perf_counter() - started
     done = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     if interrupted or failures:
@@ -180,7 +194,33 @@ def run_local_job(
     merged = merge.merge_output(output)
     merged.summary["workers"] = hosts * workers_per_host
     merge.write_result(output, merged)
+    shutil.rmtree(staging, ignore_errors=True)
     return LocalJobResult(merged, output, hosts, len(done - before), seconds)
+
+
+def run_hosts(
+    trees: dict[str, Path], args: list[str], output: Path, container: str | None, engine: str | None
+) -> tuple[bool, dict[str, tuple[int, str]]]:
+    """Runs the entrypoint with `args` on every host, then gathers their outputs into `output` whatever happened.
+    Returns (interrupted, {host: (exit status, its message)} of the hosts that failed)."""
+    interrupted = False
+    env = {**os.environ, layout.OPT_ML_ROOT_ENV: ""}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for host, tree in trees.items():
+            env[layout.OPT_ML_ROOT_ENV] = str(tree)
+            # the hosts' stdout would garble --json: everything they say goes to stderr
+            processes[host] = subprocess.Popen(
+                host_command(tree, args, container, engine), env=env, stdout=sys.stderr.fileno()
+            )
+        interrupted = _wait_all(processes)
+    finally:
+        for process in processes.values():  # only if waiting itself failed
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        gather(trees, output)  # whatever happened, keep every finished block
+    return interrupted, {h: (p.returncode, _host_message(trees[h])) for h, p in processes.items() if p.returncode != 0}
 
 
 def _wait_all(processes: dict[str, subprocess.Popen[bytes]]) -> bool:
@@ -203,6 +243,94 @@ def _wait_all(processes: dict[str, subprocess.Popen[bytes]]) -> bool:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return interrupted
+
+
+# --- a user's R script ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalScriptResult:
+    output: Path
+    hosts: int
+    command: list[str]
+    files: list[str]
+    mean: float | None  # from output_result_mean.txt, when the script wrote one
+    seconds: float
+
+
+def prepare_script_host(tree: Path, host: str, hosts: list[str], root: Path, files: list[Path]) -> None:
+    """An /opt/ml tree whose code input is the folder a job would be shipped (`submit --r-script`)."""
+    prepare_host(tree, host, hosts, tree / "no-previous-output")
+    code = layout.OptMl(tree).code_dir
+    for path in files:
+        target = code / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def run_local_r_script(
+    script: str,
+    folder: str | None,
+    args: list[str],
+    *,
+    hosts: int,
+    output: Path,
+    container: str | None = None,
+    engine: str | None = None,
+) -> LocalScriptResult:
+    """`Rscript SCRIPT --args ARGS` as the `rscript` entrypoint of N emulated hosts (same env: OUTPUT_DIR,
+    HOST_INDEX, HOSTS, CURRENT_HOST), their outputs gathered into `output` as the job's S3 prefix would hold them.
+    In a container the output is /opt/ml/processing/output, so a script with that path hard-coded works too."""
+    if hosts < 1:
+        raise SimulationError(f"--hosts must be at least 1, got {hosts}")
+    root, relative = script_folder(script, folder)
+    files = code_files(root)
+    output = Path(output).resolve()
+    if (output / layout.RUN_FILE).exists():
+        raise SimulationError(f"{output} holds a simulation's output; give the R script another --output folder")
+    records.check_writable(output)
+    names = host_names(hosts)
+    command = ["rscript", "--script", relative, "--", *args]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
+        trees = {host: Path(work) / host for host in names}
+        for host, tree in trees.items():
+            prepare_script_host(tree, host, names, root, files)
+        try:
+            interrupted, failures = run_hosts(trees, command, output, container, engine)
+        except JobFailed as error:  # two hosts wrote one name: on SageMaker, one would silently replace the other
+            raise JobFailed(f"{error}; name each host's files by HOST_INDEX or CURRENT_HOST") from None
+    if interrupted or failures:
+        first = next(iter(failures.items()), None)
+        detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
+        raise JobFailed(f"local R-script job did not finish ({detail}); what the hosts wrote is in {output}")
+    written = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file())
+    return LocalScriptResult(output, hosts, command, written, _mean_of(output), time.perf_counter() - started)
+
+
+def _mean_of(output: Path) -> float | None:
+    try:
+        return float((output / layout.MEAN_FILE).read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def describe_script(result: LocalScriptResult) -> str:
+    lines = [
+        f"local job: {result.hosts} host(s) ran Rscript {result.command[2]} --args {' '.join(result.command[4:])}"
+        f" ({result.seconds:.1f} s)",
+        f"output: {result.output} ({', '.join(result.files) or 'no files'})",
+    ]
+    if result.mean is not None:
+        lines.append(f"{layout.MEAN_FILE}: {result.mean!r}")
+    return "\n".join(lines)
+
+
+def script_json(result: LocalScriptResult) -> str:
+    return json.dumps(
+        {"output": str(result.output), "hosts": result.hosts, "files": result.files, "mean": result.mean},
+        sort_keys=True,
+    )
 
 
 def describe(result: LocalJobResult) -> str:

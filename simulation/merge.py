@@ -6,8 +6,8 @@ float, to the last bit, as `simulation run` for the same parameters and seed, wh
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ import numpy as np
 from simulation import engine, layout, records
 from simulation.engine import Params
 from simulation.errors import SimulationError
+
+SAGEMAKER_HOST = re.compile(r"algo-[1-9][0-9]{0,3}")
 
 
 @dataclass(frozen=True)
@@ -65,14 +67,28 @@ def merge_output(directory: str | os.PathLike[str]) -> MergedResult:
     except TypeError as error:  # params with a key Params does not have
         raise SimulationError(f"{directory / layout.RUN_FILE} is malformed: {error}") from None
     iterations, seed, count = record["iterations"], record["seed"], record["block_count"]
+    if iterations < 1 or seed < 0 or count != engine.block_count(iterations, params.people):
+        raise SimulationError(
+            f"{directory / layout.RUN_FILE} is inconsistent: iterations {iterations}, seed {seed} and "
+            f"block_count {count} do not describe one run of {params.people} people"
+        )
+    manifests = _host_manifests(directory)
+    job_hosts = {host for manifest in manifests.values() for host in manifest["hosts"]}
     blocks: list[dict[str, Any]] = []
     missing: list[int] = []
     for k in range(count):
-        block = records.load_block(directory, k, engine.block_iterations(k, iterations, params.people))
+        block = records.read_block(directory, k, engine.block_iterations(k, iterations, params.people), params.people)
         if block is None:
             missing.append(k)
-        else:
-            blocks.append(block)
+            continue
+        # The job's hosts are those its manifests list; a host of an interrupted earlier run over the same output
+        # wrote no manifest, so SageMaker's own naming (algo-N) is accepted too.
+        if block["host"] not in job_hosts and not SAGEMAKER_HOST.fullmatch(block["host"]):
+            raise SimulationError(
+                f"{layout.block_path(directory, k)}: host {block['host']!r} is not one of the job's hosts "
+                f"({', '.join(sorted(job_hosts)) or 'none listed in ' + layout.HOSTS_DIR + '/'}, or algo-N)"
+            )
+        blocks.append(block)
     if missing:
         raise SimulationError(
             f"{directory}: {len(missing)} of {count} blocks missing ({_ranges(missing)}); "
@@ -81,22 +97,41 @@ def merge_output(directory: str | os.PathLike[str]) -> MergedResult:
     pair_counts = np.concatenate([np.asarray(b["pair_counts"], dtype=np.int64) for b in blocks])
     summary = result_dict(params, iterations, seed, pair_counts, blocks)
     summary["hosts"] = sorted({b["host"] for b in blocks})
-    summary["manifest"] = _manifest(directory, record, blocks)
+    summary["manifest"] = _manifest(record, blocks, manifests)
     workers = [h.get("workers") for h in summary["manifest"]["host_manifests"].values()]
     summary["workers"] = sum(w for w in workers if isinstance(w, int)) or None
     return MergedResult(summary=summary, pair_counts=pair_counts)
 
 
-def _manifest(directory: Path, record: dict[str, Any], blocks: list[dict[str, Any]]) -> dict[str, Any]:
+def _host_manifests(directory: Path) -> dict[str, dict[str, Any]]:
+    """hosts/<host>.json of every host, checked for the shape the entrypoint writes (a tampered or truncated one
+    names its file). They say which hosts the job had; the blocks say who computed what."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted((directory / layout.HOSTS_DIR).glob("*.json")):
+        manifest = records.read_json(path)
+        if (
+            not isinstance(manifest, dict)
+            or manifest.get("host") != path.stem
+            or not isinstance(manifest.get("hosts"), list)
+            or not all(isinstance(h, str) and records.HOST_NAME.fullmatch(h) for h in manifest["hosts"])
+            or path.stem not in manifest["hosts"]
+            or not isinstance(manifest.get("workers", 0), int)
+            or not isinstance(manifest.get("image_tag") or "", str)
+        ):
+            raise SimulationError(
+                f"{path} is not a host manifest: want an object with host {path.stem!r}, hosts (a list of host "
+                "names including it), workers (an integer) and image_tag (a string or null)"
+            )
+        found[path.stem] = manifest
+    return found
+
+
+def _manifest(
+    record: dict[str, Any], blocks: list[dict[str, Any]], host_files: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     by_host: dict[str, list[int]] = {}
     for b in blocks:
         by_host.setdefault(b["host"], []).append(b["block"])
-    host_files = {}
-    for path in sorted((directory / layout.HOSTS_DIR).glob("*.json")):
-        try:
-            host_files[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue  # informative only: the blocks themselves are the record of who did what
     return {
         "params": record["params"],
         "seed": record["seed"],
@@ -107,8 +142,18 @@ def _manifest(directory: Path, record: dict[str, Any], blocks: list[dict[str, An
         "package_version": record["package_version"],
         "merged_by_package_version": records.package_version(),
         "image_tags": sorted({h.get("image_tag") for h in host_files.values() if h.get("image_tag")}),
+        # numpy, numba, R and Python of the hosts that computed the blocks: one entry per distinct set
+        "versions": _distinct([h["versions"] for h in host_files.values() if isinstance(h.get("versions"), dict)]),
         "host_manifests": host_files,
     }
+
+
+def _distinct(values: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
 
 
 def merge_sweep(directory: str | os.PathLike[str]) -> list[MergedResult]:

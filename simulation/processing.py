@@ -46,12 +46,32 @@ def _params(values: dict[str, Any], source: str) -> Params:
         raise SimulationError(f"{source}: {error}") from None
 
 
+def resumed(args: argparse.Namespace, out: Path, wanted: dict[Path, dict[str, Any]]) -> tuple[Path, Path] | None:
+    """`--resume-from DIR`: the previous job's output must describe this very run, folder by folder."""
+    if args.resume_from is None:
+        return None
+    previous = Path(args.resume_from)
+    for directory, record in wanted.items():
+        source = previous / directory.relative_to(out)
+        if not (source / layout.RUN_FILE).exists():
+            continue  # the previous job never started this run: nothing to take over
+        if records.read_json(source / layout.RUN_FILE) != record:
+            raise SimulationError(
+                f"{source / layout.RUN_FILE} describes another run than this job's; refusing to mix their blocks"
+            )
+    return out, previous
+
+
 def cmd_simulate(args: argparse.Namespace, opt_ml: OptMl, stop: StopRequest) -> int:
     cluster = read_cluster(opt_ml)
     params = _params(vars(args), "simulate")
     records.check_writable(opt_ml.output_dir)
-    records.ensure_record(opt_ml.output_dir, records.simulate_record(params, args.iterations, args.seed))
-    done, total, _ = run_blocks([(opt_ml.output_dir, params)], args.iterations, args.seed, cluster, args.workers, stop)
+    record = records.simulate_record(params, args.iterations, args.seed)
+    records.ensure_record(opt_ml.output_dir, record)
+    resume = resumed(args, opt_ml.output_dir, {opt_ml.output_dir: record})
+    done, total, _ = run_blocks(
+        [(opt_ml.output_dir, params)], args.iterations, args.seed, cluster, args.workers, stop, resume
+    )
     if stop.requested:
         raise stopped(stop, cluster, done, total)
     if len(cluster.hosts) == 1:  # this process holds every block: write the final result too
@@ -82,9 +102,11 @@ def cmd_sweep(args: argparse.Namespace, opt_ml: OptMl, stop: StopRequest) -> int
     records.check_writable(out)
     records.ensure_record(out, records.sweep_record(points, iterations, seed))
     runs = [(layout.point_dir(out, i), p) for i, p in enumerate(points)]
+    wanted = {out: records.sweep_record(points, iterations, seed)}
     for directory, params in runs:
-        records.ensure_record(directory, records.simulate_record(params, iterations, seed))
-    done, total, _ = run_blocks(runs, iterations, seed, cluster, args.workers, stop)
+        wanted[directory] = records.simulate_record(params, iterations, seed)
+        records.ensure_record(directory, wanted[directory])
+    done, total, _ = run_blocks(runs, iterations, seed, cluster, args.workers, stop, resumed(args, out, wanted))
     if stop.requested:
         raise stopped(stop, cluster, done, total)
     if len(cluster.hosts) == 1:
@@ -174,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     def add_workers(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--workers", type=_positive_int, default=default_workers(), help="worker threads (default: CPUs)"
+        )
+        p.add_argument(
+            "--resume-from",
+            metavar="DIR",
+            help=f"a stopped job's output ({layout.RESUME_DIR}): take over its blocks",
         )
 
     simulate = sub.add_parser("simulate", help="this host's share of the bundled Monte Carlo")

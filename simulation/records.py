@@ -5,8 +5,12 @@ The entrypoint writes through these functions and the merge reads through them, 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +31,42 @@ def package_version() -> str:
         return version("simulation")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0+unknown"
+
+
+def runtime_versions() -> dict[str, str | None]:
+    """What produced the numbers, for the manifest: Python, numpy, numba (None: the numpy fallback ran) and R
+    (None where R is not installed). The engine's streams are numpy's SeedSequence and bit generator, so a numpy that
+    changed them would show up here next to the numbers that differ."""
+    import platform
+
+    return {
+        "python": platform.python_version(),
+        "numpy": _module_version("numpy"),
+        "numba": _module_version("numba"),
+        "r": r_version(),
+    }
+
+
+def _module_version(name: str) -> str | None:
+    try:
+        module = __import__(name)
+    except ImportError:
+        return None
+    return str(module.__version__)
+
+
+@functools.cache
+def r_version() -> str | None:
+    """`4.2.2` from `Rscript --version`, or None without R (asked once per process)."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    try:
+        done = subprocess.run([rscript, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"version (\d+\.\d+\.\d+)", done.stdout + done.stderr)
+    return match.group(1) if match else None
 
 
 # --- files -----------------------------------------------------------------------------------------------------
@@ -123,6 +163,8 @@ def ensure_record(directory: Path, record: dict[str, Any]) -> None:
 
 def read_record(directory: Path) -> dict[str, Any]:
     path = Path(directory) / layout.RUN_FILE
+    if Path(directory).is_file():
+        raise SimulationError(f"{directory} is a file, not a job's output folder")
     if not path.exists():
         raise SimulationError(f"{directory} has no {layout.RUN_FILE}: not the output of a simulation job")
     record = read_json(path)
@@ -162,18 +204,50 @@ def block_record(
     }
 
 
+# A host name as SageMaker gives them (algo-1 ...) or a local job's; anything else in a block is tampering.
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+# Counts are stored as int64 (merge, summarize): 2**63 and above would wrap.
+MAX_COUNT = 2**63 - 1
+
+
 def load_block(directory: Path, block: int, expected_iterations: int) -> dict[str, Any] | None:
-    """A finished block's record, or None when the block is not (validly) done."""
+    """A finished block's record, or None when the block is not (validly) done: a host recomputes it."""
+    try:
+        return read_block(directory, block, expected_iterations)
+    except SimulationError:
+        return None
+
+
+def read_block(
+    directory: Path, block: int, expected_iterations: int, people: int | None = None
+) -> dict[str, Any] | None:
+    """A finished block's record; None when its file is absent; SimulationError naming the file when it is there
+    but not a block this run could have written (corrupt JSON, wrong shape, counts no run can produce)."""
     path = layout.block_path(directory, block)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SimulationError(f"{path} is not readable: {error}") from None
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SimulationError(f"{path} is not valid JSON ({error.msg}, line {error.lineno})") from None
+    if not isinstance(record, dict) or record.get("block") != block:
+        raise SimulationError(f"{path} is not the record of block {block}")
+    host = record.get("host")
+    if not isinstance(host, str) or not HOST_NAME.fullmatch(host):
+        raise SimulationError(f"{path}: host must be a host name such as algo-1, got {host!r}")
+    counts = record.get("pair_counts")
+    top = MAX_COUNT if people is None else min(MAX_COUNT, people * (people - 1) // 2)
     if (
-        not isinstance(record, dict)
-        or record.get("block") != block
-        or not isinstance(record.get("pair_counts"), list)
-        or len(record["pair_counts"]) != expected_iterations
+        not isinstance(counts, list)
+        or len(counts) != expected_iterations
+        or not all(type(c) is int and 0 <= c <= top for c in counts)
     ):
-        return None
+        raise SimulationError(
+            f"{path}: pair_counts must be {expected_iterations} integers from 0 to {top} "
+            "(the pairs among the run's people)"
+        )
     return record

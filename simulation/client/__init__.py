@@ -19,6 +19,7 @@ from simulation.client.images import build_image
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
+from simulation.client.resume import resume_job
 from simulation.client.sdk import script_processor
 from simulation.client.status import job_status, list_jobs, stop_job
 from simulation.client.submit import submit_r_script, submit_simulation
@@ -35,6 +36,7 @@ __all__ = [
     "job_status",
     "list_jobs",
     "load_config",
+    "resume_job",
     "run_sweep",
     "script_processor",
     "stop_job",

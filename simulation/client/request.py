@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from simulation import layout
+from simulation import defaults, layout
 from simulation.client.config import JobConfig, image_tag
 from simulation.client.resources import Resolved, Resources
 from simulation.client.validation import check_request
@@ -79,6 +79,7 @@ class JobSpec:
     inputs: tuple[Input, ...] = ()
     sweep_id: str | None = None
     user: str = "unknown"
+    seed: int | None = None  # of a simulation or sweep: reported when the job is submitted
 
     def with_input(self, config: JobConfig, part: str, local_path: str) -> JobSpec:
         """Adds the job's `jobs/<job>/<part>/` prefix as an input mounted at `local_path`."""
@@ -94,6 +95,7 @@ def build_spec(
     default_count: int = 1,
     sweep_id: str | None = None,
     job_name: str | None = None,
+    seed: int | None = None,
 ) -> JobSpec:
     """A job's spec: resources resolved against the platform, a fresh job name unless one is given."""
     return JobSpec(
@@ -102,6 +104,7 @@ def build_spec(
         resources=resources.resolve(config, default_count=default_count),
         sweep_id=sweep_id,
         user=config.user or current_user(),
+        seed=seed,
     )
 
 
@@ -139,7 +142,9 @@ def processing_request(config: JobConfig, spec: JobSpec) -> dict[str, Any]:
                     "S3Output": {
                         "S3Uri": s3_uri(config, spec.job_name, layout.OUTPUT_PART),
                         "LocalPath": layout.OUTPUT_DIR,
-                        "S3UploadMode": "EndOfJob",
+                        # each finished block reaches S3 as it is written: a stopped, failed or timed-out job
+                        # keeps them (for --resume) and `watch` counts them while the job runs
+                        "S3UploadMode": "Continuous",
                     },
                 }
             ]
@@ -181,6 +186,25 @@ def check_params(width: float, height: float, people: int, radius: float) -> Par
         raise
     except (TypeError, ValueError) as error:
         raise SimulationError(f"invalid simulation parameters: {error}") from None
+
+
+def choose_seed(seed: Any) -> int:
+    """The seed of a submission: the one given (exactly, also from R as digits), else fresh entropy.
+
+    Every front door (CLI, Python, R, sweeps) comes through here, so none has a fixed default seed
+    (`simulation.defaults` says why) and the seed drawn is the one reported and recorded.
+    """
+    if seed is None:
+        from simulation.engine import fresh_seed
+
+        return fresh_seed()
+    return as_int(seed, "seed", 0)
+
+
+def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> dict[str, Any]:
+    """The run's parameters with `simulation.defaults` for those not given (None)."""
+    given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
+    return {key: defaults.RUN[key] if value is None else value for key, value in given.items()}
 
 
 def simulate_arguments(width: Any, height: Any, people: Any, radius: Any, iterations: Any, seed: Any) -> list[str]:

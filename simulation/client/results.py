@@ -41,7 +41,7 @@ def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
     for page in aws.call_with_backoff(pages, f"listing s3://{config.bucket}/{prefix}"):
         for item in page.get("Contents", []):
             relative = item["Key"][len(prefix) :]
-            if not relative or relative.endswith("/"):
+            if not relative or relative.endswith("/") or _temporary(relative):
                 continue
             target = (root / relative).resolve()
             if root not in target.parents:  # a key like "../x" must not write outside dest
@@ -53,6 +53,12 @@ def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
             )
             files.append(target)
     return files
+
+
+def _temporary(relative: str) -> bool:
+    """A hidden name (`.block-000007.json.x1y2.tmp`): an atomic write's temporary file, which a continuous upload
+    may have caught before its rename. Never a result."""
+    return any(part.startswith(".") for part in relative.split("/"))
 
 
 def people_of(summary: dict[str, Any], directory: Path) -> int:
@@ -121,9 +127,11 @@ def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[
 
 def job_results(job: str, dest: str | None = None, platform: str | None = None) -> dict[str, Any]:
     """Download and merge a completed job (or a sweep); returns the summary written to dest/summary.json."""
+    target = Path(dest) if dest else Path("results") / job
+    if target.exists() and not target.is_dir():
+        raise SimulationError(f"--output {target} is a file, not a folder; name a folder (it is created if missing)")
     config = load_config(platform)
     manifest = read_manifest(config, job)
-    target = Path(dest) if dest else Path("results") / job
     if manifest is not None:
         return sweep_results(config, manifest, target)
     status = check_finished(job, config)

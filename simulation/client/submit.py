@@ -14,14 +14,20 @@ from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate
-from simulation.client.request import JobSpec, build_spec, check_spec, s3_uri, simulate_arguments
+from simulation.client.request import (
+    JobSpec,
+    build_spec,
+    check_spec,
+    choose_seed,
+    run_values,
+    s3_uri,
+    simulate_arguments,
+)
 from simulation.client.resources import Resources
 from simulation.client.values import r_argument
 from simulation.client.watch import say, watch
-from simulation.errors import SimulationError
+from simulation.script_folder import code_files, script_folder
 
-MAX_CODE_FILES = 2000
-MAX_CODE_BYTES = 500 * 1024 * 1024
 ResourcesLike = Resources | Mapping[str, Any] | None
 
 
@@ -33,24 +39,6 @@ def upload_file(config: JobConfig, path: Path, key: str) -> None:
 def upload_bytes(config: JobConfig, data: bytes, key: str) -> None:
     s3 = aws.client("s3", config.region)
     aws.call_with_backoff(lambda: s3.put_object(Bucket=config.bucket, Key=key, Body=data), f"uploading s3 {key}")
-
-
-def code_files(folder: Path) -> list[Path]:
-    """The files of a user's folder to ship, skipping hidden ones (.git, .Rproj.user) and bounded in size."""
-    files = []
-    total = 0
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        files.append(path)
-        total += path.stat().st_size
-        if len(files) > MAX_CODE_FILES or total > MAX_CODE_BYTES:
-            raise SimulationError(
-                f"folder {folder} holds more than {MAX_CODE_FILES} files or {MAX_CODE_BYTES // 2**20} MB; "
-                "put data in S3 and ship only the code"
-            )
-    return files
 
 
 def create_job(config: JobConfig, spec: JobSpec) -> str:
@@ -68,6 +56,8 @@ def announce(config: JobConfig, spec: JobSpec) -> None:
         f"output {s3_uri(config, spec.job_name, layout.OUTPUT_PART)}"
     )
     say(f"  cost ceiling at the {resources.max_runtime_seconds} s limit: {ceiling['text']}")
+    if spec.seed is not None:
+        say(f'  seed {spec.seed} (pass --seed {spec.seed} / seed = "{spec.seed}" to reproduce this sample)')
     say(f"  follow it: python -m simulation watch {spec.job_name}")
 
 
@@ -81,41 +71,30 @@ def launch(config: JobConfig, spec: JobSpec, *, wait: bool, logs: bool) -> str:
 
 
 def submit_simulation(
-    width: Any = 1000,
-    height: Any = 1000,
-    people: Any = 1000,
-    radius: Any = 6,
-    iterations: Any = 1000,
-    seed: Any = 42,
+    width: Any = None,
+    height: Any = None,
+    people: Any = None,
+    radius: Any = None,
+    iterations: Any = None,
+    seed: Any = None,
     *,
     resources: ResourcesLike = None,
     platform: str | None = None,
     wait: bool = False,
     logs: bool = True,
 ) -> str:
-    """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`)."""
-    arguments = simulate_arguments(width, height, people, radius, iterations, seed)
+    """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`).
+
+    Parameters left as None take `simulation.defaults`; no seed means fresh entropy, reported on stderr and
+    recorded in the job's run.json (pass it again to reproduce the sample).
+    """
+    chosen_seed = choose_seed(seed)
+    values = run_values(width, height, people, radius, iterations)
+    arguments = simulate_arguments(**values, seed=chosen_seed)
     chosen = Resources.of(resources)
     config = load_config(platform)
-    spec = build_spec(config, chosen, base="sim", arguments=arguments)
+    spec = build_spec(config, chosen, base="sim", arguments=arguments, seed=chosen_seed)
     return launch(config, spec, wait=wait, logs=logs)
-
-
-def _script_folder(script: str, folder: str | None) -> tuple[Path, str]:
-    """The folder to ship and the script's path inside it; one line naming what is wrong otherwise."""
-    script_path = Path(script).expanduser()
-    root = Path(folder).expanduser() if folder else script_path.parent
-    if not script_path.is_absolute() and folder and not script_path.exists():
-        script_path = root / script_path
-    if not root.is_dir():
-        raise SimulationError(f"folder {root} {'is not a folder' if root.exists() else 'does not exist'}")
-    if not script_path.is_file():
-        raise SimulationError(f"R script {script} does not exist")
-    try:
-        relative = script_path.resolve().relative_to(root.resolve())
-    except ValueError:
-        raise SimulationError(f"R script {script} is not inside the folder {root}") from None
-    return root, relative.as_posix()
 
 
 def submit_r_script(
@@ -133,7 +112,7 @@ def submit_r_script(
     The script writes its results to $OUTPUT_DIR (/opt/ml/processing/output), which lands in the job's
     S3 output prefix.
     """
-    root, relative = _script_folder(script, folder)
+    root, relative = script_folder(script, folder)
     files = code_files(root)
     chosen = Resources.of(resources)
     arguments = ["rscript", "--script", relative, "--", *[r_argument(a) for a in args]]

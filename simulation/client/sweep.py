@@ -1,6 +1,11 @@
 """Parameter sweeps: a grid of (width, height, people, radius) as one multi-instance job or one job per point.
 
-Both modes use the same seed and iterations for every point, so they give the same numbers. A small
+Both modes use the same seed and iterations for every point, so they give the same numbers. Sharing the seed
+is a decision: common random numbers. Block k of every point draws from the same stream, so points with the same
+number of people see the same uniform draws, scaled to their area and judged against their radius; the
+difference between two points then has a much smaller variance than with independent streams, which is what a
+sweep is for. The price: points are not independent samples, so do not pool them or test them against each
+other as if they were. The seed is fresh entropy unless given, and recorded in the manifest. A small
 manifest at s3://bucket/jobs/<sweep-id>/sweep.json records the points and jobs, so `results <sweep-id>`
 (`results.collect_sweep`) can collect a sweep later from any machine.
 """
@@ -21,7 +26,9 @@ from simulation.client.request import (
     build_spec,
     check_params,
     check_spec,
+    choose_seed,
     make_job_name,
+    run_values,
     simulate_arguments,
 )
 from simulation.client.resources import Resources
@@ -82,6 +89,7 @@ def one_job(config: JobConfig, manifest: dict[str, Any], resources: Resources) -
         arguments=["sweep", "--spec", layout.SWEEP_SPEC_PATH],
         default_count=min(len(manifest["points"]), config.max_instances),
         sweep_id=sweep_id,
+        seed=manifest["seed"],
         job_name=sweep_id,
     )
     return [spec.with_input(config, layout.CONFIG_PART, layout.CONFIG_DIR)]
@@ -99,6 +107,7 @@ def job_per_point(config: JobConfig, manifest: dict[str, Any], resources: Resour
                 p["width"], p["height"], p["people"], p["radius"], manifest["iterations"], manifest["seed"]
             ),
             sweep_id=sweep_id,
+            seed=manifest["seed"],
             job_name=check_name_part(sweep_id + _point_suffix(index)),
         )
         for index, p in enumerate(manifest["points"])
@@ -106,12 +115,12 @@ def job_per_point(config: JobConfig, manifest: dict[str, Any], resources: Resour
 
 
 def run_sweep(
-    people: Any,
-    radius: Any,
-    width: Any = 1000,
-    height: Any = 1000,
-    iterations: Any = 1000,
-    seed: Any = 42,
+    people: Any = None,
+    radius: Any = None,
+    width: Any = None,
+    height: Any = None,
+    iterations: Any = None,
+    seed: Any = None,
     *,
     mode: str = "job",
     resources: Resources | Mapping[str, Any] | None = None,
@@ -123,9 +132,10 @@ def run_sweep(
     """Submit a sweep; returns its manifest, plus `results` (the table) when `wait`."""
     if mode not in MODES:
         raise SimulationError(f"sweep mode must be one of {', '.join(MODES)}, got {mode!r}")
-    points = grid(width, height, people, radius)
-    iterations = as_int(iterations, "iterations", 1, MAX_ITERATIONS)
-    seed = as_int(seed, "seed", 0)
+    values = run_values(width, height, people, radius, iterations)
+    points = grid(values["width"], values["height"], values["people"], values["radius"])
+    iterations = as_int(values["iterations"], "iterations", 1, MAX_ITERATIONS)
+    seed = choose_seed(seed)  # one seed for every point: common random numbers (module docstring)
     chosen = Resources.of(resources)
     config = load_config(platform)
     sweep_id = make_job_name(config.name_prefix, chosen.name or "sweep", reserve=len(_point_suffix(0)))

@@ -86,3 +86,21 @@ def check_name_part(part: str, what: str = "job name") -> str:
 def tag_value(text: str) -> str:
     """A user name as a tag value: SageMaker refuses characters such as `\\` or `#` (DOMAIN\\alice)."""
     return _TAG_UNSAFE.sub("-", text)[:256] or "unknown"
+
+
+R_INTEGER_MAX = 2**31 - 1  # R's integers are 32-bit
+
+
+def for_r(value: Any) -> Any:
+    """A result on its way to R: integers beyond R's 32-bit integers (a fresh seed has 128 bits) become their
+    digits, which every function here accepts back exactly. reticulate would wrap them around silently
+    (2**40 arrives as 0)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and not -R_INTEGER_MAX <= value <= R_INTEGER_MAX:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: for_r(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [for_r(item) for item in value]
+    return value

@@ -1,8 +1,10 @@
-"""Following a job: status changes with elapsed time, every host's CloudWatch log, a spinner on a terminal."""
+"""Following a job: status changes with elapsed time, every host's CloudWatch log, and for the bundled simulation a
+progress bar of blocks done / total, counted in the job's S3 output prefix (outputs upload continuously)."""
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sys
 import time
@@ -11,6 +13,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from simulation import engine, layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.status import TERMINAL, describe, format_duration, raise_if_unsuccessful, status_of
@@ -82,6 +85,75 @@ class LogTail:
         return printed
 
 
+class BlockProgress:
+    """Blocks done / total of a running simulation or sweep job, from its S3 output prefix.
+
+    The total comes from the job's run.json (a sweep's lists its points); done counts the objects named exactly
+    `blocks/block-NNNNNN.json` (also under `points/point-NNN/`), never an atomic write's temporary file.
+    """
+
+    BAR = 24
+
+    def __init__(self, job: str, config: JobConfig) -> None:
+        self.config = config
+        self.prefix = layout.job_prefix(job, layout.OUTPUT_PART)
+        self.total: int | None = None
+        self.s3 = aws.client("s3", config.region)
+
+    def _total(self) -> int | None:
+        try:
+            body = self.s3.get_object(Bucket=self.config.bucket, Key=self.prefix + layout.RUN_FILE)["Body"].read()
+            record = json.loads(body)
+        except ClientError:  # not written yet
+            return None
+        except ValueError:
+            return None
+        try:
+            if record.get("kind") == "sweep":
+                iterations = int(record["iterations"])
+                return sum(engine.block_count(iterations, int(p["people"])) for p in record["points"])
+            return int(record["block_count"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def poll(self) -> tuple[int, int] | None:
+        if self.total is None:
+            self.total = self._total()
+            if self.total is None:
+                return None
+        done = 0
+        paginator = self.s3.get_paginator("list_objects_v2")
+        pages = aws.call_with_backoff(
+            lambda: list(paginator.paginate(Bucket=self.config.bucket, Prefix=self.prefix)),
+            f"listing s3://{self.config.bucket}/{self.prefix}",
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                if is_block_key(item["Key"][len(self.prefix) :]):
+                    done += 1
+        return min(done, self.total), self.total
+
+    @classmethod
+    def bar(cls, done: int, total: int) -> str:
+        filled = cls.BAR * done // total if total else cls.BAR
+        return f"[{'#' * filled}{'.' * (cls.BAR - filled)}] {done}/{total} blocks"
+
+
+def is_block_key(relative: str) -> bool:
+    """`blocks/block-000007.json` or `points/point-003/blocks/block-000007.json`, nothing else."""
+    parts = relative.split("/")
+    if len(parts) == 4 and (parts[0] != layout.POINTS_DIR or not re.fullmatch(r"point-\d{3}", parts[1])):
+        return False
+    if len(parts) not in (2, 4):
+        return False
+    return parts[-2] == layout.BLOCKS_DIR and layout.block_number(parts[-1]) is not None
+
+
+def counts_blocks(description: dict[str, Any]) -> bool:
+    arguments = description.get("AppSpecification", {}).get("ContainerArguments") or []
+    return bool(arguments) and arguments[0] in ("simulate", "sweep")
+
+
 def job_logs(job: str, platform: str | None = None, out: TextIO | None = None) -> int:
     """Print every host's log of a job once; returns the number of lines."""
     config = load_config(platform)
@@ -100,7 +172,8 @@ def watch(
     err: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """Follow a job until it ends: status changes with elapsed time, host logs, a spinner on a terminal.
+    """Follow a job until it ends: status changes with elapsed time, host logs, blocks done / total of a
+    simulation or sweep (a bar redrawn in place on a terminal, a line per change otherwise).
 
     Ctrl-C stops watching, not the job. A Failed or Stopped job raises JobFailed with AWS's reason.
     """
@@ -114,22 +187,35 @@ def watch(
     interactive = err.isatty()
     last = None
     spin = 0
+    progress: BlockProgress | None = None
+    shown: tuple[int, int] | None = None
     try:
         while True:
-            status = status_of(describe(job, config))
+            description = describe(job, config)
+            status = status_of(description)
+            elapsed = format_duration(status["duration_seconds"])
             if status["status"] != last:
                 if interactive:
                     err.write("\r\033[K")
-                say(f"[{format_duration(status['duration_seconds'])}] {job}: {status['status']}", err)
+                say(f"[{elapsed}] {job}: {status['status']}", err)
                 last = status["status"]
             if tail:
                 tail.poll()
+            if progress is None and counts_blocks(description):
+                progress = BlockProgress(job, config)
+            try:
+                counted = progress.poll() if progress else None
+            except (ClientError, SimulationError):  # progress is a courtesy: an unreadable prefix must not end watch
+                progress, counted = None, None
+            if counted and counted != shown and not interactive:
+                say(f"[{elapsed}] {job}: {BlockProgress.bar(*counted)}", err)
+            shown = counted or shown
             if status["status"] in TERMINAL:
                 break
             if interactive:
                 spin += 1
-                elapsed = format_duration(status["duration_seconds"])
-                err.write(f"\r{SPINNER[spin % len(SPINNER)]} {status['status']} {elapsed}")
+                bar = f" {BlockProgress.bar(*shown)}" if shown else ""
+                err.write(f"\r{SPINNER[spin % len(SPINNER)]} {status['status']} {elapsed}{bar}\033[K")
                 err.flush()
             sleep(poll_seconds)
     except KeyboardInterrupt:
@@ -141,6 +227,12 @@ def watch(
         say(
             f"{job} completed in {format_duration(status['duration_seconds'])}; "
             f"fetch it with: python -m simulation results {job}",
+            err,
+        )
+    if status["status"] in ("Failed", "Stopped") and shown and shown[0] < shown[1]:
+        say(
+            f"{shown[0]} of {shown[1]} blocks are kept in S3; run only the rest with: "
+            f"python -m simulation submit --resume {job}",
             err,
         )
     raise_if_unsuccessful(status)

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from simulation import defaults
 from simulation.client.config import PLATFORM_ENV
 from simulation.client.resources import DEFAULT_VOLUME_GB, Resources
 
@@ -47,13 +48,21 @@ def resources_of(args: argparse.Namespace) -> Resources:
 def add_param_options(parser: argparse.ArgumentParser, sweep_mode: bool = False) -> None:
     kind = str if sweep_mode else float
     plural = " (comma-separated values)" if sweep_mode else ""
-    parser.add_argument("--width", type=kind, default=1000, help=f"area width{plural}")
-    parser.add_argument("--height", type=kind, default=1000, help=f"area height{plural}")
-    parser.add_argument("--people", type=kind, default=1000, help=f"people per iteration{plural}")
-    parser.add_argument("--radius", type=kind, default=6, help=f"distance counted as a violation{plural}")
+    # No defaults here: the client fills in `simulation.defaults` (one definition), and `submit --resume` can
+    # tell that none was given.
+    d = defaults.RUN
+    parser.add_argument("--width", type=kind, help=f"area width{plural} (default {d['width']:g})")
+    parser.add_argument("--height", type=kind, help=f"area height{plural} (default {d['height']:g})")
+    parser.add_argument("--people", type=kind, help=f"people per iteration{plural} (default {d['people']})")
+    parser.add_argument(
+        "--radius", type=kind, help=f"distance counted as a violation{plural} (default {d['radius']:g})"
+    )
     # strings, not floats: the client parses digits exactly, so a 20-digit seed stays that seed
-    parser.add_argument("--iterations", default=1000)
-    parser.add_argument("--seed", default=42)
+    parser.add_argument("--iterations", help=f"default {d['iterations']}")
+    parser.add_argument("--seed", help="default: fresh entropy, reported (pass it again to reproduce)")
+
+
+PARAM_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed")
 
 
 def print_json(value: Any) -> None:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from simulation.text import printable
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -33,12 +35,12 @@ def handle(args: argparse.Namespace) -> int:
             print(json.dumps({"points": summaries}, sort_keys=True))
         else:
             for i, s in enumerate(summaries):
-                print(f"point {i:03d}: {_line(s)}")
+                print(printable(f"point {i:03d}: {_line(s)}"))
         return 0
     merged = merge.merge_output(args.directory)
     if not args.no_write:
         merge.write_result(args.directory, merged)
-    print(json.dumps(merged.summary, sort_keys=True) if args.json else _line(merged.summary))
+    print(json.dumps(merged.summary, sort_keys=True) if args.json else printable(_line(merged.summary)))
     return 0
 
 

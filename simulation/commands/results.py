@@ -7,6 +7,7 @@ from typing import Any
 
 from simulation.client import results
 from simulation.commands.common import platform_options, print_json
+from simulation.text import printable
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +26,7 @@ def _results(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
         return 0
-    print(describe_summary(summary))
+    print(printable(describe_summary(summary)))
     return 0
 
 

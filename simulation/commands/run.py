@@ -13,9 +13,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from simulation import defaults
 from simulation.errors import SimulationError
 
-DEFAULTS = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0, "iterations": 10000}
+DEFAULTS = defaults.RUN  # the one definition every front door uses
+# What one machine can hold and finish. 10 million people are 160 MB of coordinates per worker and iteration
+# (beyond that memory, not time, runs out); 10^12 placed people (iterations x people) take hours here (the
+# reference case, 10^7, takes about a third of a second): bigger runs belong on SageMaker (`submit`).
+MAX_PEOPLE = 10_000_000
+MAX_POINTS = 10**12
 R_ARGS = ("X_LENGTH", "Y_LENGTH", "NUM_PEOPLE", "MAX_ITERATIONS", "IS_LOCAL")
 
 
@@ -113,6 +119,7 @@ def handle(args: argparse.Namespace) -> int:
         radius=_default(args.radius, "radius"),
     )
     iterations = _default(args.iterations, "iterations")
+    check_size(params.people, iterations)
     progress = not args.json and sys.stdout.isatty() and sys.stderr.isatty()
     result = run(params, iterations, args.seed, workers=args.workers, progress=progress)
     if args.json:
@@ -120,6 +127,17 @@ def handle(args: argparse.Namespace) -> int:
     else:
         print(format_result(result))
     return 0
+
+
+def check_size(people: int, iterations: int) -> None:
+    """One line instead of a MemoryError or a run that would not end today."""
+    if people > MAX_PEOPLE:
+        raise SimulationError(f"run: --people {people} is more than {MAX_PEOPLE:,} (the memory one machine has)")
+    if people * iterations > MAX_POINTS:
+        raise SimulationError(
+            f"run: {iterations:,} iterations of {people:,} people place {people * iterations:.2e} people, more than "
+            f"{MAX_POINTS:.0e} (hours on one machine); use fewer iterations, or `submit` with more instances"
+        )
 
 
 def _default(value: Any, name: str) -> Any:

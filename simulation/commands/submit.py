@@ -10,9 +10,11 @@ import argparse
 import sys
 from typing import Any
 
-from simulation.client import cost, submit, sweep
+from simulation.client import cost, resume, submit, sweep
 from simulation.client.config import load_config
+from simulation.client.request import choose_seed
 from simulation.commands.common import (
+    PARAM_OPTIONS,
     add_param_options,
     add_resource_options,
     platform_options,
@@ -20,6 +22,7 @@ from simulation.commands.common import (
     resources_of,
 )
 from simulation.commands.results import describe_summary
+from simulation.errors import SimulationError
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +36,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--r-script", metavar="SCRIPT", help="run your own R script instead of the bundled simulation")
     parser.add_argument("--folder", help="folder shipped with --r-script (default: the script's folder)")
     parser.add_argument("script_args", nargs="*", help="after --: arguments for the R script")
+    parser.add_argument(
+        "--resume",
+        metavar="JOB",
+        help="finish a stopped/failed/timed-out simulation or sweep job: same parameters and seed, its finished "
+        "blocks taken over, only the missing ones run (resource options override its resources)",
+    )
     parser.add_argument("--wait", action="store_true", help="follow the job until it ends")
     parser.add_argument("--no-logs", action="store_true", help="with --wait: do not stream CloudWatch logs")
     parser.set_defaults(handler=_submit)
@@ -56,15 +65,26 @@ def register(subparsers: Any) -> None:
 
 def _submit(args: argparse.Namespace) -> int:
     options = {"resources": resources_of(args), "platform": args.platform, "wait": args.wait, "logs": not args.no_logs}
-    if args.r_script:
+    if args.resume:
+        given = [f"--{name}" for name in PARAM_OPTIONS if getattr(args, name) is not None]
+        if args.r_script or args.script_args:
+            given.append("--r-script")
+        if given:
+            raise SimulationError(f"submit: --resume takes the old job's parameters and seed; drop {given[0]}")
+        job = resume.resume_job(args.resume, **options)
+    elif args.r_script:
         job = submit.submit_r_script(args.r_script, args.folder, args.script_args, **options)
     else:
         if args.script_args:
             print(f"error: submit: arguments {args.script_args} need --r-script", file=sys.stderr)
             return 2
+        seed = choose_seed(args.seed)  # drawn here so --json can report it
         job = submit.submit_simulation(
-            args.width, args.height, args.people, args.radius, args.iterations, args.seed, **options
+            args.width, args.height, args.people, args.radius, args.iterations, seed, **options
         )
+        if args.json:
+            print_json({"job": job, "seed": seed})
+            return 0
     if args.json:
         print_json({"job": job})
     else:

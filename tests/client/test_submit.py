@@ -60,7 +60,7 @@ def test_simulation_job_request_has_the_platforms_network_role_image_and_argumen
     assert sent["ProcessingOutputConfig"]["Outputs"][0]["S3Output"] == {
         "S3Uri": f"s3://{aws.bucket}/jobs/{job}/output/",
         "LocalPath": "/opt/ml/processing/output",
-        "S3UploadMode": "EndOfJob",
+        "S3UploadMode": "Continuous",
     }
     assert sent["Environment"]["SIMLAB_IMAGE_TAG"] == "abc123"
     assert {t["Key"]: t["Value"] for t in sent["Tags"]} == {"platform": "simlab", "user": "alice"}

@@ -232,3 +232,80 @@ def test_engine_cli_runs_in_the_image_and_matches_this_machine(image):
     assert here.returncode == 0, here.stderr
     for key in ("mean", "sd", "se", "ci95"):
         assert json.loads(inside.stdout)[key] == json.loads(here.stdout)[key], key
+
+
+# --- local-job --r-script in the image, and one seed on this machine and in the image ----------------------------
+
+
+@pytest.mark.container
+def test_the_original_scripts_hard_coded_output_path_works_with_local_job_container(image, tmp_path):
+    # Seed 000: "we change it to write to /opt/ml/processing/output/output_result_mean.txt"; doParallel as there
+    code = tmp_path / "original"
+    code.mkdir()
+    (code / "Social_Distancing_Simulations.R").write_text(
+        "suppressMessages(library(doParallel))\n"
+        "args <- commandArgs(trailingOnly = TRUE)\n"
+        "n <- as.integer(args[5])\n"
+        "registerDoParallel(cores = 2)\n"
+        "total <- foreach(i = 1:n, .combine = `+`) %dopar% { i }\n"
+        'write(total / n, file = "/opt/ml/processing/output/output_result_mean.txt")\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "simulation", "local-job", "--r-script", str(code / "Social_Distancing_Simulations.R")]
+        + ["--hosts", "1", "--container", image, "--engine", "podman", "--output", str(tmp_path / "out"), "--json"]
+        + ["--", "1000", "1000", "1000", "10", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["mean"] == 5.5  # (1 + ... + 10) / 10
+    assert (tmp_path / "out" / "output_result_mean.txt").read_text() == "5.5\n"
+
+
+@pytest.mark.container
+def test_a_fresh_seed_reported_by_the_image_gives_the_same_mean_bit_for_bit_on_this_machine(image, tmp_path):
+    """No --seed: the image's run draws fresh entropy and reports it; this machine's `run` with that seed gets the
+    same mean to the last bit, and the manifest says which numpy/numba/R computed it."""
+    common = ["--people", "2000", "--iterations", "1500", "--radius", "6"]
+    in_image = subprocess.run(
+        [sys.executable, "-m", "simulation", "local-job", "--hosts", "2", "--container", image, "--engine", "podman"]
+        + [*common, "--output", str(tmp_path / "image"), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert in_image.returncode == 0, in_image.stderr
+    reported = json.loads(in_image.stdout)
+    seed = reported["seed"]
+    assert seed >= 2**64  # 128 bits of the operating system's entropy (numpy SeedSequence), not a constant
+    here = subprocess.run(
+        [sys.executable, "-m", "simulation", "run", *common, "--seed", str(seed), "--workers", "1", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert here.returncode == 0, here.stderr
+    for key in ("mean", "sd", "se", "ci95"):
+        assert reported[key] == json.loads(here.stdout)[key], key
+    versions = reported["manifest"]["versions"]
+    assert len(versions) == 1  # both hosts ran the same image
+    asked = subprocess.run(
+        ["podman", "run", "--rm", "--network=none", "--entrypoint=python3", image, "-c"]
+        + ["import numpy, numba; print(numpy.__version__, numba.__version__)"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert asked.stdout.split() == [versions[0]["numpy"], versions[0]["numba"]]
+    r_said = subprocess.run(
+        ["podman", "run", "--rm", "--network=none", "--entrypoint=Rscript", image, "-e", "cat(format(getRversion()))"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r_said.stdout.strip() == versions[0]["r"]
+    assert reported["manifest"]["seed"] == seed

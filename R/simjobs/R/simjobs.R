@@ -31,6 +31,19 @@
 
 # NULL stays None; R's doubles are accepted where Python wants whole numbers (2 == 2L).
 .opt <- function(x) if (is.null(x)) NULL else x
+.vec <- function(x) if (is.null(x)) NULL else as.list(x)
+
+# Results that may hold a seed: fresh seeds have 128 bits, and reticulate wraps integers beyond R's 32 bits
+# around (2^40 arrives as 0). So these come through Python's values.for_r, which turns such integers into
+# their digits; every function here takes a seed back as digits ("1234...") exactly.
+.safe <- function(name, ...) {
+  if (is.null(.simjobs$raw)) {
+    .simjobs$raw <- reticulate::import("simulation.client", convert = FALSE)
+    .simjobs$values <- reticulate::import("simulation.client.values", convert = FALSE)
+  }
+  fn <- .simjobs$raw[[name]]
+  .call(function(...) reticulate::py_to_r(.simjobs$values$for_r(fn(...))), ...)
+}
 
 # What a job runs on: one Python `Resources` value, built the same way for every submitting function.
 .resources <- function(instance_type = NULL, instance_count = NULL, volume_size_gb = NULL,
@@ -42,14 +55,30 @@
 
 #' Submit the bundled simulation; returns the job name (after the job ends when wait = TRUE).
 #' `image`: the bundled job image (default) or one of yours from build_image(), for every submitting function.
-submit_simulation <- function(width = 1000, height = 1000, people = 1000, radius = 6,
-                              iterations = 1000, seed = 42, instance_type = NULL,
+#' Parameters left NULL take the platform's one set of defaults (simulation.defaults: 1000 x 1000, 1000
+#' people, radius 6, 10000 iterations). No seed: fresh entropy, printed when the job is submitted and in
+#' job_results(job)$seed; pass it again (as digits, seed = "1234...") to reproduce the sample.
+submit_simulation <- function(width = NULL, height = NULL, people = NULL, radius = NULL,
+                              iterations = NULL, seed = NULL, instance_type = NULL,
                               instance_count = 1, volume_size_gb = NULL,
                               max_runtime_seconds = NULL, name = NULL, platform = NULL,
                               wait = FALSE, logs = TRUE, image = NULL) {
   resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
-  .call(.client()$submit_simulation, width, height, people, radius, iterations, seed,
-        resources = resources, platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+  .call(.client()$submit_simulation, .opt(width), .opt(height), .opt(people), .opt(radius),
+        .opt(iterations), .opt(seed), resources = resources, platform = .opt(platform),
+        wait = isTRUE(wait), logs = isTRUE(logs))
+}
+
+#' Finish a stopped, failed or timed-out simulation or sweep job: a new job with the old one's parameters,
+#' seed and block plan that takes over its finished blocks and runs only the missing ones; returns the new
+#' job's name. Resource arguments left NULL keep the old job's (give more instances or a longer runtime).
+#' Refused, in one line, for an unknown job, one still running, a completed one, or an R-script job.
+resume_job <- function(job, instance_type = NULL, instance_count = NULL, volume_size_gb = NULL,
+                       max_runtime_seconds = NULL, name = NULL, platform = NULL, wait = FALSE,
+                       logs = TRUE) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
+  .call(.client()$resume_job, job, resources = resources, platform = .opt(platform),
+        wait = isTRUE(wait), logs = isTRUE(logs))
 }
 
 #' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
@@ -69,7 +98,8 @@ job_status <- function(job, platform = NULL) {
   .call(.client()$job_status, job, platform = .opt(platform))
 }
 
-#' Follow a job until it ends, printing every host's log (like ScriptProcessor$run(logs = TRUE)).
+#' Follow a job until it ends, printing every host's log (like ScriptProcessor$run(logs = TRUE)) and, for
+#' the bundled simulation, a progress bar of blocks done / total counted in the job's S3 output.
 #' Stops with the job's failure reason when it failed or was stopped. Interrupting leaves it running.
 wait_for_job <- function(job, logs = TRUE, poll_seconds = 10, platform = NULL) {
   invisible(.call(.client()$wait_for_job, job, platform = .opt(platform), logs = isTRUE(logs),
@@ -79,7 +109,7 @@ wait_for_job <- function(job, logs = TRUE, poll_seconds = 10, platform = NULL) {
 #' Download, merge and summarize a finished job (or a sweep) into `dest` (default results/<job>):
 #' summary.json, histogram.png. Returns the summary as a list; `$mean` is the mean violations per person.
 job_results <- function(job, dest = NULL, platform = NULL) {
-  .call(.client()$job_results, job, .opt(dest), platform = .opt(platform))
+  .safe("job_results", job, .opt(dest), platform = .opt(platform))
 }
 
 #' Print every host's CloudWatch log of a job once.
@@ -116,20 +146,22 @@ estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
 
 #' A parameter grid (e.g. people = c(250, 500, 1000, 2000), radius = c(3, 6)) as one multi-host job
 #' (mode = "job") or one job per point (mode = "jobs"). With wait = TRUE, returns the results table.
-run_sweep <- function(people, radius, width = 1000, height = 1000, iterations = 1000, seed = 42,
-                      mode = "job", instance_type = NULL, instance_count = NULL,
+#' Every point uses the same seed (common random numbers: differences between points are sharper, but the
+#' points are not independent samples; do not pool them). No seed: fresh entropy, in the result's $seed.
+run_sweep <- function(people = NULL, radius = NULL, width = NULL, height = NULL, iterations = NULL,
+                      seed = NULL, mode = "job", instance_type = NULL, instance_count = NULL,
                       volume_size_gb = NULL, max_runtime_seconds = NULL, name = NULL,
                       platform = NULL, wait = FALSE, dest = NULL, image = NULL) {
   resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
-  manifest <- .call(.client()$run_sweep, as.list(people), as.list(radius), as.list(width),
-                    as.list(height), iterations, seed, mode = mode, resources = resources,
+  manifest <- .safe("run_sweep", .vec(people), .vec(radius), .vec(width), .vec(height),
+                    .opt(iterations), .opt(seed), mode = mode, resources = resources,
                     platform = .opt(platform), wait = isTRUE(wait), dest = .opt(dest))
   if (!is.null(manifest$results)) .rows(manifest$results$rows) else manifest
 }
 
 #' The table of a finished sweep (one row per point: parameters, mean, se, 95% CI, analytic mean).
 sweep_results <- function(sweep, dest = NULL, platform = NULL) {
-  .rows(.call(.client()$sweep_results, sweep, .opt(dest), platform = .opt(platform))$rows)
+  .rows(.safe("sweep_results", sweep, .opt(dest), platform = .opt(platform))$rows)
 }
 
 .rows <- function(rows) {
