@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rehearsal import patches
+from rehearsal import patches, studio
 from rehearsal.emulator import ACCOUNT, REGION, Emulator, moto_server
 from rehearsal.leftovers import leftovers
 from rehearsal.synth import synthesize
@@ -31,7 +31,11 @@ CLI_TIMEOUT_SECONDS = 300
 MODES: dict[str, dict[str, str]] = {
     "ec2": {"rstudio_mode": "ec2", "rstudio_access": "ssm", "rstudio_ami_parameter": AMI_PARAMETER},
     "none": {"rstudio_mode": "none"},
+    # What moto cannot create is dropped from the copy (rehearsal/studio.py); the per-user access deploys.
+    "sagemaker": {"rstudio_mode": "sagemaker", "rstudio_users": "alice:admin,bob"},
 }
+STUDIO_USERS = ["alice", "bob"]
+STACKS = {"ec2": 4, "none": 3, "sagemaker": 4}
 
 
 class RehearsalFailed(Exception):
@@ -233,6 +237,13 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
         def prepare() -> str:
             patches.copy_assembly(synthesized, deployed)
             edits = patches.patch_for_moto(deployed, emulator).edits
+            if mode == "sagemaker":
+                for path in patches.templates(deployed):
+                    body = json.loads(path.read_text())
+                    lines = studio.drop_unsupported(body)
+                    if lines:
+                        path.write_text(json.dumps(body, indent=1))
+                        edits += [f"{path.name}: {line}" for line in lines]
             return f"{len(edits)} edits to the copy: " + "; ".join(e.split(": ", 1)[1] for e in edits)
 
         def bootstrap() -> str:
@@ -246,7 +257,7 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
             args = ["deploy", "--all", "--app", str(deployed), "--method=direct", "--require-approval", "never"]
             _require(_cdk(args, cwd=workdir, env=env, log=log), "cdk deploy --all", log)
             statuses = {name: s["StackStatus"] for name, s in _stacks(emulator).items()}
-            expected = 4 if mode == "ec2" else 3
+            expected = STACKS[mode]
             if len(statuses) != expected or set(statuses.values()) != {"CREATE_COMPLETE"}:
                 raise RehearsalFailed(f"stack statuses {statuses}")
             return f"{expected} stacks CREATE_COMPLETE"
@@ -256,6 +267,8 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
             lines = check_job_config(emulator, stacks)
             if mode == "ec2":
                 lines += check_workspace(emulator, stacks)
+            if mode == "sagemaker":
+                lines += studio.check_users(emulator, PLATFORM, STUDIO_USERS)
             return f"{len(lines)} checks: " + "; ".join(lines)
 
         def destroy() -> str:
@@ -276,6 +289,8 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
             ("job config", config),
             ("submit job", lambda: submit_job(emulator)),
         ]
+        if mode == "sagemaker":
+            steps.append(("submit as user", lambda: studio.submit_as(emulator, PLATFORM, STUDIO_USERS[1])))
         try:
             for name, action in steps:
                 step(name, action)

@@ -95,6 +95,11 @@ def parse_config(platform: str, text: str, where: str | None = None) -> JobConfi
     missing = [key for key in _REQUIRED_KEYS if key not in raw]
     if missing:
         raise SimulationError(f"SSM parameter {where} lacks {', '.join(missing)}; redeploy the {platform}-jobs stack")
+    for key in ("subnet_ids", "security_group_ids", "allowed_instance_types"):
+        value = raw[key]
+        # a string here would iterate into single characters: one "subnet" per letter
+        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+            raise SimulationError(f"SSM parameter {where}: {key} must be a list of non-empty strings, got {value!r}")
     try:
         config = JobConfig(
             platform=str(raw.get("platform", platform)),

@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
 from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat, imported_name
+from stacks.studio.functions import HandlerFunction
 from stacks.studio.stack import RStudioSageMakerStack
 
 
@@ -106,9 +107,16 @@ def studio(stack: RStudioSageMakerStack) -> None:
         acknowledge(
             policy,
             "IAM5[Resource::*]",
-            f"Teardown ({function.node.id}): the SageMaker List actions, EFS and EC2 Describe actions have no "
-            "resource type; deletes of the home EFS and NFS groups are held to SageMaker's tag and this VPC.",
+            f"Teardown ({function.node.id}): the SageMaker List actions and ec2:DescribeSecurityGroups have no "
+            "resource type; they only read.",
         )
+        if stack.teardown.security_groups_arn is not None:
+            acknowledge(
+                policy,
+                f"IAM5[Resource::{flat(stack, stack.teardown.security_groups_arn)}]",
+                f"Teardown ({function.node.id}) removes the two NFS security groups SageMaker created for the domain "
+                "(IDs unknown to CloudFormation), held to this platform's VPC by the ec2:Vpc condition.",
+            )
     if stack.reaper is not None:
         policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
         arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
@@ -194,7 +202,7 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
         )
 
 
-def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[Any]) -> None:
+def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[HandlerFunction]) -> None:
     """CDK's provider framework: its functions' roles use the basic execution policy and invoke ours."""
     for child in provider.node.find_all():
         if child.node.id != "ServiceRole":

@@ -52,7 +52,16 @@ class DomainTeardown(Construct):
     `delete_data`, removes its home EFS and NFS security groups. It must depend on the domain and every
     profile, so CloudFormation deletes it first."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, domain_id: str, delete_data: bool, vpc_arn: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_id: str,
+        home_file_system_id: str,
+        delete_data: bool,
+        vpc_arn: str,
+    ) -> None:
         super().__init__(scope, construct_id)
         app_arn = _domain_arn(self, "app", f"{domain_id}/*")
         self.on_event = HandlerFunction(
@@ -93,31 +102,29 @@ class DomainTeardown(Construct):
                 resources=["*"],
             ),
         ]
+        # Kept for stacks/nag.py, which names these wildcards in its acknowledgements.
+        self.security_groups_arn: str | None = None
         if delete_data:
             stack = cdk.Stack.of(self)
+            self.security_groups_arn = stack.format_arn(service="ec2", resource="security-group", resource_name="*")
             statements += [
-                # The home EFS is created by SageMaker; its ID is known only after the domain exists, and
-                # SageMaker tags it with the domain's ARN.
+                # The home EFS SageMaker created for this domain, named by the domain's own attribute.
                 iam.PolicyStatement(
                     sid="DeleteHomeFileSystem",
-                    actions=["elasticfilesystem:DeleteMountTarget", "elasticfilesystem:DeleteFileSystem"],
-                    resources=[
-                        stack.format_arn(service="elasticfilesystem", resource="file-system", resource_name="*")
-                    ],
-                    conditions={
-                        "StringEquals": {
-                            "aws:ResourceTag/ManagedByAmazonSageMakerResource": _domain_arn(self, "domain", domain_id)
-                        }
-                    },
-                ),
-                iam.PolicyStatement(
-                    sid="DescribeHomeFileSystem",
                     actions=[
                         "elasticfilesystem:DescribeMountTargets",
                         "elasticfilesystem:DescribeFileSystems",
-                        "ec2:DescribeSecurityGroups",
+                        "elasticfilesystem:DeleteMountTarget",
+                        "elasticfilesystem:DeleteFileSystem",
                     ],
-                    resources=["*"],
+                    resources=[
+                        stack.format_arn(
+                            service="elasticfilesystem", resource="file-system", resource_name=home_file_system_id
+                        )
+                    ],
+                ),
+                iam.PolicyStatement(
+                    sid="FindNfsSecurityGroups", actions=["ec2:DescribeSecurityGroups"], resources=["*"]
                 ),
                 iam.PolicyStatement(
                     sid="DeleteNfsSecurityGroups",
@@ -126,8 +133,9 @@ class DomainTeardown(Construct):
                         "ec2:RevokeSecurityGroupEgress",
                         "ec2:DeleteSecurityGroup",
                     ],
-                    resources=[stack.format_arn(service="ec2", resource="security-group", resource_name="*")],
-                    # Only groups of the platform's VPC (the handler picks the two by their SageMaker names).
+                    # Group IDs are SageMaker's; only groups of the platform's VPC, and the handler picks the two
+                    # by their SageMaker names.
+                    resources=[self.security_groups_arn],
                     conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
                 ),
             ]

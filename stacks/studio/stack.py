@@ -91,6 +91,7 @@ class RStudioSageMakerStack(cdk.Stack):
             self,
             "Teardown",
             domain_id=domain_id,
+            home_file_system_id=domain.attr_home_efs_file_system_id,
             delete_data=settings.delete_data_on_destroy,
             vpc_arn=network.vpc.vpc_arn,
         )

@@ -79,7 +79,7 @@ def test_build_context_is_only_what_the_image_needs():
     # The CDK asset uses the repository root as context: without this, .venv and node_modules (GBs) ship.
     lines = [x.strip() for x in (ROOT / ".dockerignore").read_text().splitlines() if x.strip()[:1] not in ("", "#")]
     assert lines[0] == "**"
-    # the job image's context, plus what the RSession image (stacks/studio/image/Dockerfile) adds
+    # The RSession image (stacks/studio/image/Dockerfile) shares the root context and adds the R wrapper.
     assert {x for x in lines[1:] if x.startswith("!")} == {
         "!pyproject.toml",
         "!simulation/**",
@@ -87,6 +87,16 @@ def test_build_context_is_only_what_the_image_needs():
         "!R/simjobs/**",
         "!stacks/studio/image/**",
     }
+
+
+def test_job_image_asset_stages_only_the_package_and_container(synthesized):
+    """The job image's asset excludes what only the RSession image needs, so editing the R wrapper does not
+    rebuild the job image (the staged folder is what `cdk deploy` builds and hashes)."""
+    assets = json.loads((synthesized.cdk_out / "simlab-jobs.assets.json").read_text())["dockerImages"]
+    (asset,) = assets.values()
+    staged = synthesized.cdk_out / asset["source"]["directory"]
+    top = {p.name for p in staged.iterdir()}
+    assert top == {".dockerignore", "pyproject.toml", "simulation", "container"}
 
 
 # --- the real image -----------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from rehearsal.emulator import moto_server
-from rehearsal.run import MODES, PLATFORM, RehearsalFailed, check_job_config, rehearse_all
+from rehearsal.run import MODES, PLATFORM, STACKS, RehearsalFailed, check_job_config, rehearse_all
 
 pytestmark = pytest.mark.rehearsal
 
@@ -26,8 +26,9 @@ def test_every_step_succeeds(reports, mode):
     report = reports[mode]
     failed = [f"{s.name}: {s.detail}" for s in report.steps if not s.ok]
     assert failed == []
-    assert [s.name for s in report.steps] == STEPS
-    stacks = {"ec2": 4, "none": 3}[mode]
+    extra = ["submit as user"] if mode == "sagemaker" else []
+    assert [s.name for s in report.steps] == [*STEPS[:-1], *extra, STEPS[-1]]
+    stacks = STACKS[mode]
     deploy = next(s for s in report.steps if s.name == "deploy")
     assert deploy.detail == f"{stacks} stacks CREATE_COMPLETE"
 
@@ -77,3 +78,19 @@ def test_job_config_check_fails_on_an_id_the_emulator_lacks(tmp_path):
         emulator.client("ssm").put_parameter(Name=f"/{PLATFORM}/job-config", Value=json.dumps(config), Type="String")
         with pytest.raises(RehearsalFailed, match="image assets:missing not found"):
             check_job_config(emulator, {})
+
+
+def test_sagemaker_mode_deploys_per_user_access_and_a_user_submits_with_their_own_config(reports):
+    """What moto cannot create (domain, profiles, image, custom resources) is dropped from the copy only; each
+    user's roles and job config deploy, and the CLI run with bob's profile-role credentials finds bob's config."""
+    report = reports["sagemaker"]
+    patch = next(s for s in report.steps if s.name == "patch copy")
+    assert "dropped 1 AWS::SageMaker::Domain" in patch.detail
+    assert "dropped 2 AWS::SageMaker::UserProfile" in patch.detail
+    real = (report.workdir / "cdk.out" / f"{PLATFORM}-workspace.template.json").read_text()
+    assert '"AWS::SageMaker::Domain"' in real
+    config = next(s for s in report.steps if s.name == "job config")
+    assert "alice: config under profile role, own job role, prefix rehearsal-alice" in config.detail
+    submitted = next(s for s in report.steps if s.name == "submit as user")
+    assert submitted.detail.startswith("rehearsal-bob-sim-")
+    assert submitted.detail.endswith(" as bob: own job role, prefix and tag")

@@ -294,7 +294,7 @@ def test_first_pass_requests_match_the_sagemaker_api_model():
 
 def test_unexpected_errors_are_not_swallowed():
     class Denied(FakeSageMaker):
-        def list_apps(self, **kw: Any) -> dict[str, Any]:
+        def list_apps(self, DomainIdEquals: str, NextToken: str | None = None) -> dict[str, Any]:
             raise _error("AccessDeniedException")
 
     with pytest.raises(ClientError, match="AccessDenied"):
