@@ -75,8 +75,8 @@ submit_simulation <- function(width = NULL, height = NULL, people = NULL, radius
 #' Refused, in one line, for an unknown job, one still running, a completed one, or an R-script job.
 resume_job <- function(job, instance_type = NULL, instance_count = NULL, volume_size_gb = NULL,
                        max_runtime_seconds = NULL, name = NULL, platform = NULL, wait = FALSE,
-                       logs = TRUE) {
-  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
+                       logs = TRUE, image = NULL) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   .call(.client()$resume_job, job, resources = resources, platform = .opt(platform),
         wait = isTRUE(wait), logs = isTRUE(logs))
 }
