@@ -15,6 +15,7 @@ status, watch, results (+ plots), cost; aws holds the boto3 session and retry po
 
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate as estimate_cost
+from simulation.client.cost import plan as plan_simulation
 from simulation.client.images import build_image
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
@@ -36,6 +37,7 @@ __all__ = [
     "job_status",
     "list_jobs",
     "load_config",
+    "plan_simulation",
     "resume_job",
     "run_sweep",
     "script_processor",

@@ -60,7 +60,7 @@
 #' job_results(job)$seed; pass it again (as digits, seed = "1234...") to reproduce the sample.
 submit_simulation <- function(width = NULL, height = NULL, people = NULL, radius = NULL,
                               iterations = NULL, seed = NULL, instance_type = NULL,
-                              instance_count = 1, volume_size_gb = NULL,
+                              instance_count = NULL, volume_size_gb = NULL,
                               max_runtime_seconds = NULL, name = NULL, platform = NULL,
                               wait = FALSE, logs = TRUE, image = NULL) {
   resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
@@ -84,7 +84,7 @@ resume_job <- function(job, instance_type = NULL, instance_count = NULL, volume_
 #' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
 #' `args` after --args and writes its results into Sys.getenv("OUTPUT_DIR").
 submit_r_script <- function(script, folder = NULL, args = character(), instance_type = NULL,
-                            instance_count = 1, volume_size_gb = NULL,
+                            instance_count = NULL, volume_size_gb = NULL,
                             max_runtime_seconds = NULL, name = NULL, platform = NULL,
                             wait = FALSE, logs = TRUE, image = NULL) {
   # as.list, not as.character: R prints 1e5 as "1e+05"; Python formats the doubles as "100000"
@@ -137,10 +137,25 @@ stop_job <- function(job, platform = NULL) {
   .call(.client()$stop_job, job, platform = .opt(platform))
 }
 
-#' Approximate cost of instance_count x hours of instance_type (usd is NA for an unknown type).
-estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
-  estimate <- .call(.client()$estimate_cost, instance_type, instance_count, hours)
-  if (is.null(estimate$usd)) estimate$usd <- NA_real_
+#' Plan before paying. With a workload (people and/or iterations; width, height, radius as for
+#' submit_simulation): the bundled simulation as a job of instance_count x instance_type, predicted
+#' (compute_seconds_per_host, startup_seconds, predicted_seconds, usd) next to a run on this machine
+#' (local_seconds, local_faster); $text says which is faster. Without one: instance_count x hours priced.
+#' usd is NA for an unknown type.
+estimate_cost <- function(instance_type, instance_count = 1, hours = NULL, people = NULL, iterations = NULL,
+                          width = 1000, height = 1000, radius = 6) {
+  if (is.null(people) && is.null(iterations)) {
+    estimate <- .call(.client()$estimate_cost, instance_type, instance_count, if (is.null(hours)) 1 else hours)
+  } else {
+    if (!is.null(hours)) stop("estimate_cost: hours prices instance-hours; a workload is timed by the model", call. = FALSE)
+    estimate <- .call(.client()$plan_simulation, instance_type, instance_count,
+                      people = if (is.null(people)) 1000 else people,
+                      iterations = if (is.null(iterations)) 1000 else iterations,
+                      width = width, height = height, radius = radius)
+  }
+  for (key in c("usd", "predicted_seconds", "compute_seconds_per_host")) {
+    if (key %in% names(estimate) && is.null(estimate[[key]])) estimate[[key]] <- NA_real_
+  }
   estimate
 }
 
