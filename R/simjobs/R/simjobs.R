@@ -60,7 +60,7 @@
 #' job_results(job)$seed; pass it again (as digits, seed = "1234...") to reproduce the sample.
 submit_simulation <- function(width = NULL, height = NULL, people = NULL, radius = NULL,
                               iterations = NULL, seed = NULL, instance_type = NULL,
-                              instance_count = 1, volume_size_gb = NULL,
+                              instance_count = NULL, volume_size_gb = NULL,
                               max_runtime_seconds = NULL, name = NULL, platform = NULL,
                               wait = FALSE, logs = TRUE, image = NULL) {
   resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
@@ -84,7 +84,7 @@ resume_job <- function(job, instance_type = NULL, instance_count = NULL, volume_
 #' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
 #' `args` after --args and writes its results into Sys.getenv("OUTPUT_DIR").
 submit_r_script <- function(script, folder = NULL, args = character(), instance_type = NULL,
-                            instance_count = 1, volume_size_gb = NULL,
+                            instance_count = NULL, volume_size_gb = NULL,
                             max_runtime_seconds = NULL, name = NULL, platform = NULL,
                             wait = FALSE, logs = TRUE, image = NULL) {
   # as.list, not as.character: R prints 1e5 as "1e+05"; Python formats the doubles as "100000"
