@@ -78,6 +78,18 @@ def test_run_creates_a_confined_job_with_code_in_the_platform_bucket(aws, tmp_pa
     assert described["RoleArn"] == aws.config["execution_role_arn"]
 
 
+def test_results_of_an_sdk_job_read_the_mean_its_output_wrote(aws, tmp_path):
+    from simulation.client.results import job_results
+
+    job = _run(sdk.script_processor(), tmp_path)
+    # what the job would have uploaded from /opt/ml/processing/output (moto records jobs, it does not run them)
+    key = f"jobs/{job}/output/output-1/output_result_mean.txt"
+    aws.client("s3").put_object(Bucket=aws.bucket, Key=key, Body=b"0.112409\n")
+    summary = job_results(job, str(tmp_path / "results"))
+    assert summary["mean"] == 0.112409
+    assert summary["files"] == ["output-1/output_result_mean.txt"]
+
+
 def test_overrides_pass_through_within_the_caps(aws, tmp_path):
     processor = sdk.script_processor(
         volume_size_in_gb=5, max_runtime_in_seconds=3600, env={"MY_VAR": "1"}, tags={"project": "x", "user": "eve"}
