@@ -71,3 +71,12 @@ def test_role_placeholder_outside_a_role_session_is_one_clear_error(aws, monkeyp
     client_aws.reset()
     with pytest.raises(SimulationError, match=r"needs an IAM role session, but this session is arn:aws:"):
         load_config()
+
+
+def test_on_the_ec2_host_jobs_carry_the_linux_login_of_the_submitter(aws, monkeypatch):
+    """RStudio Server runs each user's R session under their own Linux account; with no per-user config the
+    client tags jobs with that login (getpass reads LOGNAME first)."""
+    monkeypatch.delenv("SIMLAB_USER", raising=False)
+    monkeypatch.setenv("LOGNAME", "bob")
+    submit_simulation(iterations=1000, resources={"name": "ec2"})
+    assert {"Key": "user", "Value": "bob"} in aws.recorder.request("CreateProcessingJob")["Tags"]
