@@ -13,9 +13,10 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # The bundled default: the reference case of the blog post, 10,000 iterations over 3 emulated hosts.
 JOB_ARGS ?= --hosts 3 --width 1000 --height 1000 --people 1000 --radius 6 --iterations 10000 --seed 42
 JOB_OUTPUT ?= out/local-job
-# Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck.
+# Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck, and
+# docker-registry (a local registry the `image build` test pushes to).
 APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
-                podman buildah debootstrap runc shellcheck
+                podman buildah debootstrap runc shellcheck docker-registry
 
 .PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "simulation.commands.submit",  # submit, sweep, cost: start (and price) SageMaker Processing jobs
     "simulation.commands.status",  # watch, logs, jobs, stop: follow and manage jobs
     "simulation.commands.results",  # results: download, merge and plot a finished job or sweep
+    "simulation.commands.image",  # image build: your own job image
 )
 
 # Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
@@ -29,6 +30,7 @@ OPTIONAL_COMMANDS = {
     "simulation.commands.submit": (("submit", "sweep", "cost"), "client"),
     "simulation.commands.status": (("watch", "logs", "jobs", "stop"), "client"),
     "simulation.commands.results": (("results",), "client"),
+    "simulation.commands.image": (("image",), "client"),
 }
 
 

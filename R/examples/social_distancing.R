@@ -9,7 +9,7 @@ y_length <- 1000
 num_people <- 1000
 max_iterations <- 10000
 
-print(estimate_cost("ml.c5.4xlarge", hours = 0.25)$text)
+print(estimate_cost("ml.c5.4xlarge", people = 1000, iterations = 10000)$text)  # job vs. this machine
 # No seed: fresh entropy, printed on submission and kept in result$seed (as digits); pass it back as
 # seed = "..." to repeat this very sample. wait = TRUE shows blocks done / total while the job runs.
 job <- submit_simulation(width = x_length, height = y_length, people = num_people, radius = 6,

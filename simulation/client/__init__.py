@@ -15,10 +15,13 @@ status, watch, results (+ plots), cost; aws holds the boto3 session and retry po
 
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate as estimate_cost
+from simulation.client.cost import plan as plan_simulation
+from simulation.client.images import build_image
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
 from simulation.client.resume import resume_job
+from simulation.client.sdk import script_processor
 from simulation.client.status import job_status, list_jobs, stop_job
 from simulation.client.submit import submit_r_script, submit_simulation
 from simulation.client.sweep import run_sweep
@@ -27,14 +30,17 @@ from simulation.client.watch import job_logs, wait_for_job
 __all__ = [
     "JobConfig",
     "Resources",
+    "build_image",
     "estimate_cost",
     "job_logs",
     "job_results",
     "job_status",
     "list_jobs",
     "load_config",
+    "plan_simulation",
     "resume_job",
     "run_sweep",
+    "script_processor",
     "stop_job",
     "submit_r_script",
     "submit_simulation",

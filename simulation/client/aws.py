@@ -87,7 +87,8 @@ def as_user_error(error: BaseException, doing: str) -> SimulationError:
         return SimulationError(f"{doing}: no AWS credentials found (log in, or set AWS_PROFILE)")
     if isinstance(error, ClientError):
         message = error.response.get("Error", {}).get("Message") or str(error)
-        return SimulationError(f"{doing}: {error_code(error)}: {message}")
+        # one line whatever came back (an unparsed XML error body spans several)
+        return SimulationError(f"{doing}: {error_code(error)}: {' '.join(str(message).split())}")
     if isinstance(error, BotoCoreError):
         return SimulationError(f"{doing}: {error}")
     return SimulationError(f"{doing}: {error}")

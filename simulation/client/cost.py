@@ -1,4 +1,6 @@
-"""A cost estimate before submitting: instance-hours x an approximate on-demand price.
+"""Before paying: a cost estimate (instance-hours x an approximate on-demand price) and, for the bundled
+simulation, a plan: predicted compute seconds per host, start-up, wall time and dollars of a job, next to a
+local run on this machine (`plan`).
 
 PRICES are SageMaker Processing on-demand list prices in USD per instance-hour for us-east-1 (N. Virginia),
 transcribed from the AWS SageMaker pricing page as of 2024 and not re-checked since: verify before relying on them.
@@ -42,6 +44,40 @@ PRICES: dict[str, float] = {
 }
 
 
+# vCPUs per instance type (AWS's instance type pages; the ml. types are the EC2 types of the same name).
+VCPUS: dict[str, int] = {
+    "ml.t3.medium": 2,
+    "ml.t3.large": 2,
+    "ml.t3.xlarge": 4,
+    "ml.t3.2xlarge": 8,
+    "ml.m5.large": 2,
+    "ml.m5.xlarge": 4,
+    "ml.m5.2xlarge": 8,
+    "ml.m5.4xlarge": 16,
+    "ml.m5.12xlarge": 48,
+    "ml.m5.24xlarge": 96,
+    "ml.c5.xlarge": 4,
+    "ml.c5.2xlarge": 8,
+    "ml.c5.4xlarge": 16,
+    "ml.c5.9xlarge": 36,
+    "ml.c5.18xlarge": 72,
+    "ml.r5.large": 2,
+    "ml.r5.xlarge": 4,
+    "ml.r5.2xlarge": 8,
+    "ml.r5.4xlarge": 16,
+    "ml.r5.12xlarge": 48,
+    "ml.r5.24xlarge": 96,
+}
+# ASSUMPTIONS, not measured (this project has no AWS account); see README "Plan before paying".
+# A vCPU of these types is one hyperthread: two share a physical core, which on compute-bound code gives
+# roughly 1.2x one thread, so a vCPU runs at about 0.6 of one core of the calibration machine.
+VCPU_SPEED = 0.6
+# A Processing job spends minutes before its container runs (instances provisioned, image pulled); 180 s is
+# the typical order, to be replaced by what `simulation watch` reports for real jobs. Counted as billed
+# (conservative).
+JOB_STARTUP_SECONDS = 180.0
+
+
 def estimate(instance_type: str, instance_count: Any = 1, hours: Any = 1.0) -> dict[str, Any]:
     """Price of `instance_count` x `hours` of `instance_type`; `usd` is None for a type not in the table."""
     count = as_int(instance_count, "instance count", 1)
@@ -66,3 +102,89 @@ def estimate(instance_type: str, instance_count: Any = 1, hours: Any = 1.0) -> d
         "price_date": PRICE_DATE,
         "text": text,
     }
+
+
+def plan(
+    instance_type: str,
+    instance_count: Any = 1,
+    *,
+    people: Any = 1000,
+    iterations: Any = 1000,
+    width: Any = 1000,
+    height: Any = 1000,
+    radius: Any = 6,
+    local_cores: int | None = None,
+) -> dict[str, Any]:
+    """Predicted time and price of the bundled simulation as a job, and of the same run on this machine.
+
+    Job: JOB_STARTUP_SECONDS, then each host's share of the blocks on one worker per vCPU at VCPU_SPEED of a
+    calibration core (`simulation.throughput`), plus loading the kernel. Local: `simulation run` on
+    `local_cores` (default: this machine's) cores at calibration speed.
+    """
+    import os
+
+    from simulation import throughput
+    from simulation.engine import Params
+
+    count = as_int(instance_count, "instance count", 1)
+    try:
+        params = Params(float(width), float(height), as_int(people, "people", 2), float(radius))
+    except (TypeError, ValueError) as error:
+        raise SimulationError(f"width, height and radius must be numbers: {error}") from None
+    n_iter = as_int(iterations, "iterations", 1)
+    cores = local_cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    local = throughput.local_prediction(params, n_iter, cores)
+    vcpus = VCPUS.get(instance_type)
+    result: dict[str, Any] = {
+        "instance_type": instance_type,
+        "instance_count": count,
+        "vcpus_per_instance": vcpus,
+        "people": params.people,
+        "iterations": n_iter,
+        "width": params.width,
+        "height": params.height,
+        "radius": params.radius,
+        "ns_per_person_iteration": round(throughput.ns_per_person(params), 3),
+        "vcpu_speed": VCPU_SPEED,
+        "startup_seconds": JOB_STARTUP_SECONDS,
+        **local,
+    }
+    if vcpus is None:
+        result.update(compute_seconds_per_host=None, predicted_seconds=None, usd=None, local_faster=True)
+        result["text"] = (
+            f"unknown: {instance_type} is not in the vCPU table; locally ~{_duration(local['local_seconds'])}"
+        )
+        return result
+    compute = throughput.compute_seconds(params, n_iter, count, vcpus, VCPU_SPEED)
+    host_seconds = compute + throughput.LOCAL_STARTUP_SECONDS  # the container also loads the kernel
+    predicted = JOB_STARTUP_SECONDS + host_seconds
+    price = estimate(instance_type, count, predicted / 3600)
+    faster_locally = local["local_seconds"] < predicted
+    result.update(
+        compute_seconds_per_host=compute,
+        predicted_seconds=predicted,
+        usd=price["usd"],
+        usd_per_hour=price["usd_per_hour"],
+        local_faster=faster_locally,
+    )
+    usd = "price unknown" if price["usd"] is None else f"~${price['usd']:,.4f}"
+    verdict = (
+        "faster here: run it locally (python -m simulation run ...)"
+        if faster_locally
+        else f"the job is ~{local['local_seconds'] / predicted:,.1f}x faster than here"
+    )
+    result["text"] = (
+        f"{count} x {instance_type} ({vcpus} vCPUs each): ~{_duration(compute)} of compute per host after "
+        f"~{_duration(JOB_STARTUP_SECONDS)} of start-up, ~{_duration(predicted)} in all, {usd} "
+        f"({PRICE_REGION} list price {PRICE_DATE}); this machine ({cores} cores): ~{_duration(local['local_seconds'])}"
+        f" — {verdict}"
+    )
+    return result
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -107,10 +107,6 @@ class Resolved:
 
 def _image(config: JobConfig, image: str | None) -> str:
     """The bundled job image, or one of the platform's user images (the only repository jobs may pull from)."""
-    if image is None or image == config.image_uri:
-        return config.image_uri
-    repository = config.ecr_repository_uri
-    if repository and image.startswith((f"{repository}:", f"{repository}@")) and len(image) > len(repository) + 1:
-        return image
-    where = f"{repository}:<tag>" if repository else "the platform's job image"
-    raise SimulationError(f"image {image!r} is not one this platform's jobs may run; use {where}")
+    from simulation.client.images import check_image
+
+    return check_image(config, image)

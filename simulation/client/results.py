@@ -114,6 +114,10 @@ def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[
     files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
     summary: dict[str, Any] = {**extra, "files": files}
     mean_file = directory / layout.MEAN_FILE
+    # a job from the SDK path (script_processor) has its outputs one level down, in output-1/ etc.
+    below = sorted(directory.glob(f"*/{layout.MEAN_FILE}"))
+    if not mean_file.is_file() and len(below) == 1:
+        mean_file = below[0]
     if mean_file.is_file():
         text = mean_file.read_text().split()
         try:

@@ -13,7 +13,7 @@ from typing import Any
 from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
-from simulation.client.cost import estimate
+from simulation.client.cost import estimate, plan
 from simulation.client.request import (
     JobSpec,
     build_spec,
@@ -94,6 +94,8 @@ def submit_simulation(
     chosen = Resources.of(resources)
     config = load_config(platform)
     spec = build_spec(config, chosen, base="sim", arguments=arguments, seed=chosen_seed)
+    predicted = plan(spec.resources.instance_type, spec.resources.instance_count, **values)
+    say(f"plan: {predicted['text']}")  # before anything is created: time to result and price, next to a local run
     return launch(config, spec, wait=wait, logs=logs)
 
 

@@ -207,10 +207,13 @@ def watch(
                 counted = progress.poll() if progress else None
             except (ClientError, SimulationError):  # progress is a courtesy: an unreadable prefix must not end watch
                 progress, counted = None, None
-            if counted and counted != shown and not interactive:
+            final = status["status"] in TERMINAL  # a terminal gets the last count as a line of its own
+            if counted and ((counted != shown and not interactive) or (final and interactive)):
+                if interactive:
+                    err.write("\r\033[K")
                 say(f"[{elapsed}] {job}: {BlockProgress.bar(*counted)}", err)
             shown = counted or shown
-            if status["status"] in TERMINAL:
+            if final:
                 break
             if interactive:
                 spin += 1

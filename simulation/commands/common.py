@@ -29,6 +29,9 @@ def add_resource_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--volume-size", type=float, default=None, help=f"GB per host (default {DEFAULT_VOLUME_GB})")
     parser.add_argument("--max-runtime", type=float, default=None, help="seconds before AWS stops the job")
     parser.add_argument("--name", help="a short name for the job (letters, digits, hyphens)")
+    parser.add_argument(
+        "--image", help="the bundled job image (default) or one in the platform's user repository (`image build`)"
+    )
 
 
 def resources_of(args: argparse.Namespace) -> Resources:
@@ -38,6 +41,7 @@ def resources_of(args: argparse.Namespace) -> Resources:
         volume_size_gb=args.volume_size,
         max_runtime_seconds=args.max_runtime,
         name=args.name,
+        image=args.image,
     )
 
 

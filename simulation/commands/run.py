@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--seed", type=integer_at_least(0), help="random seed (default: fresh entropy, reported in the output)"
     )
-    parser.add_argument("--workers", type=integer_at_least(1), help="processes (default: all cores)")
+    parser.add_argument("--workers", type=integer_at_least(1), help="worker threads (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
     parser.add_argument(
         "--args",

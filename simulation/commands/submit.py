@@ -54,12 +54,19 @@ def register(subparsers: Any) -> None:
     sw.add_argument("--output", help="with --wait: local folder (default results/<sweep>)")
     sw.set_defaults(handler=_sweep)
 
-    price = subparsers.add_parser("cost", parents=[with_json], help="estimate a job's cost before submitting it")
+    price = subparsers.add_parser(
+        "cost",
+        parents=[with_json],
+        help="plan a simulation job (time, dollars, and a local run) or price instance-hours before submitting",
+    )
     price.add_argument("--instance-type", help="default: the platform's default instance type")
     price.add_argument("--instance-count", type=float, default=1)
     duration = price.add_mutually_exclusive_group()
-    duration.add_argument("--hours", type=float)
+    duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
     duration.add_argument("--minutes", type=float)
+    workload = price.add_argument_group("workload (any of these: predict the bundled simulation instead)")
+    for name, kind in (("people", int), ("iterations", int), ("width", float), ("height", float), ("radius", float)):
+        workload.add_argument(f"--{name}", type=kind)
     price.set_defaults(handler=_cost)
 
 
@@ -116,12 +123,24 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKLOAD_DEFAULTS = {"people": 1000, "iterations": 1000, "width": 1000.0, "height": 1000.0, "radius": 6.0}
+
+
 def _cost(args: argparse.Namespace) -> int:
     instance_type = args.instance_type
     if instance_type is None:
         instance_type = load_config(args.platform).default_instance_type
-    hours = args.hours if args.hours is not None else (args.minutes / 60 if args.minutes is not None else 1.0)
-    estimate = cost.estimate(instance_type, args.instance_count, hours)
+    workload = {k: getattr(args, k) for k in WORKLOAD_DEFAULTS if getattr(args, k) is not None}
+    if workload:
+        if args.hours is not None or args.minutes is not None:
+            print(
+                "error: cost: --hours/--minutes price instance-hours; a workload is timed by the model", file=sys.stderr
+            )
+            return 2
+        estimate = cost.plan(instance_type, args.instance_count, **{**WORKLOAD_DEFAULTS, **workload})
+    else:
+        hours = args.hours if args.hours is not None else (args.minutes / 60 if args.minutes is not None else 1.0)
+        estimate = cost.estimate(instance_type, args.instance_count, hours)
     if args.json:
         print_json(estimate)
     else:

@@ -289,12 +289,12 @@ class Jobs(Construct):
                 resources=[self.execution_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
             ),
-            iam.PolicyStatement(
-                sid="ListBucket", actions=["s3:ListBucket", "s3:GetBucketLocation"], resources=[bucket.bucket_arn]
-            ),
+            # Only what a client path uses (tests/client/test_least_privilege.py fails on anything more): no
+            # DeleteObject (nothing deletes a result), no FilterLogEvents (logs are read stream by stream).
+            iam.PolicyStatement(sid="ListBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]),
             iam.PolicyStatement(
                 sid="ReadWriteObjects",
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[bucket.arn_for_objects("*")],
             ),
             # DescribeLogStreams acts on the group (stream names only); events are read per stream, and only
@@ -319,9 +319,14 @@ class Jobs(Construct):
                     "ecr:CompleteLayerUpload",
                     "ecr:PutImage",
                     "ecr:DescribeImages",
-                    "ecr:DescribeImageScanFindings",
                 ],
                 resources=[self.repository.repository_arn],
+            ),
+            # `image build` starts FROM the bundled job image, which lives in CDK's assets repository.
+            iam.PolicyStatement(
+                sid="PullBundledImage",
+                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                resources=[self.image.repository.repository_arn],
             ),
         ]
         return iam.ManagedPolicy(

@@ -15,6 +15,14 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "stacks/studio/image/Dockerfile"
 
 
+def sdk_requirement() -> str:
+    """requirements.txt's `sagemaker==...` line: RSessions get the SDK version the client's tests ran against
+    (the EC2 host's bootstrap reads the same line)."""
+    lines = (REPOSITORY_ROOT / "requirements.txt").read_text().splitlines()
+    (line,) = [line.strip() for line in lines if line.startswith("sagemaker==")]
+    return line
+
+
 class RSessionImage(Construct):
     """Exposes `asset`, `image` (AWS::SageMaker::Image), `version`, `app_image_config` and `custom_image`
     (the RSessionAppSettings.CustomImages entry)."""
@@ -29,7 +37,11 @@ class RSessionImage(Construct):
         package_manager_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        build_args = {"SIMLAB_PLATFORM": platform_name, "RSTUDIO_CONNECT_URL": connect_url}
+        build_args = {
+            "SIMLAB_PLATFORM": platform_name,
+            "RSTUDIO_CONNECT_URL": connect_url,
+            "SAGEMAKER_REQUIREMENT": sdk_requirement(),
+        }
         if package_manager_url:
             build_args["RSTUDIO_PACKAGE_MANAGER_URL"] = package_manager_url
         self.asset = ecr_assets.DockerImageAsset(

@@ -112,6 +112,9 @@ out <- tryCatch(submit_simulation(instance_count = 2.5), error = function(e) con
 cat(out, "\\n")
 cost <- estimate_cost("ml.c5.xlarge", instance_count = 2, hours = 1.5)
 cat(cost$usd, is.na(estimate_cost("ml.unknown")$usd), "\\n")
+plan <- estimate_cost("ml.c5.xlarge", people = 1000, iterations = 10000)
+cat(is.numeric(plan$predicted_seconds), plan$local_faster, plan$local_seconds < plan$predicted_seconds, "\\n")
+cat(is.na(estimate_cost("ml.unknown", people = 1000)$predicted_seconds), "\\n")
 """,
         tmp_path,
     )
@@ -120,6 +123,8 @@ cat(cost$usd, is.na(estimate_cost("ml.unknown")$usd), "\\n")
     assert lines[0].startswith("instance type 'ml.p4d.24xlarge' is not allowed on platform simlab; choose one of")
     assert lines[1].strip() == "instance count must be a whole number, got 2.5"
     assert lines[2].split() == ["0.612", "TRUE"]
+    assert lines[3].split() == ["TRUE", "TRUE", "TRUE"]  # a small workload: faster on this machine
+    assert lines[4].split() == ["TRUE"]
     assert aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []
 
 

@@ -61,9 +61,9 @@ def test_bad_values_are_one_line_naming_them(resources, message):
         (Resources(instance_count=5), "instance count must be at most 4, got 5"),
         (Resources(instance_type="ml.p4d.24xlarge"), "instance type 'ml.p4d.24xlarge' is not allowed"),
         (Resources(max_runtime_seconds=7201), r"max runtime \(seconds\) must be at most 7200, got 7201"),
-        (Resources(image="docker.io/library/r-base:4"), "image 'docker.io/library/r-base:4' is not one"),
+        (Resources(image="docker.io/library/r-base:4"), "image docker.io/library/r-base:4 is in a foreign registry"),
         # a repository whose name merely starts with the platform's is another repository
-        (Resources(image=CONFIG["ecr_repository_uri"] + "-other:1"), "is not one this platform's jobs may run"),
+        (Resources(image=CONFIG["ecr_repository_uri"] + "-other:1"), "-other:1 is not allowed; jobs run only"),
     ],
 )
 def test_platform_limits_are_enforced_when_resolved(resources, message):

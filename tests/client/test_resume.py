@@ -303,3 +303,44 @@ def test_a_stopped_sweep_job_resumed_is_collected_by_its_sweep_id_with_the_unint
     assert [row["job"] for row in table["rows"]] == [new, new]
     for row, reference in zip(table["rows"], uninterrupted["rows"], strict=True):
         assert (row["mean"], row["se"], row["ci95_low"]) == (reference["mean"], reference["se"], reference["ci95_low"])
+
+
+def test_on_a_terminal_the_bar_is_redrawn_in_place_and_the_last_count_stays(aws):
+    job = "simlab-sim-20261121-000000-beef"
+    t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    client_aws.client("ssm", None).get_parameter(Name="/simlab/job-config")
+    s3 = aws.client("s3")
+    prefix = f"jobs/{job}/output/"
+    s3.put_object(Bucket=aws.bucket, Key=prefix + "run.json", Body=b'{"kind": "simulate", "block_count": 4}')
+    s3.put_object(Bucket=aws.bucket, Key=prefix + "blocks/block-000003.json", Body=b"{}")
+
+    def described(status: str, **extra):
+        return {
+            "ProcessingJobName": job,
+            "ProcessingJobArn": f"arn:aws:sagemaker:eu-west-1:123456789012:processing-job/{job}",
+            "ProcessingJobStatus": status,
+            "CreationTime": t0,
+            "AppSpecification": {"ImageUri": "img:abc", "ContainerArguments": ["simulate"]},
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.c5.xlarge", "VolumeSizeInGB": 10}
+            },
+            **extra,
+        }
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def sleep(_: float) -> None:
+        for k in (0, 1, 2):
+            s3.put_object(Bucket=aws.bucket, Key=prefix + f"blocks/block-{k:06d}.json", Body=b"{}")
+
+    tty = Tty()
+    with Stubber(client_aws.client("sagemaker", aws.region)) as stub:
+        stub.add_response("describe_processing_job", described("InProgress"), {"ProcessingJobName": job})
+        done = described("Completed", ProcessingEndTime=t0 + timedelta(minutes=1))
+        stub.add_response("describe_processing_job", done, {"ProcessingJobName": job})
+        client_watch.watch(job, logs=False, poll_seconds=0, err=tty, sleep=sleep)
+    text = tty.getvalue()
+    assert "[######..................] 1/4 blocks\033[K" in text  # on the spinner's line, redrawn in place
+    assert "\r\033[K[0:01:00] " + job + ": [########################] 4/4 blocks\n" in text

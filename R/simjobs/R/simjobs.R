@@ -5,6 +5,12 @@
 
 .simjobs <- new.env(parent = emptyenv())
 
+# Before Python starts (reticulate starts it on the first import): sagemaker 2.x is pinned on purpose
+# (script_processor), so its import-time banner about v3 is noise.
+.onLoad <- function(libname, pkgname) {
+  if (!nzchar(Sys.getenv("SAGEMAKER_SUPPRESS_V2_WARNING"))) Sys.setenv(SAGEMAKER_SUPPRESS_V2_WARNING = "1")
+}
+
 .client <- function() {
   if (is.null(.simjobs$client)) {
     .simjobs$client <- reticulate::import("simulation.client", convert = TRUE)
@@ -48,15 +54,16 @@
 }
 
 #' Submit the bundled simulation; returns the job name (after the job ends when wait = TRUE).
+#' `image`: the bundled job image (default) or one of yours from build_image(), for every submitting function.
 #' Parameters left NULL take the platform's one set of defaults (simulation.defaults: 1000 x 1000, 1000
 #' people, radius 6, 10000 iterations). No seed: fresh entropy, printed when the job is submitted and in
 #' job_results(job)$seed; pass it again (as digits, seed = "1234...") to reproduce the sample.
 submit_simulation <- function(width = NULL, height = NULL, people = NULL, radius = NULL,
                               iterations = NULL, seed = NULL, instance_type = NULL,
-                              instance_count = 1, volume_size_gb = NULL,
+                              instance_count = NULL, volume_size_gb = NULL,
                               max_runtime_seconds = NULL, name = NULL, platform = NULL,
-                              wait = FALSE, logs = TRUE) {
-  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
+                              wait = FALSE, logs = TRUE, image = NULL) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   .call(.client()$submit_simulation, .opt(width), .opt(height), .opt(people), .opt(radius),
         .opt(iterations), .opt(seed), resources = resources, platform = .opt(platform),
         wait = isTRUE(wait), logs = isTRUE(logs))
@@ -77,11 +84,11 @@ resume_job <- function(job, instance_type = NULL, instance_count = NULL, volume_
 #' Ship `folder` (default: the script's folder) and run your own R script as a job. The script gets
 #' `args` after --args and writes its results into Sys.getenv("OUTPUT_DIR").
 submit_r_script <- function(script, folder = NULL, args = character(), instance_type = NULL,
-                            instance_count = 1, volume_size_gb = NULL,
+                            instance_count = NULL, volume_size_gb = NULL,
                             max_runtime_seconds = NULL, name = NULL, platform = NULL,
-                            wait = FALSE, logs = TRUE) {
+                            wait = FALSE, logs = TRUE, image = NULL) {
   # as.list, not as.character: R prints 1e5 as "1e+05"; Python formats the doubles as "100000"
-  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   .call(.client()$submit_r_script, script, .opt(folder), as.list(args),
         resources = resources, platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
 }
@@ -130,10 +137,25 @@ stop_job <- function(job, platform = NULL) {
   .call(.client()$stop_job, job, platform = .opt(platform))
 }
 
-#' Approximate cost of instance_count x hours of instance_type (usd is NA for an unknown type).
-estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
-  estimate <- .call(.client()$estimate_cost, instance_type, instance_count, hours)
-  if (is.null(estimate$usd)) estimate$usd <- NA_real_
+#' Plan before paying. With a workload (people and/or iterations; width, height, radius as for
+#' submit_simulation): the bundled simulation as a job of instance_count x instance_type, predicted
+#' (compute_seconds_per_host, startup_seconds, predicted_seconds, usd) next to a run on this machine
+#' (local_seconds, local_faster); $text says which is faster. Without one: instance_count x hours priced.
+#' usd is NA for an unknown type.
+estimate_cost <- function(instance_type, instance_count = 1, hours = NULL, people = NULL, iterations = NULL,
+                          width = 1000, height = 1000, radius = 6) {
+  if (is.null(people) && is.null(iterations)) {
+    estimate <- .call(.client()$estimate_cost, instance_type, instance_count, if (is.null(hours)) 1 else hours)
+  } else {
+    if (!is.null(hours)) stop("estimate_cost: hours prices instance-hours; a workload is timed by the model", call. = FALSE)
+    estimate <- .call(.client()$plan_simulation, instance_type, instance_count,
+                      people = if (is.null(people)) 1000 else people,
+                      iterations = if (is.null(iterations)) 1000 else iterations,
+                      width = width, height = height, radius = radius)
+  }
+  for (key in c("usd", "predicted_seconds", "compute_seconds_per_host")) {
+    if (key %in% names(estimate) && is.null(estimate[[key]])) estimate[[key]] <- NA_real_
+  }
   estimate
 }
 
@@ -144,8 +166,8 @@ estimate_cost <- function(instance_type, instance_count = 1, hours = 1) {
 run_sweep <- function(people = NULL, radius = NULL, width = NULL, height = NULL, iterations = NULL,
                       seed = NULL, mode = "job", instance_type = NULL, instance_count = NULL,
                       volume_size_gb = NULL, max_runtime_seconds = NULL, name = NULL,
-                      platform = NULL, wait = FALSE, dest = NULL) {
-  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name)
+                      platform = NULL, wait = FALSE, dest = NULL, image = NULL) {
+  resources <- .resources(instance_type, instance_count, volume_size_gb, max_runtime_seconds, name, image)
   manifest <- .safe("run_sweep", .vec(people), .vec(radius), .vec(width), .vec(height),
                     .opt(iterations), .opt(seed), mode = mode, resources = resources,
                     platform = .opt(platform), wait = isTRUE(wait), dest = .opt(dest))
@@ -159,4 +181,24 @@ sweep_results <- function(sweep, dest = NULL, platform = NULL) {
 
 .rows <- function(rows) {
   do.call(rbind, lapply(rows, function(row) as.data.frame(row, stringsAsFactors = FALSE)))
+}
+
+#' The original workflow's `sagemaker$processing$ScriptProcessor(...)`, confined to the platform: its
+#' execution role, image, isolated network, bucket (code and outputs under jobs/<job>/), runtime cap and
+#' tags. `processor$run(code = ..., arguments = list("--args", ...), outputs = ...)` then works unchanged.
+#' Other constructor arguments (volume_size_in_gb, max_runtime_in_seconds, base_job_name, env, tags) pass
+#' through `...`; role, image_uri, network_config and sagemaker_session are the platform's.
+script_processor <- function(platform = NULL, instance_type = NULL, instance_count = 1, image = NULL,
+                             command = list("Rscript"), ...) {
+  .call(.client()$script_processor, platform = .opt(platform), instance_type = .opt(instance_type),
+        instance_count = instance_count, image = .opt(image), command = as.list(command), ...)
+}
+
+#' Your own job image: FROM the bundled one, with CRAN packages (`r_packages`) and/or Debian packages
+#' (`apt`, e.g. "r-cran-data.table") installed at build time (jobs have no network), pushed to the
+#' platform's user repository. Returns the image URI to pass as `image =`. Needs docker or podman.
+build_image <- function(r_packages = character(), apt = character(), tag = NULL, platform = NULL,
+                        engine = NULL, cran = NULL, push = TRUE) {
+  .call(.client()$build_image, as.list(r_packages), as.list(apt), tag = .opt(tag),
+        platform = .opt(platform), engine = .opt(engine), cran = .opt(cran), push = isTRUE(push))
 }
