@@ -60,6 +60,29 @@ def _drop_default_sg_restriction(template: dict[str, Any]) -> list[str]:
     return [f"removed Custom::VpcRestrictDefaultSG {logical_id}" for logical_id in dropped]
 
 
+def _efs_arn_from_its_id(template: dict[str, Any]) -> list[str]:
+    """moto's EFS file system has no CloudFormation attributes (GetAtt Arn crashes the request with a 500): spell
+    the same ARN from the file system's Ref (its ID), which moto answers."""
+    systems = {k for k, v in template.get("Resources", {}).items() if v["Type"] == "AWS::EFS::FileSystem"}
+    replaced: list[str] = []
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            getatt: Any = node.get("Fn::GetAtt")
+            if set(node) == {"Fn::GetAtt"} and getatt[0] in systems and getatt[1] == "Arn":
+                replaced.append(getatt[0])
+                prefix = f"arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/"
+                return {"Fn::Join": ["", [prefix, {"Ref": getatt[0]}]]}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    if systems:
+        template["Resources"] = walk(template["Resources"])
+    return [f"GetAtt {name}.Arn spelled from its Ref" for name in sorted(set(replaced))]
+
+
 def _replace_refs(node: Any, logical_id: str, value: str) -> Any:
     if isinstance(node, dict):
         if node == {"Ref": logical_id}:
@@ -102,6 +125,7 @@ def patch_for_moto(assembly: Path, emulator: Emulator) -> Patched:
     for path in templates(assembly):
         _rewrite(path, _drop_ssm_parameter_tags, patched)
         _rewrite(path, _drop_default_sg_restriction, patched)
+        _rewrite(path, _efs_arn_from_its_id, patched)
         _rewrite(path, _secrets_made_outside(emulator), patched)
     return patched
 

@@ -93,12 +93,37 @@ install_package() {
   "$VENV/bin/pip" install -q -c "$SIMLAB_HOME/constraints.txt" "${SRC}[client,fast]"
 }
 
+# amazon-efs-utils mounts EFS over TLS with IAM authorization (stunnel + the instance role); Ubuntu does not
+# package it. v1.36.0 is the last release without a Rust component: built from its pinned commit, refused if the
+# fetched tree is not that commit.
+readonly EFS_UTILS_VERSION=1.36.0
+readonly EFS_UTILS_COMMIT=c87d19f3e1db26532f09a7fed338347aacb90e10
+install_efs_utils() {
+  local installed=""
+  # shellcheck disable=SC2016 # ${Version} is dpkg-query's format field, not a shell variable
+  installed=$(dpkg-query -W -f='${Version}' amazon-efs-utils 2>/dev/null || true)
+  [ "${installed%%-*}" = "$EFS_UTILS_VERSION" ] && return 0
+  log "amazon-efs-utils $EFS_UTILS_VERSION (TLS and IAM for the EFS mount)"
+  apt_install git binutils stunnel4 python3-botocore
+  local src
+  src=$(mktemp -d)
+  git -C "$src" init -q
+  git -C "$src" fetch -q --depth 1 https://github.com/aws/efs-utils.git "$EFS_UTILS_COMMIT"
+  git -C "$src" checkout -q FETCH_HEAD
+  [ "$(git -C "$src" rev-parse HEAD)" = "$EFS_UTILS_COMMIT" ]
+  (cd "$src" && ./build-deb.sh > /dev/null)
+  apt_install "$src"/build/amazon-efs-utils*.deb
+  rm -rf "$src"
+}
+
 mount_home() {
-  log "EFS home directories"
-  local fs="$SIMLAB_FILE_SYSTEM_ID.efs.$SIMLAB_REGION.amazonaws.com:/"
-  local opts=nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev
-  if ! grep -q " /home nfs4 " /etc/fstab; then
-    printf '%s /home nfs4 %s 0 0\n' "$fs" "$opts" >> /etc/fstab
+  log "EFS home directories (TLS, IAM)"
+  # The file system policy refuses any connection without TLS; iam authenticates the mount as the host role.
+  local opts=_netdev,noresvport,tls,iam
+  sed -i "s/^#\?region = .*/region = $SIMLAB_REGION/" /etc/amazon/efs/efs-utils.conf
+  sed -i '\# /home nfs4 #d' /etc/fstab
+  if ! grep -q " /home efs " /etc/fstab; then
+    printf '%s:/ /home efs %s 0 0\n' "$SIMLAB_FILE_SYSTEM_ID" "$opts" >> /etc/fstab
   fi
   if ! mountpoint -q /home; then
     # Mount targets can take a moment to answer DNS after the file system is created.
@@ -324,6 +349,7 @@ main() {
   install_base
   install_python
   require_rstudio_digest
+  install_efs_utils
   mount_home
   create_users
   install_password_unit

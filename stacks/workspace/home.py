@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.removal import removal_policy
@@ -44,4 +45,26 @@ class HomeDirectories(Construct):
             lifecycle_policy=efs.LifecyclePolicy.AFTER_30_DAYS,
             out_of_infrequent_access_policy=efs.OutOfInfrequentAccessPolicy.AFTER_1_ACCESS,
             removal_policy=removal_policy(delete_on_destroy),
+            # Replaces EFS's default policy (any NFS client in the network may mount): every client must use TLS
+            # and be allowed by IAM (the host mounts with `tls,iam` as its role; see grant_mount).
+            file_system_policy=iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        sid="DenyWithoutTls",
+                        effect=iam.Effect.DENY,
+                        principals=[iam.AnyPrincipal()],
+                        actions=["*"],
+                        conditions={"Bool": {"aws:SecureTransport": "false"}},
+                    )
+                ]
+            ),
+        )
+
+    def grant_mount(self, role: iam.IGrantable) -> None:
+        """Mount, write, and act as root (the bootstrap creates and chowns the users' homes) over IAM."""
+        self.file_system.grant(
+            role,
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientWrite",
+            "elasticfilesystem:ClientRootAccess",
         )

@@ -64,6 +64,7 @@ class RStudioEc2Stack(cdk.Stack):
             submitter_policy=jobs.submitter_policy,
             job_config=jobs.job_config,
         )
+        self.home.grant_mount(self.host.role)
         instance_id = self.host.instance.instance_id
         region = cdk.Aws.REGION
         self.access: CloudFrontAccess | None = None

@@ -125,3 +125,33 @@ def test_bootstrap_refuses_an_unverifiable_rstudio_package(digest, code):
     # And the download itself is always checked (no "if a digest is set" escape).
     assert "sha256sum --check --strict -" in script
     assert 'if [ -n "$SIMLAB_RSTUDIO_SHA256" ]' not in script
+
+
+def test_home_file_system_refuses_clients_without_tls_and_the_host_mounts_with_tls_and_iam(synthesized):
+    template = synthesized.template_json["workspace"]
+    fs_id, fs = one(template, "AWS::EFS::FileSystem")
+    (deny,) = fs["Properties"]["FileSystemPolicy"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    grants = [
+        s
+        for _, policy in template["Resources"].items()
+        if policy["Type"] == "AWS::IAM::Policy" and "RStudioRole" in json.dumps(policy["Properties"]["Roles"])
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "elasticfilesystem:ClientMount" in json.dumps(s["Action"])
+    ]
+    assert len(grants) == 1
+    assert set(grants[0]["Action"]) == {
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+        "elasticfilesystem:ClientRootAccess",
+    }
+    assert fs_id in json.dumps(grants[0]["Resource"])
+    script = BOOTSTRAP.read_text()
+    assert "local opts=_netdev,noresvport,tls,iam" in script
+    assert "/home efs" in script
+    assert " nfs4 %s" not in script  # no plain NFS mount left
+    # efs-utils built only from the pinned commit of v1.36.0
+    assert "readonly EFS_UTILS_COMMIT=c87d19f3e1db26532f09a7fed338347aacb90e10" in script
+    assert '[ "$(git -C "$src" rev-parse HEAD)" = "$EFS_UTILS_COMMIT" ]' in script
