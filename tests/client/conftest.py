@@ -249,3 +249,18 @@ def emulate_job(fixture: Aws, request: dict[str, Any], work: Path, hosts: int | 
 @pytest.fixture
 def emulate() -> Any:
     return emulate_job
+
+
+@pytest.fixture(scope="session")
+def r_library(tmp_path_factory) -> Path:
+    """The simjobs R package installed once per session into a temporary library."""
+    library = tmp_path_factory.mktemp("rlib")
+    completed = subprocess.run(
+        ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(ROOT / "R" / "simjobs")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return library

@@ -1,8 +1,9 @@
-"""What several client tests share: one small reference case, run as a real local job."""
+"""What several client tests share: one small reference case run as a real local job, and R driver scripts."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,13 @@ def run_local_job(output: Path, hosts: int) -> dict:
     )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout)
+
+
+def rscript(aws, library: Path, code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Runs `code` with the simjobs package from `library` (the `r_library` fixture) against the moto server `aws`."""
+    script = tmp_path / "driver.R"
+    script.write_text("suppressPackageStartupMessages(library(simjobs))\n" + code)
+    env = {**os.environ, **aws.env, "R_LIBS": str(library), "RETICULATE_PYTHON": sys.executable}
+    return subprocess.run(
+        ["Rscript", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )

@@ -4,41 +4,16 @@ one set of run defaults, resume_job, and wait_for_job's blocks done / total."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from simulation import defaults, engine
 from simulation.engine import Params
+from tests.client.helpers import rscript
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.r
-
-
-@pytest.fixture(scope="module")
-def r_library(tmp_path_factory) -> Path:
-    library = tmp_path_factory.mktemp("rlib")
-    completed = subprocess.run(
-        ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(ROOT / "R" / "simjobs")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return library
-
-
-def rscript(aws, library: Path, code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "driver.R"
-    script.write_text("suppressPackageStartupMessages(library(simjobs))\n" + code)
-    env = {**os.environ, **aws.env, "R_LIBS": str(library), "RETICULATE_PYTHON": sys.executable}
-    return subprocess.run(
-        ["Rscript", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def _arguments(aws, job: str) -> dict[str, str]:

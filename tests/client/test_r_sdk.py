@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.test_r_wrapper import r_library, rscript  # noqa: F401 - the installed package, one definition
+from tests.client.helpers import rscript
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "R" / "examples" / "SageMaker_Processing_SDS.R"

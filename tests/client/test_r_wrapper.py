@@ -3,40 +3,15 @@ r-cran-reticulate, RETICULATE_PYTHON = this venv's Python) against the same moto
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.client.helpers import run_local_job
+from tests.client.helpers import rscript, run_local_job
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.r
-
-
-@pytest.fixture(scope="module")
-def r_library(tmp_path_factory) -> Path:
-    library = tmp_path_factory.mktemp("rlib")
-    completed = subprocess.run(
-        ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(library), str(ROOT / "R" / "simjobs")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return library
-
-
-def rscript(aws, library: Path, code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "driver.R"
-    script.write_text("suppressPackageStartupMessages(library(simjobs))\n" + code)
-    env = {**os.environ, **aws.env, "R_LIBS": str(library), "RETICULATE_PYTHON": sys.executable}
-    return subprocess.run(
-        ["Rscript", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def test_submit_from_r_status_and_results_of_a_local_job_prefix(aws, r_library, tmp_path):
