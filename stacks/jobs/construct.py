@@ -166,82 +166,15 @@ class Jobs(Construct):
             assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
             description="Assumed by SageMaker Processing to run the platform's jobs",
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="JobObjects",
-                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{JOBS_PREFIX}*")],
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ListJobPrefix",
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{JOBS_PREFIX}*"]}},
-            )
-        )
-        # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
-        # would deny it.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="BucketLocation",
-                actions=["s3:GetBucketLocation"],
-                resources=[bucket.bucket_arn],
-            )
-        )
+        for statement in job_role_statements(
+            bucket=bucket,
+            object_prefix=JOBS_PREFIX,
+            job_logs_arn=self.job_logs_arn,
+            vpc_arn=stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id),
+        ):
+            role.add_to_policy(statement)
         self.image.repository.grant_pull(role)
         self.repository.grant_pull(role)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="JobLogs",
-                actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.job_logs_arn],
-            )
-        )
-        # SageMaker publishes the jobs' instance metrics (CPU, memory, disk) with the execution role
-        # (SageMaker developer guide, "CreateProcessingJob API: Execution Role Permissions").
-        # PutMetricData has no resource type; the namespace condition keeps it to the jobs' metrics.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="JobMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}},
-            )
-        )
-        # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
-        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). The ENIs are created on the fly,
-        # so their ARNs are unknown; ec2:Vpc (present on the network-interface, subnet and security-group
-        # resources these actions touch) holds the changes to this platform's VPC.
-        vpc_arn = stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="VpcJobNetworkInterfaces",
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                ],
-                resources=["*"],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-            )
-        )
-        # Describe calls have no resource-level permissions or VPC condition key.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="DescribeVpcResources",
-                actions=[
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                ],
-                resources=["*"],
-            )
-        )
         return role
 
     def _submitter_policy(self, limits: JobLimits, subnet_ids: list[str], bucket: s3.IBucket) -> iam.ManagedPolicy:
@@ -335,3 +268,73 @@ class Jobs(Construct):
             statements=statements,
             description=f"{limits.platform_name}: submit, watch and stop confined SageMaker Processing jobs",
         )
+
+
+def job_role_statements(
+    *, bucket: s3.IBucket, object_prefix: str, job_logs_arn: str, vpc_arn: str
+) -> list[iam.PolicyStatement]:
+    """What a job execution role needs: its jobs' S3 objects under `object_prefix`, logs, metrics and VPC ENIs.
+
+    The platform role takes the whole `jobs/` prefix; a SageMaker-mode user's job role takes only that user's.
+    """
+    return [
+        iam.PolicyStatement(
+            sid="JobObjects",
+            actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects(f"{object_prefix}*")],
+        ),
+        iam.PolicyStatement(
+            sid="ListJobPrefix",
+            actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{object_prefix}*"]}},
+        ),
+        # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
+        # would deny it.
+        iam.PolicyStatement(
+            sid="BucketLocation",
+            actions=["s3:GetBucketLocation"],
+            resources=[bucket.bucket_arn],
+        ),
+        iam.PolicyStatement(
+            sid="JobLogs",
+            actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[job_logs_arn],
+        ),
+        # SageMaker publishes the jobs' instance metrics (CPU, memory, disk) with the execution role
+        # (SageMaker developer guide, "CreateProcessingJob API: Execution Role Permissions").
+        # PutMetricData has no resource type; the namespace condition keeps it to the jobs' metrics.
+        iam.PolicyStatement(
+            sid="JobMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}},
+        ),
+        # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
+        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). The ENIs are created on the fly,
+        # so their ARNs are unknown; ec2:Vpc (present on the network-interface, subnet and security-group
+        # resources these actions touch) holds the changes to this platform's VPC.
+        iam.PolicyStatement(
+            sid="VpcJobNetworkInterfaces",
+            actions=[
+                "ec2:CreateNetworkInterface",
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+            ],
+            resources=["*"],
+            conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+        ),
+        # Describe calls have no resource-level permissions or VPC condition key.
+        iam.PolicyStatement(
+            sid="DescribeVpcResources",
+            actions=[
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+            ],
+            resources=["*"],
+        ),
+    ]

@@ -24,7 +24,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from simulation.layout import JOBS_PREFIX
-from stacks.jobs.construct import JOB_METRIC_NAMESPACE, SAGEMAKER_SERVICE, Jobs
+from stacks.jobs.construct import SAGEMAKER_SERVICE, Jobs, job_role_statements
 from stacks.users import RStudioUser
 
 # The RSession image sets SIMLAB_JOB_CONFIG_PARAMETER to this with {role} left for the client to fill in.
@@ -53,6 +53,7 @@ class UserAccess(Construct):
         bucket: s3.IBucket,
         instance_types: tuple[str, ...],
         max_runtime_seconds: int,
+        vpc_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -72,7 +73,9 @@ class UserAccess(Construct):
             assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
             description=f"{platform_name}: runs {user.name}'s SageMaker Processing jobs, confined to their prefix",
         )
-        for statement in _job_statements(bucket, objects, f"{JOBS_PREFIX}{self.prefix}-*", jobs.job_logs_arn):
+        for statement in job_role_statements(
+            bucket=bucket, object_prefix=f"{JOBS_PREFIX}{self.prefix}-", job_logs_arn=jobs.job_logs_arn, vpc_arn=vpc_arn
+        ):
             self.job_role.add_to_policy(statement)
         jobs.image.repository.grant_pull(self.job_role)
         jobs.repository.grant_pull(self.job_role)
@@ -170,48 +173,3 @@ class UserAccess(Construct):
                 ),
             ],
         )
-
-
-def _job_statements(bucket: s3.IBucket, objects: str, list_prefix: str, job_logs_arn: str) -> list[iam.PolicyStatement]:
-    """The platform job role's statements (stacks/jobs) with S3 narrowed to one user's prefix."""
-    return [
-        iam.PolicyStatement(
-            sid="OwnJobObjects",
-            actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=[objects],
-        ),
-        iam.PolicyStatement(
-            sid="ListOwnPrefix",
-            actions=["s3:ListBucket"],
-            resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [list_prefix]}},
-        ),
-        iam.PolicyStatement(sid="BucketLocation", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]),
-        iam.PolicyStatement(
-            sid="JobLogs",
-            actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[job_logs_arn],
-        ),
-        iam.PolicyStatement(
-            sid="JobMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}},
-        ),
-        # What SageMaker needs to attach a VPC job to the job subnets (as for the platform's job role).
-        iam.PolicyStatement(
-            sid="VpcJobNetworkInterfaces",
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resources=["*"],
-        ),
-    ]

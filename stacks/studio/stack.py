@@ -58,6 +58,7 @@ class RStudioSageMakerStack(cdk.Stack):
                 bucket=data.bucket,
                 instance_types=settings.job_instance_types,
                 max_runtime_seconds=settings.job_max_runtime_seconds,
+                vpc_arn=network.vpc.vpc_arn,
             )
             for user in users
         }
