@@ -15,8 +15,12 @@ JOB_ARGS ?= --hosts 3 --width 1000 --height 1000 --people 1000 --radius 6 --iter
 JOB_OUTPUT ?= out/local-job
 # Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck, and
 # docker-registry (a local registry the `image build` test pushes to).
+# The R package's own checks (roxygen2, testthat) and its map/future backend (future, future.apply, globals, furrr);
+# gnupg and binutils (ar) to build and verify signed .deb packages.
 APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
-                podman buildah debootstrap runc shellcheck docker-registry
+                r-cran-roxygen2 r-cran-testthat r-cran-future r-cran-future.apply r-cran-globals \
+                r-cran-furrr r-cran-parallelly r-cran-processx \
+                podman buildah debootstrap runc catatonit shellcheck docker-registry gnupg binutils
 
 .PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
 
