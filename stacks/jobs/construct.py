@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+from simulation.job.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
 from stacks.removal import removal_policy
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]

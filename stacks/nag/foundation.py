@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulation.layout import JOBS_PREFIX
+from simulation.job.layout import JOBS_PREFIX
 from stacks.data.stack import DataStack
 from stacks.jobs.stack import JobsStack
 from stacks.nag.common import acknowledge, acknowledge_compliance, flat, imported_name

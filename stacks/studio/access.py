@@ -23,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from simulation.layout import JOBS_PREFIX
+from simulation.job.layout import JOBS_PREFIX
 from stacks.jobs.construct import SAGEMAKER_SERVICE, Jobs, job_role_statements
 from stacks.users import RStudioUser
 

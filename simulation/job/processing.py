@@ -23,11 +23,11 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from simulation import layout, merge, records
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
-from simulation.hosts import StopRequest, default_workers, read_cluster, run_blocks, stopped
-from simulation.layout import OptMl
+from simulation.job import layout, merge, records
+from simulation.job.hosts import StopRequest, default_workers, read_cluster, run_blocks, stopped
+from simulation.job.layout import OptMl
 
 MESSAGE_LIMIT = 1024  # SageMaker shows the first 1 KB of /opt/ml/output/message as the failure reason
 
@@ -242,7 +242,7 @@ def runtime_line(command: str | None) -> str:
     parts = [f"simulation {__version__}", f"Python {platform.python_version()}"]
     if command in ("simulate", "sweep"):
         started = time.perf_counter()
-        from simulation import _kernel
+        from simulation.engine import _kernel
 
         loaded = time.perf_counter() - started
         parts.append(_kernel.describe())
