@@ -59,14 +59,18 @@ def register(subparsers: Any) -> None:
         parents=[with_json],
         help="plan a simulation job (time, dollars, and a local run) or price instance-hours before submitting",
     )
-    price.add_argument("--instance-type", help="default: the platform's default instance type")
-    price.add_argument("--instance-count", type=float, default=1)
+    price.add_argument(
+        "--instance-type", help="an ml.* type (default: the platform's default, read from its job config in AWS)"
+    )
+    price.add_argument("--instance-count", type=float, default=1, help="instances (default 1)")
     duration = price.add_mutually_exclusive_group()
-    duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
-    duration.add_argument("--minutes", type=float)
+    duration.add_argument("--hours", type=float, help="price this many hours of the instances (no workload)")
+    duration.add_argument("--minutes", type=float, help="the same in minutes")
     workload = price.add_argument_group("workload (any of these: predict the bundled simulation instead)")
+    described = {"people": "people per iteration", "iterations": "iterations", "width": "area width"}
+    described.update(height="area height", radius="distance counted as a violation")
     for name, kind in (("people", int), ("iterations", int), ("width", float), ("height", float), ("radius", float)):
-        workload.add_argument(f"--{name}", type=kind)
+        workload.add_argument(f"--{name}", type=kind, help=f"{described[name]} (default {WORKLOAD_DEFAULTS[name]:g})")
     price.set_defaults(handler=_cost)
 
 
@@ -127,9 +131,18 @@ WORKLOAD_DEFAULTS = {"people": 1000, "iterations": 1000, "width": 1000.0, "heigh
 
 
 def _cost(args: argparse.Namespace) -> int:
+    for unit in ("hours", "minutes"):  # said in the unit given
+        if getattr(args, unit) is not None and not getattr(args, unit) >= 0:
+            raise SimulationError(f"cost: --{unit} must not be negative, got {getattr(args, unit):g}")
     instance_type = args.instance_type
     if instance_type is None:
-        instance_type = load_config(args.platform).default_instance_type
+        try:
+            instance_type = load_config(args.platform).default_instance_type
+        except SimulationError as error:
+            raise SimulationError(
+                f"cost: without --instance-type the platform's default type is read from AWS, which failed ({error}); "
+                "or name one: --instance-type ml.c5.xlarge"
+            ) from None
     workload = {k: getattr(args, k) for k in WORKLOAD_DEFAULTS if getattr(args, k) is not None}
     if workload:
         if args.hours is not None or args.minutes is not None:
