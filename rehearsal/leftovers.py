@@ -56,3 +56,38 @@ def leftovers(emulator: Emulator, platform: str) -> dict[str, list[str]]:
         "iam roles": [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{platform}-")],
     }
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+# Why each kind of leftover is expected. Anything else left behind (a stack, an instance, ...) is a finding.
+KEPT_BY_DESIGN = {
+    "buckets": "the data bucket and its access-log bucket",
+    "ecr repositories": "the users' image repository",
+    "efs file systems": "the home directories (ec2 mode)",
+    "log groups": "the VPC flow logs",
+}
+EMULATOR_LIMITS = {
+    "vpcs": "moto cannot delete a VPC's dependents",
+    "subnets": "in the VPC moto cannot delete",
+    "vpc endpoints": "in the VPC moto cannot delete",
+    "nat gateways": "in the VPC moto cannot delete",
+    "ssm parameters": "moto drops the jobs stack's record without deleting them",
+    "iam roles": "moto drops the jobs stack's record without deleting them",
+}
+GROUPS = (
+    ("kept by design (delete_data_on_destroy=false, as on AWS)", KEPT_BY_DESIGN),
+    ("moto cannot delete (a real destroy does)", EMULATOR_LIMITS),
+)
+UNEXPECTED = "UNEXPECTED (a real destroy would leave them too)"
+
+
+def classify(left: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """The leftovers by why they are there: kept on purpose, the emulator's limits, and unexpected ones."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for kind, ids in left.items():
+        title = next((title for title, kinds in GROUPS if kind in kinds), UNEXPECTED)
+        grouped.setdefault(title, {})[kind] = ids
+    return grouped
+
+
+def unexpected(left: dict[str, list[str]]) -> dict[str, list[str]]:
+    return classify(left).get(UNEXPECTED, {})
