@@ -60,4 +60,3 @@ def imported_name(owner: IConstruct, value: str) -> str:
 # The lambda CDK deploys once per stack for every AwsCustomResource (the workspace's VPC-origin SG lookup).
 AWS_CUSTOM_RESOURCE_LAMBDA = "AWS679f53fac002430cb0da5b7982bd2287"
 LAMBDA_BASIC = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
