@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from simulation.cli.commands.common import platform_options, print_json
 from simulation.client import results
-from simulation.commands.common import platform_options, print_json
 from simulation.text import printable
 
 

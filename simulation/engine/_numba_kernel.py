@@ -1,4 +1,4 @@
-"""The numba kernel (imported only where numba is installed; see simulation._kernel for the layout, the random
+"""The numba kernel (imported only where numba is installed; see simulation.engine._kernel for the layout, the random
 stream and the numpy fallback that counts the same pairs).
 
 Indices are cast to unsigned where arrays are read: numba then skips its negative-index wrap-around test,

@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace) -> int:
-    from simulation import merge, records
+    from simulation.job import merge, records
 
     record = records.read_record(args.directory)
     if record["kind"] == "sweep":

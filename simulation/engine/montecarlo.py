@@ -91,7 +91,7 @@ def simulate_block(params: Params, seed: int, k: int, n_iter: int, *, use_numba:
     Iteration t uses the uniforms `block_uniforms(seed, k, n_iter, people)[t]`. Because that array fills in C
     order, a shorter block is a prefix of a longer one.
     """
-    from simulation import _kernel
+    from simulation.engine import _kernel
 
     if not 1 <= n_iter <= block_size(params.people):
         raise SimulationError(f"a block holds 1..{block_size(params.people)} iterations, got {n_iter}")
@@ -210,7 +210,7 @@ def run(
     in `startup_seconds`.
     """
     started = time.perf_counter()
-    from simulation import _kernel
+    from simulation.engine import _kernel
 
     _check_iterations(iterations)
     seed = fresh_seed() if seed is None else _check_seed(seed)
@@ -254,7 +254,7 @@ class _executor:
     """A context manager yielding `map(tasks) -> iterator of results in task order`.
 
     Workers are threads: the numba kernel releases the GIL (nogil) and is compiled, or loaded from numba's
-    cache, when `simulation._kernel` is imported, so a worker starts in microseconds with the kernel ready and
+    cache, when `simulation.engine._kernel` is imported, so a worker starts in microseconds with the kernel ready and
     nothing is pickled, spawned or compiled again. (The numpy fallback holds the GIL for part of its work and
     gains less from threads; it is the slow path anyway.)
     """
@@ -313,7 +313,7 @@ class ProgressBar:
 def count_close_pairs(x: Any, y: Any, radius: float) -> int:
     """Number of pairs i < j with (x[i]-x[j])**2 + (y[i]-y[j])**2 < radius**2 in float64: exactly what
     brute force counts, for any finite input (duplicates, edges, pairs at exactly r), in O(N) memory."""
-    from simulation import _kernel
+    from simulation.engine import _kernel
 
     xa = np.ascontiguousarray(x, dtype=np.float64)
     ya = np.ascontiguousarray(y, dtype=np.float64)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulation import local_job
-from simulation.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
+from simulation.cli.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
 from simulation.errors import SimulationError
+from simulation.job import local_job
 from simulation.text import printable
 
 
@@ -53,7 +53,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed
-    from simulation.hosts import default_workers
+    from simulation.job.hosts import default_workers
 
     for name in ENGINE_OPTIONS[:5]:
         if getattr(args, name) is None:

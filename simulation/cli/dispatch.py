@@ -15,22 +15,22 @@ from simulation.text import printable
 
 # command modules, in the order `--help` lists them
 COMMAND_MODULES = (
-    "simulation.commands.run",  # run: the bundled Monte Carlo on this machine
-    "simulation.commands.local_job",  # local-job: an emulated multi-host Processing job
-    "simulation.commands.merge",  # merge: partial results of any number of hosts -> one result
-    "simulation.commands.submit",  # submit, sweep, cost: start (and price) SageMaker Processing jobs
-    "simulation.commands.status",  # watch, logs, jobs, stop: follow and manage jobs
-    "simulation.commands.results",  # results: download, merge and plot a finished job or sweep
-    "simulation.commands.image",  # image build: your own job image
+    "simulation.cli.commands.run",  # run: the bundled Monte Carlo on this machine
+    "simulation.cli.commands.local_job",  # local-job: an emulated multi-host Processing job
+    "simulation.cli.commands.merge",  # merge: partial results of any number of hosts -> one result
+    "simulation.cli.commands.submit",  # submit, sweep, cost: start (and price) SageMaker Processing jobs
+    "simulation.cli.commands.status",  # watch, logs, jobs, stop: follow and manage jobs
+    "simulation.cli.commands.results",  # results: download, merge and plot a finished job or sweep
+    "simulation.cli.commands.image",  # image build: your own job image
 )
 
 # Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
 # show up and say what to install, and every other command keeps working.
 OPTIONAL_COMMANDS = {
-    "simulation.commands.submit": (("submit", "sweep", "cost"), "client"),
-    "simulation.commands.status": (("watch", "logs", "jobs", "stop"), "client"),
-    "simulation.commands.results": (("results",), "client"),
-    "simulation.commands.image": (("image",), "client"),
+    "simulation.cli.commands.submit": (("submit", "sweep", "cost"), "client"),
+    "simulation.cli.commands.status": (("watch", "logs", "jobs", "stop"), "client"),
+    "simulation.cli.commands.results": (("results",), "client"),
+    "simulation.cli.commands.image": (("image",), "client"),
 }
 
 

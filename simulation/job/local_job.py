@@ -26,10 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulation import engine, layout, merge, records
+from simulation import engine
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
-from simulation.script_folder import code_files, script_folder
+from simulation.job import layout, merge, records
+from simulation.job.script_folder import code_files, script_folder
 
 CONTAINER_OPT_ML = layout.OptMl().root  # where the job image expects the tree
 

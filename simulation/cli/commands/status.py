@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from simulation.cli.commands.common import platform_options, print_json
 from simulation.client import status, watch
-from simulation.commands.common import platform_options, print_json
 
 
 def register(subparsers: Any) -> None:

@@ -1,4 +1,4 @@
-"""Merging the partial results of any number of hosts (one job output prefix, `simulation.layout`) into one result.
+"""Merging the partial results of any number of hosts (one job output prefix, `simulation.job.layout`) into one result.
 
 The merged result is `engine.summarize` over the pair counts of all blocks in block order, so it is the same
 float, to the last bit, as `simulation run` for the same parameters and seed, whatever the host count.
@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from simulation import engine, layout, records
+from simulation import engine
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.job import layout, records
 
 SAGEMAKER_HOST = re.compile(r"algo-[1-9][0-9]{0,3}")
 

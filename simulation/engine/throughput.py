@@ -35,7 +35,7 @@ LOCAL_STARTUP_SECONDS = 0.9
 
 def candidates_per_person(params: engine.Params) -> float:
     """People each person is compared with: 4.5 cells (own half, right, three above) at the grid's density."""
-    from simulation._kernel import grid_shape
+    from simulation.engine._kernel import grid_shape
 
     side, nx, ny = grid_shape(params.width, params.height, params.people, params.radius)
     cell_area = min(side * side, params.width * params.height) if math.isfinite(side) else params.width * params.height

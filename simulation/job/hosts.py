@@ -2,7 +2,7 @@
 
 Each instance reads /opt/ml/config/resourceconfig.json, takes its share of the engine's fixed blocks (block k
 goes to host k mod H), and writes every finished block at once as its own file in the output layout
-(`simulation.layout`), which SageMaker uploads to one S3 prefix for all hosts. Finished blocks are skipped, so a
+(`simulation.job.layout`), which SageMaker uploads to one S3 prefix for all hosts. Finished blocks are skipped, so a
 re-run over the same output resumes. SIGTERM/SIGINT finishes the blocks in flight and keeps everything done; a
 second signal abandons the blocks in flight.
 """
@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation import engine, layout, records
+from simulation import engine
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
+from simulation.job import layout, records
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Task:
 
 
 def _simulate(task: Task) -> tuple[np.ndarray, float, str]:
-    from simulation import _kernel  # loaded on first use: an R-script job never loads numba
+    from simulation.engine import _kernel  # loaded on first use: an R-script job never loads numba
 
     start = time.perf_counter()
     counts = engine.simulate_block(task.params, task.seed, task.block, task.iterations)

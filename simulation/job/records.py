@@ -1,4 +1,4 @@
-"""Writing and reading the files of the job output layout (`simulation.layout`): atomic writes, run and block records.
+"""Writing and reading the files of the job output layout (`job.layout`): atomic writes, run and block records.
 
 The entrypoint writes through these functions and the merge reads through them, so a file's shape is defined once.
 """
@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation import engine, layout
+from simulation import engine
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 if TYPE_CHECKING:
     import numpy as np

@@ -5,7 +5,7 @@ multiply-add, no sqrt), so their counts equal brute force exactly; the grid only
 compare. Correctness of the grid rests on one property: a pair that brute force counts always lands in the
 same or adjacent cells. `grid_shape` guarantees it (see there), for any finite input.
 
-Layout (numba, in simulation/_numba_kernel.py). Points are counting-sorted by cell, row-major, into `xs`/`ys`;
+Layout (numba, in _numba_kernel.py beside this module). Points are counting-sorted by cell, row-major, into `xs`/`ys`;
 `start[c]` is the first sorted index of cell c. Each row of the grid has one always-empty cell on either side
 and one always-empty row follows the last, so the neighbours of any cell exist and need no bounds test: a
 point at sorted index i in cell c meets its close partners in two contiguous ranges, `[i + 1, start[c + 2])`
@@ -71,7 +71,7 @@ def _load_numba() -> Any:
         import numba  # noqa: F401
     except ImportError:
         return None
-    from simulation import _numba_kernel
+    from simulation.engine import _numba_kernel
 
     return _numba_kernel
 

@@ -10,10 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from simulation.client import cost, resume, submit, sweep
-from simulation.client.config import load_config
-from simulation.client.request import choose_seed
-from simulation.commands.common import (
+from simulation.cli.commands.common import (
     PARAM_OPTIONS,
     add_param_options,
     add_resource_options,
@@ -21,7 +18,10 @@ from simulation.commands.common import (
     print_json,
     resources_of,
 )
-from simulation.commands.results import describe_summary
+from simulation.cli.commands.results import describe_summary
+from simulation.client import cost, resume, submit, sweep
+from simulation.client.config import load_config
+from simulation.client.request import choose_seed
 from simulation.errors import SimulationError
 
 
