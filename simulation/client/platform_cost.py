@@ -12,6 +12,7 @@ charge"), and the budget. Data processed, S3, logs, CloudFront and RSessions dep
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,21 +29,18 @@ HOME_GB_PER_USER = 10.0
 
 
 def load_settings(overrides: Iterable[str] = (), cdk_json: Path | None = None) -> Any:
-    """Settings as `cdk synth` builds them: cdk.json's "context", then each `key=value` override."""
-    try:
-        from stacks.settings import Settings, SettingsError
-    except ModuleNotFoundError:
-        raise SimulationError(
-            "cost --platform reads the CDK app's settings: run it from the repository checkout (with stacks/ and "
-            "cdk.json)"
-        ) from None
-    path = cdk_json or Path("cdk.json")
+    """Settings as `cdk synth` builds them: cdk.json's "context" (./cdk.json, else the checkout's), then each
+    `key=value` override, validated by the CDK app's own rules (stacks/settings.py)."""
+    Settings, SettingsError = _settings_classes()
+    path = cdk_json or next((p for p in (Path("cdk.json"), CHECKOUT / "cdk.json") if p.exists()), Path("cdk.json"))
     context: dict[str, Any] = {}
     if path.exists():
         try:
             context = dict(json.loads(path.read_text()).get("context", {}))
         except (json.JSONDecodeError, AttributeError) as error:
             raise SimulationError(f"{path} is not a CDK settings file: {error}") from None
+    elif cdk_json is not None:
+        raise SimulationError(f"{path} does not exist")
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -52,6 +50,23 @@ def load_settings(overrides: Iterable[str] = (), cdk_json: Path | None = None) -
         return Settings.from_context(context)
     except SettingsError as error:
         raise SimulationError(str(error)) from None
+
+
+# The repository checkout this package runs from (an editable install), which holds the CDK app.
+CHECKOUT = Path(__file__).resolve().parents[2]
+
+
+def _settings_classes() -> tuple[Any, Any]:
+    if not (CHECKOUT / "stacks" / "settings.py").exists():
+        raise SimulationError(
+            "cost --platform reads the CDK app's settings (stacks/settings.py, cdk.json): run it from an install "
+            "of the repository checkout (make setup)"
+        )
+    if str(CHECKOUT) not in sys.path:
+        sys.path.append(str(CHECKOUT))
+    from stacks.settings import Settings, SettingsError
+
+    return Settings, SettingsError
 
 
 def host_hours(settings: Any) -> float:
