@@ -82,7 +82,7 @@ def _cost(args: argparse.Namespace) -> int:
     if args.platform == BILL:
         return _bill(args)
     if args.context or args.cdk_json or args.host_hours is not None:
-        print("error: cost: -c, --cdk-json and --host-hours belong to `cost --platform` (the bill)", file=sys.stderr)
+        print("error: cost: -c, --cdk-json and --host-hours belong to cost --platform (the bill)", file=sys.stderr)
         return 2
     instance_type = args.instance_type
     config_region = None
