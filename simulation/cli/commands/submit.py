@@ -23,6 +23,11 @@ from simulation.client import cost, resume, submit, sweep
 from simulation.client.config import load_config
 from simulation.client.request import choose_seed
 from simulation.errors import SimulationError
+from simulation.options import add_engine_options
+
+# What `cost` plans when any of these is given: the run `submit` would start with the same options (the ones not
+# given take simulation.defaults in both).
+WORKLOAD = ("people", "iterations", "width", "height", "radius")
 
 
 def register(subparsers: Any) -> None:
@@ -65,8 +70,7 @@ def register(subparsers: Any) -> None:
     duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
     duration.add_argument("--minutes", type=float)
     workload = price.add_argument_group("workload (any of these: predict the bundled simulation instead)")
-    for name, kind in (("people", int), ("iterations", int), ("width", float), ("height", float), ("radius", float)):
-        workload.add_argument(f"--{name}", type=kind)
+    add_engine_options(workload, WORKLOAD, form="text")
     price.set_defaults(handler=_cost)
 
 
@@ -123,21 +127,18 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-WORKLOAD_DEFAULTS = {"people": 1000, "iterations": 1000, "width": 1000.0, "height": 1000.0, "radius": 6.0}
-
-
 def _cost(args: argparse.Namespace) -> int:
     instance_type = args.instance_type
     if instance_type is None:
         instance_type = load_config(args.platform).default_instance_type
-    workload = {k: getattr(args, k) for k in WORKLOAD_DEFAULTS if getattr(args, k) is not None}
+    workload = {k: getattr(args, k) for k in WORKLOAD if getattr(args, k) is not None}
     if workload:
         if args.hours is not None or args.minutes is not None:
             print(
                 "error: cost: --hours/--minutes price instance-hours; a workload is timed by the model", file=sys.stderr
             )
             return 2
-        estimate = cost.plan(instance_type, args.instance_count, **{**WORKLOAD_DEFAULTS, **workload})
+        estimate = cost.plan(instance_type, args.instance_count, **workload)  # the rest: simulation.defaults
     else:
         hours = args.hours if args.hours is not None else (args.minutes / 60 if args.minutes is not None else 1.0)
         estimate = cost.estimate(instance_type, args.instance_count, hours)
