@@ -64,7 +64,7 @@ defaults.WIDTH, defaults.HEIGHT, defaults.PEOPLE, defaults.RADIUS, defaults.ITER
 defaults.RUN.update(width=321.0, height=123.0, people=77, radius=2.5, iterations=4321)
 
 from simulation.engine import Params
-from simulation.client import request, plan_simulation
+from simulation.client import local, request, plan_simulation
 from simulation.cli import build_parser
 from simulation.job.processing import build_parser as job_parser
 
@@ -73,11 +73,13 @@ def helps(parser, command):
     return {a.dest: a.help for a in sub._actions if a.help}
 
 planned = plan_simulation("ml.c5.xlarge")
+local_params, local_iterations = local.run_values(None, None, None, None, None)
 cli = build_parser()
 print(json.dumps({
     "params": dataclasses.asdict(Params()),
     "plan": [planned[k] for k in ("width", "height", "people", "radius", "iterations")],
     "simulate": request.simulate_arguments(**defaults.fill(), seed=1),
+    "local": [*dataclasses.astuple(local_params), local_iterations],
     "helps": {c: helps(cli, c) for c in ("run", "local-job", "submit", "sweep", "cost")},
     "job_help": helps(job_parser(), "simulate"),
 }))
@@ -89,6 +91,7 @@ def test_changing_the_one_home_changes_every_front_door():
     seen = json.loads(done.stdout)
     assert seen["params"] == {"width": 321.0, "height": 123.0, "people": 77, "radius": 2.5}
     assert seen["plan"] == [321.0, 123.0, 77, 2.5, 4321]
+    assert seen["local"] == [321.0, 123.0, 77, 2.5, 4321]  # R's run_simulation() and local_job()
     sent = dict(zip(seen["simulate"][1::2], seen["simulate"][2::2], strict=True))
     assert sent == {
         "--width": "321",

@@ -61,3 +61,18 @@ def test_local_job_shares_the_usable_cores_among_its_hosts(three_of_64_cores, mo
     with pytest.raises(Stop):
         main(["local-job", "--hosts", "2", "--iterations", "10", "--output", str(tmp_path / "out")])
     assert seen["workers_per_host"] == 1  # 3 cores // 2 hosts
+
+
+def test_r_s_local_job_shares_them_alike(three_of_64_cores, monkeypatch, tmp_path):
+    from simulation.client import local
+
+    seen = {}
+
+    def fake_run_local_job(*args, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local_job, "run_local_job", fake_run_local_job)
+    with pytest.raises(KeyboardInterrupt):
+        local.local_job(iterations=10, seed=1, hosts=3, output=str(tmp_path / "out"))
+    assert seen["workers_per_host"] == 1  # 3 cores // 3 hosts

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from simulation import defaults
-from simulation.cli.commands.run import check_size
 from simulation.errors import SimulationError
 from simulation.job import local_job
 from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
@@ -53,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     iterations = values.pop("iterations")
     params = Params(**values)
     seed = fresh_seed() if args.seed is None else args.seed
-    check_size(params.people, iterations)
+    defaults.check_local_size(params.people, iterations)
     workers = args.workers_per_host or max(1, defaults.usable_cores() // max(args.hosts, 1))
     result = local_job.run_local_job(
         params,

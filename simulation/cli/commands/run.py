@@ -15,11 +15,6 @@ from simulation import defaults
 from simulation.errors import SimulationError
 from simulation.options import OPTIONS, RUN_OPTIONS, add_engine_options, integer
 
-# What one machine can hold and finish. 10 million people are 160 MB of coordinates per worker and iteration
-# (beyond that memory, not time, runs out); 10^12 placed people (iterations x people) take hours here (the
-# reference case, 10^7, takes about a third of a second): bigger runs belong on SageMaker (`submit`).
-MAX_PEOPLE = 10_000_000
-MAX_POINTS = 10**12
 R_ARGS = ("X_LENGTH", "Y_LENGTH", "NUM_PEOPLE", "MAX_ITERATIONS", "IS_LOCAL")
 
 
@@ -69,7 +64,7 @@ def handle(args: argparse.Namespace) -> int:
     values = defaults.fill(**{name: getattr(args, name) for name in defaults.RUN})
     iterations = values.pop("iterations")
     params = Params(**values)
-    check_size(params.people, iterations)
+    defaults.check_local_size(params.people, iterations)
     progress = not args.json and sys.stdout.isatty() and sys.stderr.isatty()
     result = run(params, iterations, args.seed, workers=args.workers, progress=progress)
     if args.json:
@@ -77,17 +72,6 @@ def handle(args: argparse.Namespace) -> int:
     else:
         print(format_result(result))
     return 0
-
-
-def check_size(people: int, iterations: int) -> None:
-    """One line instead of a MemoryError or a run that would not end today."""
-    if people > MAX_PEOPLE:
-        raise SimulationError(f"run: --people {people} is more than {MAX_PEOPLE:,} (the memory one machine has)")
-    if people * iterations > MAX_POINTS:
-        raise SimulationError(
-            f"run: {iterations:,} iterations of {people:,} people place {people * iterations:.2e} people, more than "
-            f"{MAX_POINTS:.0e} (hours on one machine); use fewer iterations, or `submit` with more instances"
-        )
 
 
 def format_result(result: dict[str, Any]) -> str:
