@@ -38,6 +38,25 @@ class RoleGovernance:
                 node.add_property_override("Path", self.path)
 
 
+@jsii.implements(cdk.IAspect)
+class RawResourceTags:
+    """Tags for the resources CDK writes as plain CfnResource (its singleton custom-resource providers' role and
+    function), which the Tags aspect cannot see: CloudFormation accepts Tags on both types."""
+
+    TYPES = ("AWS::IAM::Role", "AWS::Lambda::Function")
+
+    def __init__(self, tags: dict[str, str]) -> None:
+        self.tags = [{"Key": key, "Value": value} for key, value in tags.items()]
+
+    def visit(self, node: IConstruct) -> None:
+        if (
+            isinstance(node, cdk.CfnResource)
+            and node.cfn_resource_type in self.TYPES
+            and not cdk.TagManager.is_taggable(node)
+        ):
+            node.add_property_override("Tags", self.tags)
+
+
 def govern(stacks: Iterable[cdk.Stack], settings: Settings) -> None:
     """Tags on every stack (CDK tags each taggable resource; the stack tags reach what CDK cannot tag), and the
     boundary and path on every role, when the settings ask for them."""
@@ -45,5 +64,7 @@ def govern(stacks: Iterable[cdk.Stack], settings: Settings) -> None:
         cdk.Tags.of(stack).add(PLATFORM_TAG, settings.platform_name)
         for key, value in settings.tag_map.items():
             cdk.Tags.of(stack).add(key, value)
+        if settings.tags:
+            cdk.Aspects.of(stack).add(RawResourceTags({PLATFORM_TAG: settings.platform_name, **settings.tag_map}))
         if settings.permissions_boundary_arn or settings.iam_role_path:
             cdk.Aspects.of(stack).add(RoleGovernance(settings.permissions_boundary_arn, settings.iam_role_path))
