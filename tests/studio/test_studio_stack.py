@@ -1,5 +1,5 @@
 """The sagemaker workspace as synthesized: one synth (two users, an admin and a user) for every item of the
-SageMaker mode (issue 13 A), nag- and cfn-lint-clean. Access is checked by matching each policy's resources
+SageMaker mode, nag- and cfn-lint-clean. Access is checked by matching each policy's resources
 the way IAM does (`*` any run of characters, `?` one), against ARNs written by hand."""
 
 from __future__ import annotations
