@@ -12,8 +12,6 @@ from simulation.engine.montecarlo import (
     BLOCK_POINTS,
     MAX_BLOCK_ITERATIONS,
     Params,
-    Progress,
-    ProgressBar,
     RunInterrupted,
     analytic_mean,
     block_count,
@@ -27,6 +25,7 @@ from simulation.engine.montecarlo import (
     simulate_block,
     summarize,
 )
+from simulation.engine.progress import Progress, ProgressBar
 
 __all__ = [
     "BLOCK_POINTS",

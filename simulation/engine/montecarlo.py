@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from simulation import defaults
+from simulation.engine.progress import Progress, progress_callback
 from simulation.errors import SimulationError
 
 # A block holds at most this many points (x and y: 16 bytes each), whatever N is.
 BLOCK_POINTS = 2_000_000
 MAX_BLOCK_ITERATIONS = 1000
 _Z95 = NormalDist().inv_cdf(0.975)
-
-Progress = Callable[[int, int], None]
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -44,10 +43,10 @@ class RunInterrupted(KeyboardInterrupt):
 
 @dataclass(frozen=True)
 class Params:
-    width: float = 1000.0
-    height: float = 1000.0
-    people: int = 1000
-    radius: float = 6.0
+    width: float = defaults.WIDTH
+    height: float = defaults.HEIGHT
+    people: int = defaults.PEOPLE
+    radius: float = defaults.RADIUS
 
     def __post_init__(self) -> None:
         for name in ("width", "height", "radius"):
@@ -216,7 +215,7 @@ def run(
     *,
     use_numba: bool | None = None,
 ) -> dict[str, Any]:
-    """Run every block, on `workers` threads (default: all cores), and summarize; what `run --json` prints.
+    """Run every block, on `workers` threads (default: the cores usable here), and summarize; what `run --json` prints.
 
     `seed=None` draws fresh entropy and reports it, so even an unseeded run can be repeated. `seconds` is
     the simulation's wall time; loading the kernel (first use in this process) and starting the workers are
@@ -229,7 +228,7 @@ def run(
     seed = fresh_seed() if seed is None else _check_seed(seed)
     count = block_count(iterations, params.people)
     workers = _check_workers(workers, count)
-    report = _progress_callback(progress)
+    report = progress_callback(progress)
     size = block_size(params.people)
     # made as they are submitted: a billion iterations are a million blocks
     tasks = ((params, seed, k, min(size, iterations - k * size), use_numba) for k in range(count))
@@ -326,38 +325,6 @@ class _executor:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _progress_callback(progress: bool | Progress) -> Progress:
-    if callable(progress):
-        return progress
-    if progress:
-        return ProgressBar()
-    return lambda done, total: None
-
-
-class ProgressBar:
-    """A one-line bar on stderr, shown only once a run has taken more than `delay` seconds."""
-
-    def __init__(self, delay: float = 1.0, width: int = 30) -> None:
-        import sys
-
-        self.stream = sys.stderr
-        self.delay = delay
-        self.width = width
-        self.started = time.perf_counter()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        if elapsed < self.delay and not self.shown:
-            return
-        self.shown = True
-        filled = self.width * done // total
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done >= total else ""
-        self.stream.write(f"\r[{bar}] {done}/{total} iterations, {elapsed:.1f} s{end}")
-        self.stream.flush()
-
-
 # ----------------------------------------------------------------------------------------------------------
 # the kernel on its own
 
@@ -396,7 +363,7 @@ def _check_seed(seed: int) -> int:
 
 def _check_workers(workers: int | None, blocks: int) -> int:
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = defaults.usable_cores()
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise SimulationError(f"workers must be an integer >= 1, got {workers!r}")
     return max(1, min(int(workers), blocks))

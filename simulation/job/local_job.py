@@ -63,6 +63,14 @@ def check_hosts(hosts: int, blocks: int | None = None) -> None:
         )
 
 
+def choose_hosts(hosts: int | None, blocks: int) -> int:
+    """The host count of a simulation's local job: the one given, checked, else DEFAULT_HOSTS or the run's blocks
+    if fewer (a 100-iteration run is one block)."""
+    chosen = min(DEFAULT_HOSTS, blocks) if hosts is None else hosts
+    check_hosts(chosen, blocks)
+    return chosen
+
+
 def host_names(count: int) -> list[str]:
     return [f"algo-{i}" for i in range(1, count + 1)]
 

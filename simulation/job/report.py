@@ -115,10 +115,8 @@ def write_merged(directory: Path, merged: MergedResult, extra: dict[str, Any] | 
     """Every output of a merged simulation run (one job, or one sweep point) into `directory`; `extra` keys (the
     job's name, its S3 URI) go into summary.json first."""
     summary = {**(extra or {}), **merged.summary}
-    people = int(summary["people"])
     columns = simulation_columns(merged.pair_counts, int(summary["block_size"]), summary["manifest"]["blocks_by_host"])
-    values = 2.0 * merged.pair_counts.astype(float) / people
-    written = write_outputs(directory, summary, values, columns, step=2.0 / people)
+    written = write_outputs(directory, summary, merged.violations(), columns, step=2.0 / merged.params.people)
     merged.summary.update({k: v for k, v in summary.items() if k == "notes"})
     return written
 

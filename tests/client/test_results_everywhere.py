@@ -15,7 +15,7 @@ from simulation.cli import main
 from simulation.client import job_results, submit_r_script, submit_simulation
 from simulation.job import local_script
 from simulation.job.script_folder import JOB_IMAGE_R
-from tests.client.helpers import PARAMS, ROOT, run_local_job
+from tests.client.helpers import PARAMS, ROOT, rscript, run_local_job
 
 OUTPUTS = ["histogram.png", "iterations.csv", "output_result_mean.txt", "summary.json"]
 EXAMPLE = ROOT / "R" / "examples" / "own_script" / "main.R"
@@ -85,3 +85,15 @@ def test_submit_r_script_warns_about_packages_built_for_another_r(aws, tmp_path,
     (clean / "renv.lock").write_text(json.dumps({"R": {"Version": JOB_IMAGE_R}, "Packages": {}}))
     submit_r_script(str(clean / "main.R"))
     assert "warning:" not in capsys.readouterr().err
+
+
+@pytest.mark.r
+def test_r_users_see_the_r_version_warning(aws, r_library, tmp_path):
+    folder = tmp_path / "my_sim"
+    folder.mkdir()
+    (folder / "main.R").write_text("1\n")
+    _package(folder / "lib", "fastthing", "4.5.1")
+    done = rscript(aws, r_library, f'job <- submit_r_script("{folder / "main.R"}")\ncat("job", job, "\\n")\n', tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert f"warning: 1 package(s) in {folder} were built for R 4.5 (fastthing); jobs run R {JOB_IMAGE_R}" in said
