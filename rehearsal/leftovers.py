@@ -3,6 +3,7 @@ destroy is clean (moto cannot delete a VPC's dependents; kept data is kept on pu
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rehearsal.emulator import Emulator
@@ -12,9 +13,10 @@ def _names(items: list[dict[str, Any]], key: str) -> list[str]:
     return sorted(str(item[key]) for item in items)
 
 
-def leftovers(emulator: Emulator, platform: str) -> dict[str, list[str]]:
+def leftovers(emulator: Emulator, platform: str, ours: Collection[str] = ()) -> dict[str, list[str]]:
     """Resource kind -> IDs still present. moto's defaults (default VPC, its subnets and security group,
-    the stock AMIs) and the CDK bootstrap stack's own resources are left out."""
+    the stock AMIs), the CDK bootstrap stack's own resources and what the rehearsal itself made (`ours`: the
+    AMI parameter it seeds) are left out."""
     cfn, ec2, s3, ecr, efs, ssm, logs, iam = (
         emulator.client(s) for s in ("cloudformation", "ec2", "s3", "ecr", "efs", "ssm", "logs", "iam")
     )
@@ -55,6 +57,7 @@ def leftovers(emulator: Emulator, platform: str) -> dict[str, list[str]]:
         "log groups": _names(logs.describe_log_groups()["logGroups"], "logGroupName"),
         "iam roles": [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{platform}-")],
     }
+    found = {kind: [i for i in ids if i not in ours] for kind, ids in found.items()}
     return {kind: ids for kind, ids in found.items() if ids}
 
 
@@ -70,8 +73,8 @@ EMULATOR_LIMITS = {
     "subnets": "in the VPC moto cannot delete",
     "vpc endpoints": "in the VPC moto cannot delete",
     "nat gateways": "in the VPC moto cannot delete",
-    "ssm parameters": "moto drops the jobs stack's record without deleting them",
-    "iam roles": "moto drops the jobs stack's record without deleting them",
+    "ssm parameters": "moto drops a stack's record without deleting them",
+    "iam roles": "moto drops a stack's record without deleting them",
 }
 GROUPS = (
     ("kept by design (delete_data_on_destroy=false, as on AWS)", KEPT_BY_DESIGN),

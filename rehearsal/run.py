@@ -318,7 +318,7 @@ def rehearse(
             # one by one so each is tried. The exit codes are in the log; what counts is what is left.
             for name in sorted(_stacks(emulator), reverse=True):
                 _cdk(["destroy", name, "--app", str(deployed), "--force"], cwd=workdir, env=env, log=log)
-            report.left = leftovers(emulator, PLATFORM)
+            report.left = leftovers(emulator, PLATFORM, ours=(AMI_PARAMETER,))
             wrong = unexpected(report.left)
             if wrong:
                 found = "; ".join(f"{kind}: {', '.join(ids)}" for kind, ids in wrong.items())
