@@ -38,26 +38,38 @@ def _scan(args: list[str]) -> list[dict[str, object]]:
     return reports if isinstance(reports, list) else [reports]
 
 
-def findings(cdk_out: Path) -> set[tuple[str, str]]:
-    """(check id, resource) of every failed check: CloudFormation resources as TYPE.LogicalId, the Dockerfile
+def findings(cdk_out: Path, dockerfiles: tuple[str, ...] = (DOCKERFILE,)) -> set[tuple[str, str]]:
+    """(check id, resource) of every failed check: CloudFormation resources as TYPE.LogicalId, a Dockerfile
     by its path in the repository."""
-    runs = [
-        ["--directory", str(cdk_out), "--framework", "cloudformation"],
-        ["--file", DOCKERFILE, "--framework", "dockerfile"],
-    ]
+    runs = [["--directory", str(cdk_out), "--framework", "cloudformation"]]
+    runs += [["--file", dockerfile, "--framework", "dockerfile"] for dockerfile in dockerfiles]
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        reports = [report for batch in pool.map(_scan, runs) for report in batch]
+        batches = list(pool.map(_scan, runs))
     failed = set()
-    for report in reports:
-        results = report.get("results", {})
-        assert isinstance(results, dict)
-        for check in results.get("failed_checks", []):
-            resource = DOCKERFILE if report.get("check_type") == "dockerfile" else str(check["resource"])
-            failed.add((str(check["check_id"]), resource))
+    for run, batch in zip(runs, batches, strict=True):
+        for report in batch:
+            results = report.get("results", {})
+            assert isinstance(results, dict)
+            for check in results.get("failed_checks", []):
+                resource = run[1] if report.get("check_type") == "dockerfile" else str(check["resource"])
+                failed.add((str(check["check_id"]), resource))
     return failed
 
 
-def problems(found: set[tuple[str, str]], allowed: dict[tuple[str, str], str]) -> list[str]:
+def scanned(cdk_out: Path, dockerfiles: tuple[str, ...] = (DOCKERFILE,)) -> set[str]:
+    """Every resource a scan of `cdk_out` and `dockerfiles` looks at, named as findings name them."""
+    names = set(dockerfiles)
+    for template in cdk_out.glob("*.template.json"):
+        for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
+            names.add(f"{resource['Type']}.{logical_id}")
+    return names
+
+
+def problems(
+    found: set[tuple[str, str]], allowed: dict[tuple[str, str], str], looked_at: set[str] | None = None
+) -> list[str]:
+    """New findings, and skips that match nothing; with `looked_at`, a skip of a resource the scan did not
+    include (another synth's) is not stale."""
     lines = [
         f"checkov {check} on {resource}: fix it or add it to checkov-skips.txt with a reason"
         for check, resource in sorted(found - set(allowed))
@@ -65,6 +77,7 @@ def problems(found: set[tuple[str, str]], allowed: dict[tuple[str, str], str]) -
     lines += [
         f"checkov-skips.txt: {check} {resource} matches no finding any more; remove the line"
         for check, resource in sorted(set(allowed) - found)
+        if looked_at is None or resource in looked_at
     ]
     return lines
 

@@ -66,11 +66,18 @@ def studio(stack: RStudioSageMakerStack) -> None:
             "IAM5[Resource::*]",
             f"{name}: sagemaker:ListProcessingJobs has no resource type; the client keeps to {access.prefix}- jobs.",
         )
+    execution_policy = stack.studio.execution_role.node.find_child("DefaultPolicy")
     acknowledge(
-        stack.studio.execution_role.node.find_child("DefaultPolicy"),
+        execution_policy,
         "IAM5[Resource::*]",
-        "The RStudio domain execution role holds exactly the License Manager, log delivery and sagemaker:CreateApp "
-        "actions the RStudio on SageMaker docs list; none of them names a resource that exists before the domain.",
+        "The RStudio domain execution role holds exactly the policy AWS lists for it (License Manager, log delivery, "
+        "sagemaker:CreateApp on Resource *); AWS does not say which resources SageMaker reaches with it.",
+    )
+    acknowledge(
+        execution_policy,
+        "IAM5[Action::logs:Describe*]",
+        "logs:Describe* is in AWS's listed DomainExecution policy as written; AWS does not say which Describe "
+        "calls RStudio's log delivery makes, so a narrower list could fail only on a real deploy.",
     )
     acknowledge(
         stack.image.role.node.find_child("DefaultPolicy"),
@@ -78,7 +85,13 @@ def studio(stack: RStudioSageMakerStack) -> None:
         "SageMaker needs ecr:GetAuthorizationToken (no resource type) to read the RSession image from the CDK assets "
         "repository; pulls are limited to that repository.",
     )
-    functions = [stack.licence.handler, stack.teardown.on_event, stack.teardown.is_complete]
+    functions = [
+        stack.licence.handler,
+        stack.teardown.on_event,
+        stack.teardown.is_complete,
+        stack.pin.on_event,
+        stack.pin.is_complete,
+    ]
     if stack.reaper is not None:
         functions.append(stack.reaper.handler)
     for function in functions:
@@ -117,13 +130,31 @@ def studio(stack: RStudioSageMakerStack) -> None:
                 f"Teardown ({function.node.id}) removes the two NFS security groups SageMaker created for the domain "
                 "(IDs unknown to CloudFormation), held to this platform's VPC by the ec2:Vpc condition.",
             )
-    if stack.reaper is not None:
-        policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
-        arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
+    for function in (stack.pin.on_event, stack.pin.is_complete):
+        policy = function.role.node.find_child("DefaultPolicy")
         acknowledge(
             policy,
-            f"IAM5[Resource::{flat(stack, arn)}]",
-            "The idle reaper describes and deletes RSession apps of this domain only; users name their sessions.",
+            f"IAM5[Resource::{flat(stack, stack.pin.apps_arn)}]",
+            f"Workbench upgrade ({function.node.id}) stops the RSessions and the RStudioServerPro app of this "
+            "platform's domain, as AWS's upgrade procedure says; users name their sessions, the domain ID scopes it.",
+        )
+        acknowledge(
+            policy,
+            "IAM5[Resource::*]",
+            f"Workbench upgrade ({function.node.id}): sagemaker:ListApps has no resource type; it only reads.",
+        )
+    if stack.reaper is not None:
+        policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{flat(stack, stack.reaper.apps_arn)}]",
+            "The idle reaper deletes RSession apps of this domain only; users name their sessions.",
+        )
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{flat(stack, stack.reaper.log_streams_arn)}]",
+            "The idle reaper reads the last event of this domain's RSession log streams only (stream names start "
+            "with the domain ID; SageMaker names them per user and app).",
         )
         acknowledge(
             policy, "IAM5[Resource::*]", "The idle reaper's sagemaker:ListApps has no resource type (read-only)."
@@ -131,20 +162,26 @@ def studio(stack: RStudioSageMakerStack) -> None:
     _studio_compliance(stack, functions)
     _provider(stack, stack.licence.provider, [stack.licence.handler])
     _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
-    waiter = stack.teardown.provider.node.find_child("waiter-state-machine")
+    _provider(stack, stack.pin.provider, [stack.pin.on_event, stack.pin.is_complete])
+    for provider, what in ((stack.teardown.provider, "stack delete"), (stack.pin.provider, "a version change")):
+        _waiter(stack, provider, what)
+
+
+def _waiter(stack: RStudioSageMakerStack, provider: IConstruct, runs_on: str) -> None:
+    waiter = provider.node.find_child("waiter-state-machine")
     acknowledge(
         waiter,
         "SF1",
-        "CDK's provider waiter only loops over the is-complete check; each check logs what it deleted and what "
+        "CDK's provider waiter only loops over the is-complete check; each check logs what it requested and what "
         "remains in its own function's log group.",
     )
     acknowledge(
         waiter,
         "SF2",
-        "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
+        f"X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on {runs_on}.",
     )
     for framework in ("framework-isComplete", "framework-onTimeout"):
-        framework_function = stack.teardown.provider.node.find_child(framework)
+        framework_function = provider.node.find_child(framework)
         assert isinstance(framework_function, lambda_.Function)
         acknowledge(
             waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
@@ -158,7 +195,7 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
     framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a schedule."""
     framework = [
         child
-        for provider in (stack.licence.provider, stack.teardown.provider)
+        for provider in (stack.licence.provider, stack.teardown.provider, stack.pin.provider)
         for child in provider.node.children
         if child.node.id.startswith("framework-")
     ]
@@ -190,7 +227,10 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
         )
     roles = [function.role for function in functions]
     roles += [child.node.find_child("ServiceRole") for child in framework]
-    roles.append(stack.teardown.provider.node.find_child("waiter-state-machine").node.find_child("Role"))
+    roles += [
+        provider.node.find_child("waiter-state-machine").node.find_child("Role")
+        for provider in (stack.teardown.provider, stack.pin.provider)
+    ]
     roles += [stack.studio.execution_role, stack.image.role]
     roles += [access.job_role for access in stack.access.values()]
     for role in roles:
