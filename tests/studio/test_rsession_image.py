@@ -112,7 +112,7 @@ def _package_manager(directory: Path) -> list[str]:
     script = (
         "deps <- tools::package_dependencies('reticulate', db = installed.packages(), recursive = TRUE, "
         "which = c('Depends', 'Imports', 'LinkingTo'))[[1]]; "
-        "for (p in c('reticulate', deps)) cat(p, find.package(p), packageVersion(p), '\\n')"
+        "for (p in c('reticulate', deps)) cat(p, find.package(p), as.character(packageVersion(p)), '\\n')"
     )
     listing = _run("Rscript", "-e", script)
     assert listing.returncode == 0, listing.stderr
