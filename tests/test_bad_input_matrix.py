@@ -69,7 +69,7 @@ def _line(kind: str, given: str, tmp_path: Path, good_output: Path) -> str:
     if kind in ("job config", "resourceconfig"):
         from simulation.client.config import parse_config
         from simulation.errors import SimulationError
-        from simulation.hosts import parse_cluster
+        from simulation.job.hosts import parse_cluster
 
         text = given
         if kind == "job config" and given.startswith("{") and "subnet_ids" in given:
@@ -136,7 +136,7 @@ def _tampered_line(case: str, tmp_path: Path, good_output: Path) -> str:
 @pytest.fixture(scope="module")
 def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from simulation.engine import Params
-    from simulation.local_job import run_local_job
+    from simulation.job.local_job import run_local_job
     from tests.processing.test_tampered_output import PEOPLE
 
     output = tmp_path_factory.mktemp("good") / "out"

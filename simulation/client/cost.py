@@ -118,13 +118,12 @@ def plan(
     """Predicted time and price of the bundled simulation as a job, and of the same run on this machine.
 
     Job: JOB_STARTUP_SECONDS, then each host's share of the blocks on one worker per vCPU at VCPU_SPEED of a
-    calibration core (`simulation.throughput`), plus loading the kernel. Local: `simulation run` on
+    calibration core (`simulation.engine.throughput`), plus loading the kernel. Local: `simulation run` on
     `local_cores` (default: this machine's) cores at calibration speed.
     """
     import os
 
-    from simulation import throughput
-    from simulation.engine import Params
+    from simulation.engine import Params, throughput
 
     count = as_int(instance_count, "instance count", 1)
     try:

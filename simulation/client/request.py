@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from simulation import defaults, layout
+from simulation import defaults
 from simulation.client.config import JobConfig, image_tag
 from simulation.client.resources import Resolved, Resources
 from simulation.client.validation import check_request
@@ -30,6 +30,7 @@ from simulation.client.values import (
 )
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 USER_ENV = "SIMLAB_USER"
 Input = tuple[str, str, str]  # (input name, S3 uri, local path in the container)

@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 
-from simulation import layout
 from simulation.client import aws, plots
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import s3_uri
 from simulation.client.status import check_finished
 from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
-from simulation.merge import merge_output
+from simulation.job import layout
+from simulation.job.merge import merge_output
 
 SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
 PLOT_FILE = "histogram.png"

@@ -16,7 +16,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import JobSpec, build_spec, s3_uri
@@ -26,6 +25,7 @@ from simulation.client.submit import launch, upload_bytes
 from simulation.client.values import tag_value
 from simulation.client.watch import say, watch
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 RESUMABLE = ("simulate", "sweep")
 RESUME_FLAG = "--resume-from"

@@ -20,13 +20,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, image_tag, load_config
 from simulation.client.request import current_user
 from simulation.client.resources import Resources
 from simulation.client.values import MAX_NAME, check_name_part, tag_value
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 DEFAULT_COMMAND = ("Rscript",)
 

@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate, plan
@@ -26,7 +25,8 @@ from simulation.client.request import (
 from simulation.client.resources import Resources
 from simulation.client.values import r_argument
 from simulation.client.watch import say, watch
-from simulation.script_folder import code_files, script_folder
+from simulation.job import layout
+from simulation.job.script_folder import code_files, script_folder
 
 ResourcesLike = Resources | Mapping[str, Any] | None
 

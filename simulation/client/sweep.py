@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from simulation import layout
 from simulation.client import results
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import (
@@ -36,6 +35,7 @@ from simulation.client.submit import announce, create_job, upload_bytes
 from simulation.client.values import MAX_ITERATIONS, as_float, as_int, check_name_part
 from simulation.client.watch import watch
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 MODES = ("job", "jobs")
 MAX_POINTS = 500

@@ -13,12 +13,13 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from simulation import engine, layout
+from simulation import engine
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.status import TERMINAL, describe, format_duration, raise_if_unsuccessful, status_of
 from simulation.client.values import as_float
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 SPINNER = "|/-\\"
 

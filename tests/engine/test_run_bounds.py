@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from simulation.commands.run import MAX_PEOPLE, MAX_POINTS
+from simulation.cli.commands.run import MAX_PEOPLE, MAX_POINTS
 
 
 @pytest.mark.parametrize(

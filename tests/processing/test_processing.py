@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import engine, layout, local_job, merge, records
-from simulation import hosts as job_hosts
+from simulation import engine
 from simulation.errors import JobFailed, SimulationError
+from simulation.job import hosts as job_hosts
+from simulation.job import layout, local_job, merge, records
 
 SMALL = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0}  # block_size 1000
 PARAMS = engine.Params(**SMALL)

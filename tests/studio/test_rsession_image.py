@@ -105,14 +105,19 @@ def _standin_deb(directory: Path) -> Path:
 
 
 def _package_manager(directory: Path) -> list[str]:
-    """A CRAN-like repository of binary packages (what Package Manager serves for Linux): reticulate and what it
-    needs, from this machine's Debian-built R 4.2.2 packages (the stand-in base has the same R)."""
+    """A CRAN-like repository of binary packages (what Package Manager serves for Linux): reticulate, what simjobs's
+    DESCRIPTION imports, and everything those need, from this machine's Debian-built R 4.2.2 packages (the stand-in
+    base has the same R)."""
     contrib = directory / "cran" / "src" / "contrib"
     contrib.mkdir(parents=True)
+    description = ROOT / "R" / "simjobs" / "DESCRIPTION"
     script = (
-        "deps <- tools::package_dependencies('reticulate', db = installed.packages(), recursive = TRUE, "
-        "which = c('Depends', 'Imports', 'LinkingTo'))[[1]]; "
-        "for (p in c('reticulate', deps)) cat(p, find.package(p), as.character(packageVersion(p)), '\\n')"
+        f"d <- read.dcf('{description}', fields = c('Depends', 'Imports')); "
+        "wanted <- trimws(sub('[(].*', '', unlist(strsplit(d[!is.na(d)], ',')))); "
+        "wanted <- setdiff(c('reticulate', wanted[nzchar(wanted)]), 'R'); "
+        "deps <- unlist(tools::package_dependencies(wanted, db = installed.packages(), recursive = TRUE, "
+        "which = c('Depends', 'Imports', 'LinkingTo'))); "
+        "for (p in unique(c(wanted, deps))) cat(p, find.package(p), as.character(packageVersion(p)), '\\n')"
     )
     listing = _run("Rscript", "-e", script)
     assert listing.returncode == 0, listing.stderr

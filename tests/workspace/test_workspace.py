@@ -557,7 +557,12 @@ def test_architecture_follows_the_instance_family(instance_type: str, arch: str)
 def test_package_asset_holds_the_project_and_nothing_else(default: dict[str, Any]) -> None:
     asset = default["outdir"] / default["platform"].workspace.host.package.asset_path
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
-    assert {"pyproject.toml", "simulation/__init__.py", "simulation/engine.py", "stacks/workspace/welcome.R"} <= files
+    assert {
+        "pyproject.toml",
+        "simulation/__init__.py",
+        "simulation/engine/montecarlo.py",
+        "stacks/workspace/welcome.R",
+    } <= files
     assert not {
         f
         for f in files
