@@ -4,6 +4,9 @@ resource itself (CloudFormation would replace the domain, and with it the users'
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -143,6 +146,12 @@ class WorkbenchPin(Construct):
             "ExecutionRoleName": execution_role.role_name,
             "RelaunchGuardArn": relaunch_guard.managed_policy_arn,
         }
+        # CloudFormation applies a change to the domain's settings with UpdateDomain, whose RStudio settings carry a
+        # DefaultResourceSpec too (here without an image); whether that keeps the image set here is not documented.
+        # A digest of those settings makes every such change run the pin again right after, which re-pins if needed
+        # and otherwise does nothing. The version is not in it: the domain's settings never name it.
+        settings = stack.resolve({"Domain": domain.domain_settings, "Users": domain.default_user_settings})
+        properties["DomainSettingsDigest"] = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         if connect_url:
             properties["ConnectUrl"] = connect_url
         if package_manager_url:

@@ -4,47 +4,20 @@ the way IAM does (`*` any run of characters, `?` one), against ARNs written by h
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import synthesize
 from tests.infra.helpers import CFN_LINT_IGNORED, as_list, cfn_lint, one, render_join, resources, statements
+from tests.studio.helpers import allows as _allows
+from tests.studio.helpers import logical as _logical
+from tests.studio.helpers import policy_statements as _policy_statements
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _logical(template: dict[str, Any], prefix: str, cfn_type: str) -> str:
-    return one(template, cfn_type, prefix)[0]
-
-
-def _policy_statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
-    """Every statement of every policy in the template attached to `role_id`."""
-    found = []
-    for res in template["Resources"].values():
-        props = res.get("Properties", {})
-        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            if {"Ref": role_id} in props.get("Roles", []):
-                found += statements(props["PolicyDocument"])
-    return found
-
-
-def _allows(stmts: list[dict[str, Any]], action: str, resource: str) -> bool:
-    for st in stmts:
-        if st["Effect"] != "Allow" or action not in as_list(st["Action"]):
-            continue
-        for pattern in as_list(st["Resource"]):
-            text = render_join(pattern, "*")  # account, region, partition, imported bucket ARN
-            text = re.sub(r"\$\{[^}]+\}", "*", text)
-            if fnmatch.fnmatchcase(resource, text):
-                return True
-    return False
 
 
 def test_domain_is_vpc_only_with_service_managed_groups_in_private_subnets(template):
@@ -332,53 +305,3 @@ def test_sagemaker_mode_is_nag_and_lint_clean(studio):
     assert [r for r in studio.validation_report["pluginReports"] if r.get("violations")] == []
     result = cfn_lint(list(studio.template_paths.values()), ignore=CFN_LINT_IGNORED)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-# ------------------------------------------------------------------ the other branch of every switch
-VARIANT = {
-    "rstudio_mode": "sagemaker",
-    "rstudio_users": "carol",
-    "delete_data_on_destroy": "true",
-    "rstudio_auth": "sso",
-    "rstudio_idle_stop_minutes": "0",
-    "nat_gateways": "0",
-    "rstudio_connect_url": "https://connect.example.com",
-}
-
-
-@pytest.fixture(scope="module")
-def variant(tmp_path_factory):
-    return synthesize(VARIANT, tmp_path_factory.mktemp("studio-variant.out"))
-
-
-def test_variant_is_nag_and_lint_clean(variant):
-    assert [r for r in variant.validation_report["pluginReports"] if r.get("violations")] == []
-    result = cfn_lint(list(variant.template_paths.values()), ignore=CFN_LINT_IGNORED)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_delete_data_lets_teardown_remove_exactly_the_domains_home(variant):
-    template = variant.template_json["workspace"]
-    _, teardown = one(template, "Custom::DomainTeardown")
-    assert teardown["Properties"]["DeleteData"] == "true"
-    domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
-    role = _logical(template, "TeardownCheckRole", "AWS::IAM::Role")
-    (efs,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteHomeFileSystem"]
-    assert {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]} in efs["Resource"]["Fn::Join"][1]
-    (groups,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteNfsSecurityGroups"]
-    assert list(groups["Condition"]["ArnEquals"]) == ["ec2:Vpc"]
-    assert "HomeFileSystem" in template["Outputs"]
-    assert "KeptOnDestroy" not in template["Outputs"]
-
-
-def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_reaper(variant):
-    template = variant.template_json["workspace"]
-    _, profile = one(template, "AWS::SageMaker::UserProfile")
-    assert profile["Properties"]["SingleSignOnUserIdentifier"] == "UserName"
-    assert profile["Properties"]["SingleSignOnUserValue"] == "carol"
-    _, domain = one(template, "AWS::SageMaker::Domain")
-    assert domain["Properties"]["AuthMode"] == "SSO"
-    server = domain["Properties"]["DomainSettings"]["RStudioServerProDomainSettings"]
-    assert server["RStudioConnectUrl"] == "https://connect.example.com"
-    assert not resources(template, "AWS::Events::Rule")
-    assert "presigned" not in json.dumps(template["Outputs"])

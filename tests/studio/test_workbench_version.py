@@ -142,6 +142,14 @@ def test_a_version_change_leaves_the_domain_resource_untouched(two_versions):
     assert old_id == new_id
     assert old == new
     assert "rstudio-workbench" not in json.dumps(new)
+    # nor does the digest of the domain's settings the pin carries (it would re-run the pin for nothing)
+    digests = {
+        one(two_versions[v].template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"][
+            "DomainSettingsDigest"
+        ]
+        for v in (PREVIOUS, LATEST)
+    }
+    assert len(digests) == 1
 
 
 def test_the_pin_and_the_rsession_image_carry_the_version(two_versions):
