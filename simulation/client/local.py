@@ -14,37 +14,20 @@ from typing import TYPE_CHECKING, Any
 from simulation import defaults
 from simulation.client.request import check_params, choose_seed
 from simulation.client.values import as_float, as_int, r_argument
-from simulation.client.watch import say
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.text import say
 
 if TYPE_CHECKING:
     from simulation.job.local_job import LocalJobResult, LocalScriptResult
 
-# What one machine can hold and finish. 10 million people are 160 MB of coordinates per worker and iteration
-# (beyond that memory, not time, runs out); 10^12 placed people (iterations x people) take hours here (the
-# reference case, 10^7, takes about a third of a second): bigger runs belong on SageMaker (`submit`).
-MAX_PEOPLE = 10_000_000
-MAX_POINTS = 10**12
 DEFAULT_HOSTS = 3
 R_SCRIPT_OUTPUT = "local-r-job"  # beside the simulation's default folder
 
 
-def check_size(people: int, iterations: int) -> None:
-    """One line instead of a MemoryError or a run that would not end today."""
-    if people > MAX_PEOPLE:
-        raise SimulationError(f"run: --people {people} is more than {MAX_PEOPLE:,} (the memory one machine has)")
-    if people * iterations > MAX_POINTS:
-        raise SimulationError(
-            f"run: {iterations:,} iterations of {people:,} people place {people * iterations:.2e} people, more than "
-            f"{MAX_POINTS:.0e} (hours on one machine); use fewer iterations, or `submit` with more instances"
-        )
-
-
 def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> tuple[Params, int]:
     """The run's parameters and iterations, checked, with the defaults for those not given (None)."""
-    given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
-    values = {key: defaults.RUN[key] if value is None else value for key, value in given.items()}
+    values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     params = check_params(
         as_float(values["width"], "width"),
         as_float(values["height"], "height"),
@@ -52,7 +35,7 @@ def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: An
         as_float(values["radius"], "radius"),
     )
     iterations = as_int(values["iterations"], "iterations", 1)
-    check_size(params.people, iterations)
+    defaults.check_local_size(params.people, iterations)
     return params, iterations
 
 
@@ -153,7 +136,7 @@ def emulate_job(
     workers = (
         as_int(workers_per_host, "workers per host", 1)
         if workers_per_host is not None
-        else max(1, _usable_cores() // count)
+        else max(1, defaults.usable_cores() // count)
     )
     return emulation.run_local_job(
         params,
@@ -165,9 +148,3 @@ def emulate_job(
         container=container,
         engine=engine,
     )
-
-
-def _usable_cores() -> int:
-    from simulation.job.hosts import default_workers
-
-    return default_workers()

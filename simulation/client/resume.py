@@ -23,9 +23,10 @@ from simulation.client.resources import Resources
 from simulation.client.status import PLATFORM_TAG, USER_TAG, describe
 from simulation.client.submit import launch, upload_bytes
 from simulation.client.values import tag_value
-from simulation.client.watch import say, watch
+from simulation.client.watch import watch
 from simulation.errors import SimulationError
 from simulation.job import layout
+from simulation.text import say
 
 RESUMABLE = ("simulate", "sweep")
 RESUME_FLAG = "--resume-from"

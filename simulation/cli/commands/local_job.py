@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from simulation.cli.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
+from simulation import defaults
 from simulation.errors import SimulationError
 from simulation.job import local_job
+from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
 from simulation.text import printable
 
 
@@ -18,16 +19,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=local_job.__doc__.splitlines()[0],
     )
     parser.add_argument("--hosts", type=integer_at_least(1), default=3, help="emulated instances algo-1..N (default 3)")
-    # the same engine options, types and defaults (simulation.defaults) as `run`; None until filled in, so
-    # --r-script can tell that one was given
-    parser.add_argument("--width", type=positive_float, help=f"default {DEFAULTS['width']:g}")
-    parser.add_argument("--height", type=positive_float, help=f"default {DEFAULTS['height']:g}")
-    parser.add_argument("--people", type=integer_at_least(2), help=f"default {DEFAULTS['people']}")
-    parser.add_argument("--radius", type=positive_float, help=f"default {DEFAULTS['radius']:g}")
-    parser.add_argument("--iterations", type=integer_at_least(1), help=f"default {DEFAULTS['iterations']}")
-    parser.add_argument(
-        "--seed", type=integer_at_least(0), help="default: fresh entropy, reported (pass it again to resume)"
-    )
+    # the engine options of `run` (simulation.options); None until filled in, so --r-script can tell that one
+    # was given
+    add_engine_options(parser, RUN_OPTIONS)
     parser.add_argument("--r-script", metavar="SCRIPT", help="run your own R script on each host instead")
     parser.add_argument("--folder", help="with --r-script: the folder a job would ship (default: the script's)")
     parser.add_argument("script_args", nargs="*", help="after --: arguments for the R script")
@@ -38,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="default: out/local-job (with --r-script: out/local-r-job)",
     )
     parser.add_argument(
-        "--workers-per-host", type=integer_at_least(1), default=None, help="default: CPUs / hosts, at least 1"
+        "--workers-per-host", type=integer_at_least(1), default=None, help="default: usable cores / hosts, at least 1"
     )
     parser.add_argument("--container", metavar="IMAGE", help="run each host in this image (podman/docker)")
     parser.add_argument("--engine", choices=("podman", "docker"), help="container engine (default: found on PATH)")
@@ -46,26 +40,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=handle)
 
 
-ENGINE_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed", "workers_per_host")
+ENGINE_OPTIONS = (*RUN_OPTIONS, "workers_per_host")
 
 
 def handle(args: argparse.Namespace) -> int:
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed
-    from simulation.job.hosts import default_workers
 
-    for name in ENGINE_OPTIONS[:5]:
-        if getattr(args, name) is None:
-            setattr(args, name, DEFAULTS[name])
-    params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
+    values = defaults.fill(**{name: getattr(args, name) for name in defaults.RUN})
+    iterations = values.pop("iterations")
+    params = Params(**values)
     seed = fresh_seed() if args.seed is None else args.seed
-    check_size(params.people, args.iterations)
-    # os.sched_getaffinity is Linux-only; default_workers falls back to os.cpu_count() (macOS)
-    workers = args.workers_per_host or max(1, default_workers() // max(args.hosts, 1))
+    defaults.check_local_size(params.people, iterations)
+    workers = args.workers_per_host or max(1, defaults.usable_cores() // max(args.hosts, 1))
     result = local_job.run_local_job(
         params,
-        args.iterations,
+        iterations,
         seed,
         hosts=args.hosts,
         output=args.output,
