@@ -1,6 +1,7 @@
-"""checkov (pinned, from .venv-checkov) over the synthesized templates and the job image's Dockerfile, held to
-checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT`. Exit 1, with one line per problem, on a finding the
-list does not name or on a listed skip that matches nothing any more."""
+"""checkov (pinned, from .venv-checkov) over the synthesized templates and the images' Dockerfiles, held to
+checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT [CDK_OUT ...]` (one cloud assembly per workspace mode:
+the list holds every mode's accepted findings, so a skip must match a finding in at least one of them). Exit 1,
+with one line per problem, on a finding the list does not name or on a listed skip that matches nothing any more."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS = ROOT / "checkov-skips.txt"
 DOCKERFILE = "container/Dockerfile"
+# The job image and the sagemaker mode's RSession image (scanned whatever the modes given).
+DOCKERFILES = (DOCKERFILE, "stacks/studio/image/Dockerfile")
 
 
 def skips(path: Path = SKIPS) -> dict[tuple[str, str], str]:
@@ -38,12 +41,12 @@ def _scan(args: list[str]) -> list[dict[str, object]]:
     return reports if isinstance(reports, list) else [reports]
 
 
-def findings(cdk_out: Path, dockerfiles: tuple[str, ...] = (DOCKERFILE,)) -> set[tuple[str, str]]:
-    """(check id, resource) of every failed check: CloudFormation resources as TYPE.LogicalId, a Dockerfile
-    by its path in the repository."""
-    runs = [["--directory", str(cdk_out), "--framework", "cloudformation"]]
-    runs += [["--file", dockerfile, "--framework", "dockerfile"] for dockerfile in dockerfiles]
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+def findings(*cdk_outs: Path) -> set[tuple[str, str]]:
+    """(check id, resource) of every failed check in any of the assemblies: CloudFormation resources as
+    TYPE.LogicalId, the Dockerfile by its path in the repository."""
+    runs = [["--directory", str(cdk_out), "--framework", "cloudformation"] for cdk_out in cdk_outs]
+    runs += [["--file", dockerfile, "--framework", "dockerfile"] for dockerfile in DOCKERFILES]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: checkov is CPU-bound
         batches = list(pool.map(_scan, runs))
     failed = set()
     for run, batch in zip(runs, batches, strict=True):
@@ -56,20 +59,7 @@ def findings(cdk_out: Path, dockerfiles: tuple[str, ...] = (DOCKERFILE,)) -> set
     return failed
 
 
-def scanned(cdk_out: Path, dockerfiles: tuple[str, ...] = (DOCKERFILE,)) -> set[str]:
-    """Every resource a scan of `cdk_out` and `dockerfiles` looks at, named as findings name them."""
-    names = set(dockerfiles)
-    for template in cdk_out.glob("*.template.json"):
-        for logical_id, resource in json.loads(template.read_text()).get("Resources", {}).items():
-            names.add(f"{resource['Type']}.{logical_id}")
-    return names
-
-
-def problems(
-    found: set[tuple[str, str]], allowed: dict[tuple[str, str], str], looked_at: set[str] | None = None
-) -> list[str]:
-    """New findings, and skips that match nothing; with `looked_at`, a skip of a resource the scan did not
-    include (another synth's) is not stale."""
+def problems(found: set[tuple[str, str]], allowed: dict[tuple[str, str], str]) -> list[str]:
     lines = [
         f"checkov {check} on {resource}: fix it or add it to checkov-skips.txt with a reason"
         for check, resource in sorted(found - set(allowed))
@@ -77,16 +67,15 @@ def problems(
     lines += [
         f"checkov-skips.txt: {check} {resource} matches no finding any more; remove the line"
         for check, resource in sorted(set(allowed) - found)
-        if looked_at is None or resource in looked_at
     ]
     return lines
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python scripts/checkov_gate.py CDK_OUT", file=sys.stderr)
+    if not argv:
+        print("usage: python scripts/checkov_gate.py CDK_OUT [CDK_OUT ...]", file=sys.stderr)
         return 2
-    lines = problems(findings(Path(argv[0])), skips())
+    lines = problems(findings(*map(Path, argv)), skips())
     for line in lines:
         print(f"error: {line}", file=sys.stderr)
     if not lines:

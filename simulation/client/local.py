@@ -1,9 +1,11 @@
 """On this machine: the bundled simulation (`run`) and a Processing job emulated by local hosts (`local-job`).
 
-One implementation for every front door: the CLI's `run` and `local-job` parse their options, call these and
-print; R's `simjobs::run_simulation()` and `simjobs::local_job()` call them through reticulate. Values may come
-from the shell, from Python or from R (doubles where a whole number is meant, seeds as digits); they are checked
-here once, naming the argument, and those left None take `simulation.defaults`.
+What the CLI's `run` and `local-job` do, for Python callers and R (`simjobs::run_simulation()`,
+`simjobs::local_job()` call these through reticulate), on the same implementations: `engine.run` and the emulation
+in `simulation.job.local_job`, with the same defaults and bounds (`simulation.defaults`). The CLI does not import
+this module, since its engine commands run where boto3 is not installed (the job image) and `simulation.client`
+imports it. Values may come from Python or from R (doubles where a whole number is meant, seeds as digits); they
+are checked here, naming the argument, and those left None take the defaults.
 """
 
 from __future__ import annotations
@@ -20,9 +22,6 @@ from simulation.text import say
 
 if TYPE_CHECKING:
     from simulation.job.local_job import LocalJobResult, LocalScriptResult
-
-DEFAULT_HOSTS = 3
-R_SCRIPT_OUTPUT = "local-r-job"  # beside the simulation's default folder
 
 
 def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> tuple[Params, int]:
@@ -100,7 +99,7 @@ def emulate_job(
     iterations: Any = None,
     seed: Any = None,
     *,
-    hosts: Any = DEFAULT_HOSTS,
+    hosts: Any = None,
     output: str | Path | None = None,
     workers_per_host: Any = None,
     script: str | None = None,
@@ -112,7 +111,7 @@ def emulate_job(
     """`local_job` with the emulation's own result, which the CLI prints (blocks computed now, seconds)."""
     from simulation.job import local_job as emulation
 
-    count = DEFAULT_HOSTS if hosts is None else as_int(hosts, "hosts", 1)
+    count = emulation.DEFAULT_HOSTS if hosts is None else as_int(hosts, "hosts", 1)
     if script is not None or folder is not None or len(args) > 0:
         given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
         given.update(seed=seed, workers_per_host=workers_per_host)
@@ -122,7 +121,7 @@ def emulate_job(
             raise SimulationError(f"local-job: {what} a script")
         if named:
             raise SimulationError(f"local-job: {named[0]} is for the bundled simulation, not an R script")
-        where = Path(output) if output is not None else emulation.default_output().with_name(R_SCRIPT_OUTPUT)
+        where = Path(output) if output is not None else emulation.default_output(script=True)
         return emulation.run_local_r_script(
             script,
             folder,

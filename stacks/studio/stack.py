@@ -43,7 +43,6 @@ class RStudioSageMakerStack(cdk.Stack):
         users = settings.users
         # Settings have refused a version AWS no longer supports.
         release = versions.check_version(settings.rstudio_workbench_version, versions.today())
-        self.data_bucket = data.bucket
         self.licence = LicencePreflight(self, "Licence", product_name=settings.rstudio_license_product)
         self.network = DomainNetwork(self, "Network", network=network)
         self.access = {

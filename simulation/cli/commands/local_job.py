@@ -18,7 +18,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the Processing job's entrypoint as N emulated hosts on this machine",
         description=local_job.__doc__.splitlines()[0],
     )
-    parser.add_argument("--hosts", type=integer_at_least(1), default=3, help="emulated instances algo-1..N (default 3)")
+    parser.add_argument(
+        "--hosts",
+        type=integer_at_least(1),
+        default=local_job.DEFAULT_HOSTS,
+        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS})",
+    )
     # the engine options of `run` (simulation.options); None until filled in, so --r-script can tell that one
     # was given
     add_engine_options(parser, RUN_OPTIONS)
@@ -29,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--output",
         type=Path,
         default=local_job.default_output(),
-        help="default: out/local-job (with --r-script: out/local-r-job)",
+        help=f"default: {local_job.default_output()} (with --r-script: {local_job.default_output(script=True)})",
     )
     parser.add_argument(
         "--workers-per-host", type=integer_at_least(1), default=None, help="default: usable cores / hosts, at least 1"
@@ -44,6 +49,7 @@ ENGINE_OPTIONS = (*RUN_OPTIONS, "workers_per_host")
 
 
 def handle(args: argparse.Namespace) -> int:
+    # R and Python callers run the same: simulation.client.local (which this cannot import: it needs no boto3)
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed
@@ -77,11 +83,7 @@ def handle_r_script(args: argparse.Namespace) -> int:
         raise SimulationError(
             f"local-job: --{given[0].replace('_', '-')} is for the bundled simulation, not --r-script"
         )
-    output = (
-        args.output
-        if args.output != local_job.default_output()
-        else local_job.default_output().with_name("local-r-job")
-    )
+    output = args.output if args.output != local_job.default_output() else local_job.default_output(script=True)
     result = local_job.run_local_r_script(
         args.r_script,
         args.folder,
