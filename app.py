@@ -18,13 +18,13 @@ from stacks.settings import Settings, SettingsError  # noqa: E402
 # A warning's JavaScript stack trace points, in a Python app, only into jsii's runtime; the CLI printed its first
 # frame (`../tmp/tmpXXXX/lib/program.js:1:5591`) as a stray line above each warning.
 app = cdk.App(context={"aws:cdk:disable-stack-trace": True})
+# Environment-agnostic unless the CLI knows the target account (cdk deploy with credentials).
+env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
 try:
     settings = Settings.from_context(app.node.get_all_context())
+    # Some settings can only be judged with the target known (e.g. the region's RStudio images).
+    build_platform(app, settings, env=env)
 except SettingsError as error:
     print(f"error: {error}", file=sys.stderr)
     sys.exit(2)
-
-# Environment-agnostic unless the CLI knows the target account (cdk deploy with credentials).
-env = cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
-build_platform(app, settings, env=env)
 app.synth()
