@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulation.cli.commands.local_map import handle_map
 from simulation.cli.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
 from simulation.errors import SimulationError
 from simulation.job import local_job
@@ -17,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the Processing job's entrypoint as N emulated hosts on this machine",
         description=local_job.__doc__.splitlines()[0],
     )
-    parser.add_argument("--hosts", type=integer_at_least(1), default=3, help="emulated instances algo-1..N (default 3)")
+    parser.add_argument(
+        "--hosts", type=integer_at_least(1), default=None, help="emulated instances algo-1..N (default 3)"
+    )
     # the same engine options, types and defaults (simulation.defaults) as `run`; None until filled in, so
     # --r-script can tell that one was given
     parser.add_argument("--width", type=positive_float, help=f"default {DEFAULTS['width']:g}")
@@ -29,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--seed", type=integer_at_least(0), help="default: fresh entropy, reported (pass it again to resume)"
     )
     parser.add_argument("--r-script", metavar="SCRIPT", help="run your own R script on each host instead")
+    parser.add_argument(
+        "--map", metavar="JOB_DIR", help="run (or resume) the local map job R's job_lapply(local = TRUE) made there"
+    )
     parser.add_argument("--folder", help="with --r-script: the folder a job would ship (default: the script's)")
     parser.add_argument("script_args", nargs="*", help="after --: arguments for the R script")
     parser.add_argument(
@@ -46,10 +52,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=handle)
 
 
+DEFAULT_HOSTS = 3
 ENGINE_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed", "workers_per_host")
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.map:
+        return handle_map(args)
+    args.hosts = DEFAULT_HOSTS if args.hosts is None else args.hosts
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed
