@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,29 @@ def image_r_packages(image: str | None = None, platform: str | None = None) -> l
     config = load_config(platform)
     uri = check_image(config, image)
     return list(BUNDLED_R_PACKAGES) if uri == config.image_uri else None
+
+
+def map_capacity(
+    workers: Any = None, instance_type: str | None = None, instance_count: Any = None, platform: str | None = None
+) -> dict[str, Any]:
+    """What a batch of futures runs on (R's `plan(simjobs::sagemaker)`): `workers` futures at once, one per vCPU.
+
+    Given workers and no instance count, enough instances for one vCPU each (within the platform's limit); given
+    no workers, every vCPU of the instances is one."""
+    config = load_config(platform)
+    wanted = None if workers is None else as_int(workers, "workers", 1)
+    count = None if instance_count is None else as_int(instance_count, "instance count", 1)
+    chosen = Resources(instance_type=instance_type, instance_count=count).resolve(config)
+    vcpus = VCPUS.get(chosen.instance_type, 1)
+    if wanted is not None and count is None:
+        count = min(config.max_instances, math.ceil(wanted / vcpus))
+        chosen = Resources(instance_type=chosen.instance_type, instance_count=count).resolve(config)
+    return {
+        "instance_type": chosen.instance_type,
+        "instance_count": chosen.instance_count,
+        "vcpus": vcpus,
+        "workers": wanted if wanted is not None else chosen.instance_count * vcpus,
+    }
 
 
 def is_map(description: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ from simulation.job.hosts import default_workers
 from simulation.job.local_job import container_engine, host_names
 
 LOCAL_FILE = "local.json"
+LOG_FILE = "local.log"  # a background run's output (hosts' logs, errors)
 STATES = ("running", "completed", "failed")
 R_LIBS_ENV = "R_LIBS"
 
@@ -55,8 +56,18 @@ def read_state(job_dir: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or state.get("status") not in STATES:
         raise SimulationError(f"{Path(job_dir) / LOCAL_FILE} is not a local map job's state")
     if state["status"] == "running" and not _alive(state.get("pid")):
-        state = {**state, "status": "failed", "message": "the local job's process ended before it could say why"}
+        said = _last_line(Path(job_dir) / LOG_FILE)
+        message = "the local job's process ended before it could say why" + (f" (its log: {said})" if said else "")
+        state = {**state, "status": "failed", "message": message}
     return state
+
+
+def _last_line(path: Path) -> str | None:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return None
+    return lines[-1] if lines else None
 
 
 def _alive(pid: Any) -> bool:
@@ -235,13 +246,14 @@ def run_local_map(job_dir: str | Path, settings: LocalMap | None = None) -> dict
 
 
 def start_local_map(job_dir: str | Path, settings: LocalMap) -> int:
-    """Starts `python -m simulation local-job --map JOB_DIR` in the background; returns its process id."""
+    """Runs the job in a background process (`python -m simulation.job.local_map JOB_DIR`: this module only, not
+    the CLI with the AWS client); returns its process id. Its state and log are in the folder."""
     job_dir = Path(job_dir).resolve()
     map_records.read_spec(job_dir / layout.CODE_PART)
     _write_state(job_dir, settings, "running")  # this settles the settings the background run reads
-    log = (job_dir / "local.log").open("ab")
+    log = (job_dir / LOG_FILE).open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "simulation", "local-job", "--map", str(job_dir), "--json"],
+        [sys.executable, "-m", __name__, str(job_dir)],
         stdout=subprocess.DEVNULL,
         stderr=log,
         stdin=subprocess.DEVNULL,
@@ -364,3 +376,21 @@ def resume_local_map(job_dir: str | Path, wait: bool = True) -> str:
     else:
         start_local_map(job_dir, settings)
     return str(job_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The background run `start_local_map` starts: the folder's job with its saved settings."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(f"usage: python -m {__name__} JOB_DIR", file=sys.stderr)
+        return 2
+    try:
+        run_local_map(args[0])
+    except (SimulationError, JobFailed) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -221,6 +221,7 @@ def summarize(directory: Path, spec: MapSpec | None = None) -> dict[str, Any]:
         "kind": KIND,
         "mode": spec.mode,
         "elements": spec.elements,
+        "block_size": spec.block_size,
         "elements_done": elements_done,
         "blocks": spec.block_count,
         "blocks_done": done,

@@ -51,3 +51,14 @@
   if (anyNA(number)) return(text)
   as.integer(number)
 }
+
+# Every element's value, NULL where its block is missing (a batch of futures whose job did not finish).
+.map_block_values <- function(summary) {
+  values <- vector("list", summary$elements)
+  missing <- unlist(summary$missing_blocks)
+  for (block in setdiff(seq_len(summary$blocks) - 1L, missing)) {
+    part <- readRDS(file.path(summary$output, "blocks", sprintf("block-%06d.rds", block)))
+    values[part$first - 1L + seq_along(part$values)] <- part$values
+  }
+  values
+}
