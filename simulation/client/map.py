@@ -35,15 +35,22 @@ CODE_FILES = (layout.MAP_SPEC_FILE, layout.MAP_PAYLOAD_FILE, layout.MAP_RUNNER_F
 # installs with them); tests/processing check this list against the image itself. A user's own image (build_image)
 # is not known here: its hosts check the packages before running any element.
 BUNDLED_R_PACKAGES = (
+    "cli",
     "codetools",
     "digest",
     "doParallel",
     "foreach",
     "future",
     "globals",
+    "glue",
     "iterators",
+    "lifecycle",
     "listenv",
+    "magrittr",
     "parallelly",
+    "purrr",
+    "rlang",
+    "vctrs",
 )
 
 
