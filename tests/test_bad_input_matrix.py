@@ -41,9 +41,10 @@ def _line(kind: str, given: str, tmp_path: Path, good_output: Path) -> str:
     if kind == "context":
         from stacks.settings import Settings, SettingsError
 
-        key, _, value = given.partition("=")
+        # One key=value, or several separated by spaces (keys that are only wrong together).
+        context = dict(pair.partition("=")[::2] for pair in given.split(" "))
         with pytest.raises(SettingsError) as caught:
-            Settings.from_context({key: value})
+            Settings.from_context(context)
         return f"error: {caught.value}"
     if kind == "cli":
         result = subprocess.run(

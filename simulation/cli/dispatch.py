@@ -18,7 +18,8 @@ COMMAND_MODULES = (
     "simulation.cli.commands.run",  # run: the bundled Monte Carlo on this machine
     "simulation.cli.commands.local_job",  # local-job: an emulated multi-host Processing job
     "simulation.cli.commands.merge",  # merge: partial results of any number of hosts -> one result
-    "simulation.cli.commands.submit",  # submit, sweep, cost: start (and price) SageMaker Processing jobs
+    "simulation.cli.commands.submit",  # submit, sweep: start SageMaker Processing jobs
+    "simulation.cli.commands.cost",  # cost: price a job, or the platform per month (--platform)
     "simulation.cli.commands.status",  # watch, logs, jobs, stop: follow and manage jobs
     "simulation.cli.commands.results",  # results: download, merge and plot a finished job or sweep
     "simulation.cli.commands.image",  # image build: your own job image
@@ -27,7 +28,8 @@ COMMAND_MODULES = (
 # Command modules that need an optional extra. Without it (the job image has no boto3) their commands still
 # show up and say what to install, and every other command keeps working.
 OPTIONAL_COMMANDS = {
-    "simulation.cli.commands.submit": (("submit", "sweep", "cost"), "client"),
+    "simulation.cli.commands.submit": (("submit", "sweep"), "client"),
+    "simulation.cli.commands.cost": (("cost",), "client"),
     "simulation.cli.commands.status": (("watch", "logs", "jobs", "stop"), "client"),
     "simulation.cli.commands.results": (("results",), "client"),
     "simulation.cli.commands.image": (("image",), "client"),

@@ -1,4 +1,4 @@
-"""submit, sweep, cost: starting jobs (and pricing them first) from the command line.
+"""submit, sweep: starting jobs from the command line (`cost` prices them first: cost.py).
 
 Each handler only parses, calls simulation.client and prints; `--json` prints one JSON document on stdout
 for scripts, while progress and hints go to stderr.
@@ -19,8 +19,7 @@ from simulation.cli.commands.common import (
     resources_of,
 )
 from simulation.cli.commands.results import describe_summary
-from simulation.client import cost, resume, submit, sweep
-from simulation.client.config import load_config
+from simulation.client import resume, submit, sweep
 from simulation.client.request import choose_seed
 from simulation.errors import SimulationError
 
@@ -53,21 +52,6 @@ def register(subparsers: Any) -> None:
     sw.add_argument("--wait", action="store_true", help="wait, then write sweep.csv and sweep.png")
     sw.add_argument("--output", help="with --wait: local folder (default results/<sweep>)")
     sw.set_defaults(handler=_sweep)
-
-    price = subparsers.add_parser(
-        "cost",
-        parents=[with_json],
-        help="plan a simulation job (time, dollars, and a local run) or price instance-hours before submitting",
-    )
-    price.add_argument("--instance-type", help="default: the platform's default instance type")
-    price.add_argument("--instance-count", type=float, default=1)
-    duration = price.add_mutually_exclusive_group()
-    duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
-    duration.add_argument("--minutes", type=float)
-    workload = price.add_argument_group("workload (any of these: predict the bundled simulation instead)")
-    for name, kind in (("people", int), ("iterations", int), ("width", float), ("height", float), ("radius", float)):
-        workload.add_argument(f"--{name}", type=kind)
-    price.set_defaults(handler=_cost)
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -120,29 +104,4 @@ def _sweep(args: argparse.Namespace) -> int:
     else:
         print(manifest["sweep"])
         print(f"collect it when done: python -m simulation results {manifest['sweep']}", file=sys.stderr)
-    return 0
-
-
-WORKLOAD_DEFAULTS = {"people": 1000, "iterations": 1000, "width": 1000.0, "height": 1000.0, "radius": 6.0}
-
-
-def _cost(args: argparse.Namespace) -> int:
-    instance_type = args.instance_type
-    if instance_type is None:
-        instance_type = load_config(args.platform).default_instance_type
-    workload = {k: getattr(args, k) for k in WORKLOAD_DEFAULTS if getattr(args, k) is not None}
-    if workload:
-        if args.hours is not None or args.minutes is not None:
-            print(
-                "error: cost: --hours/--minutes price instance-hours; a workload is timed by the model", file=sys.stderr
-            )
-            return 2
-        estimate = cost.plan(instance_type, args.instance_count, **{**WORKLOAD_DEFAULTS, **workload})
-    else:
-        hours = args.hours if args.hours is not None else (args.minutes / 60 if args.minutes is not None else 1.0)
-        estimate = cost.estimate(instance_type, args.instance_count, hours)
-    if args.json:
-        print_json(estimate)
-    else:
-        print(estimate["text"])
     return 0
