@@ -160,10 +160,21 @@ def _download(config: JobConfig, prefix: str, dest: Path, records_only: bool) ->
             )
 
 
+def _code_prefix(config: JobConfig, job: str, description: dict[str, Any]) -> str:
+    """Where the job read its payload: its own `code/`, or for a resumed job the code input of the job it resumes."""
+    for item in description.get("ProcessingInputs") or []:
+        uri = str(item.get("S3Input", {}).get("S3Uri", ""))
+        head = f"s3://{config.bucket}/"
+        if item.get("InputName") == layout.CODE_PART and uri.startswith(head):
+            return uri[len(head) :]
+    return layout.job_prefix(job, layout.CODE_PART)
+
+
 def map_results(job: str, target: Path, config: JobConfig) -> dict[str, Any]:
     """A map job's progress and failures (while it runs), or its whole output (once it ended) in `target/output`."""
-    status = status_of(describe(job, config))
-    spec_value = _read_json(config, layout.job_prefix(job, layout.CODE_PART) + layout.MAP_SPEC_FILE)
+    description = describe(job, config)
+    status = status_of(description)
+    spec_value = _read_json(config, _code_prefix(config, job, description) + layout.MAP_SPEC_FILE)
     if spec_value is None:
         raise SimulationError(f"map job {job} has no {layout.MAP_SPEC_FILE} in its code input")
     spec = map_records.parse_spec(spec_value, f"{job}'s {layout.MAP_SPEC_FILE}")

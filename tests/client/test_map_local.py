@@ -77,7 +77,8 @@ cat("lecuyer", identical(job_lapply(1:4, function(i) runif(1), seed = lecuyer, l
 rm(.Random.seed); RNGkind("Mersenne-Twister")
 invisible(future_lapply(1:2, function(i) i, future.seed = 1)); kind_future <- RNGkind()
 rm(.Random.seed); RNGkind("Mersenne-Twister")
-invisible(job_lapply(1:2, function(i) i, seed = 1, local = TRUE)); cat("fresh-session", identical(RNGkind(), kind_future), "\\n")
+invisible(job_lapply(1:2, function(i) i, seed = 1, local = TRUE))
+cat("fresh-session", identical(RNGkind(), kind_future), "\\n")
 """,
             tmp_path,
         )
@@ -91,8 +92,7 @@ invisible(job_lapply(1:2, function(i) i, seed = 1, local = TRUE)); cat("fresh-se
         "fresh-session TRUE ",
     ]
     plans = {
-        json.loads((job / "code" / layout.MAP_SPEC_FILE).read_text())["block_size"]
-        for job in local_jobs(tmp_path)
+        json.loads((job / "code" / layout.MAP_SPEC_FILE).read_text())["block_size"] for job in local_jobs(tmp_path)
     }
     assert {1, 5} <= plans  # the runs did use different block plans
 
@@ -162,7 +162,8 @@ job_lapply(1:6, f, seed = 1, local = TRUE, instance_count = 2)
     error = done.stderr.split("---\n", 1)[1].strip().splitlines()
     job = local_jobs(tmp_path)[-1]
     assert error[-2:] == [
-        f'Error: element 3 failed: three failed (and 1 more failed elements); the other values are kept: job_results("{job}", errors = "keep")',
+        "Error: element 3 failed: three failed (and 1 more failed elements); the other values are kept: "
+        f'job_results("{job}", errors = "keep")',
         "Execution halted",
     ]
     # and they are: from the folder the error names
@@ -194,7 +195,8 @@ cat(job, "\\n")
     os.killpg(state["pid"], signal.SIGKILL)  # the whole local job at once: no handler runs
     time.sleep(0.5)
     finished = {
-        path.name: path.stat().st_mtime_ns for path in (job / ".staging").glob("*/processing/output/blocks/block-*.json")
+        path.name: path.stat().st_mtime_ns
+        for path in (job / ".staging").glob("*/processing/output/blocks/block-*.json")
     }
     assert 3 <= len(finished) < 12
     lines = ok(
@@ -222,14 +224,15 @@ cat(identical(x, future_lapply(1:12, slow, future.seed = 3)), "\\n")
     ("code", "message"),
     [
         ("job_lapply(1:3, 42)", "FUN must be a function or the name of one, not a numeric (42)"),
-        ('job_lapply(1:3, "no_such_function_anywhere")', 'FUN must be a function or the name of one, not a character'),
+        ('job_lapply(1:3, "no_such_function_anywhere")', "FUN must be a function or the name of one, not a character"),
         (
             "con <- file(tempfile(), 'w'); job_lapply(1:3, function(i) writeLines('x', con), local = TRUE)",
             "global 'con' of FUN is or holds a connection or another pointer into this R session (externalptr), "
             "which cannot be shipped to a job; open it inside FUN instead",
         ),
         (
-            "options(simjobs.globals.maxSize = 1e6); big <- runif(2e5); job_lapply(1:3, function(i) big[i], local = TRUE)",
+            "options(simjobs.globals.maxSize = 1e6); big <- runif(2e5); "
+            "job_lapply(1:3, function(i) big[i], local = TRUE)",
             "FUN, its globals and X take 1.5 MiB, more than the 976.6 KiB a job ships (largest: 'big', 1.5 MiB); "
             "raise options(simjobs.globals.maxSize) or ship less",
         ),
@@ -238,11 +241,15 @@ cat(identical(x, future_lapply(1:12, slow, future.seed = 3)), "\\n")
             "R package 'simjobsNoSuchPackage' is not installed in this R; install it with "
             'install.packages(c("simjobsNoSuchPackage"))',
         ),
-        ("job_lapply(1:3, sqrt, seed = 1.5, local = TRUE)",
-         "seed must be NULL, a whole number (as set.seed() takes) or a L'Ecuyer-CMRG seed of 7 integers"),
+        (
+            "job_lapply(1:3, sqrt, seed = 1.5, local = TRUE)",
+            "seed must be NULL, a whole number (as set.seed() takes) or a L'Ecuyer-CMRG seed of 7 integers",
+        ),
         ('job_lapply(1:3, sqrt, errors = "ignore", local = TRUE)', "'arg' should be one of "),
-        ("job_lapply(1:3, sqrt, container = 'img')",
-         "container = runs an emulated host in an image on this machine: it needs local = TRUE"),
+        (
+            "job_lapply(1:3, sqrt, container = 'img')",
+            "container = runs an emulated host in an image on this machine: it needs local = TRUE",
+        ),
     ],
 )
 def test_bad_input_is_one_line_before_anything_is_created(r_library, tmp_path, code, message):

@@ -149,7 +149,8 @@ def test_sigterm_keeps_finished_blocks_and_a_rerun_computes_only_the_rest(h, tmp
     out = tree / "processing" / "output"
     deadline = time.monotonic() + 60
     while not layout.block_path(out, 1).exists():
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
@@ -158,7 +159,8 @@ def test_sigterm_keeps_finished_blocks_and_a_rerun_computes_only_the_rest(h, tmp
     assert 2 <= len(kept) < 8
     assert f"stopped by SIGTERM on algo-1: {len(kept)} of its 8 blocks are done and kept" in err
     manifest = json.loads(layout.host_manifest_path(out, "algo-1").read_text())
-    assert manifest["status"] == "stopped by SIGTERM" and manifest["blocks_done"] == kept
+    assert manifest["status"] == "stopped by SIGTERM"
+    assert manifest["blocks_done"] == kept
     again = h.run_entrypoint(tree, "map", "--workers", "2")
     assert again.returncode == 0, again.stderr
     assert f"({len(kept)} already done)" in again.stderr
