@@ -7,6 +7,14 @@
 #' @param settings The backend's settings (workers, instance type and count, local, container, image,
 #'   platform), from the plan.
 #' @return A `SageMakerFuture`, which is a [future::Future].
+#' @examplesIf simjobs_python()$available
+#' owd <- setwd(tempdir())
+#' oplan <- future::plan(simjobs::sagemaker_local, workers = 1)
+#' f <- future::future(6 * 7)
+#' class(f)
+#' future::value(f)
+#' future::plan(oplan)
+#' setwd(owd)
 #' @keywords internal
 #' @export
 SageMakerFuture <- function(expr = NULL, envir = parent.frame(), substitute = TRUE, settings = list(), ...) {

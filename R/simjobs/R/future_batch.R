@@ -7,7 +7,7 @@
   if (!is.null(settings$workers)) return(as.integer(settings$workers))
   if (isTRUE(settings$local)) {
     hosts <- as.integer(settings$instance_count %||% 1L)
-    return(hosts * max(1L, future::availableCores() %/% hosts))
+    return(as.integer(hosts * max(1L, future::availableCores() %/% hosts)))
   }
   .remote_capacity(settings)$workers
 }

@@ -66,7 +66,8 @@
   )
   packages <- globals::packagesOf(found)
   found <- globals::cleanup(found)
-  values <- as.list(found)[setdiff(names(found), "FUN")]
+  keep <- setdiff(names(found), "FUN")
+  values <- stats::setNames(lapply(keep, function(name) found[[name]]), keep)
   functions <- c(list(FUN), Filter(is.function, values))
   namespaces <- unique(unlist(lapply(functions, .namespaces_named), use.names = FALSE))
   list(globals = values, packages = setdiff(unique(packages), "base"), namespaces = namespaces)
@@ -76,7 +77,8 @@
 # `parts` are the other things shipped (X, the ... arguments), by the name a user knows them by.
 .map_globals <- function(FUN, parts, packages = NULL) {
   found <- .find_globals(FUN)
-  shipped <- c(list(FUN = FUN), found$globals, parts)
+  # the globals first: a connection in FUN's own environment is named as the global FUN uses
+  shipped <- c(found$globals, list(FUN = FUN), parts)
   sizes <- vapply(names(shipped), function(name) {
     dead <- .dead_references(shipped[[name]])
     if (length(dead) > 0L) {
