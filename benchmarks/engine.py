@@ -169,9 +169,10 @@ def child(people: int, iterations: int) -> None:
 
 
 def all_cores(iterations: int) -> None:
+    from simulation import defaults
     from simulation.engine import Params, run
 
-    workers = os.cpu_count() or 1
+    workers = defaults.usable_cores()
     started = time.perf_counter()
     result = run(Params(), iterations, SEED, workers=workers)
     wall = time.perf_counter() - started

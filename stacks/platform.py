@@ -43,7 +43,8 @@ def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | N
     jobs = JobsStack(app, f"{prefix}-jobs", settings=settings, network=network.network, data=data.data, env=env)
     workspace: cdk.Stack | None = None
     if settings.rstudio_mode == "ec2":
-        # Imported here so a jobs-only deployment (rstudio_mode=none) never loads the workspace code.
+        # Only the chosen mode's workspace stack is built. Its code is loaded in every mode all the same:
+        # stacks.nag (imported above) imports both workspace stacks to find their resources.
         from stacks.workspace.stack import RStudioEc2Stack
 
         workspace = RStudioEc2Stack(

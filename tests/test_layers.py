@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "simulation"
 LAYERS = ("engine", "job", "client", "cli")
-LEAVES = {"simulation.errors", "simulation.text", "simulation.defaults"}
+LEAVES = {"simulation.errors", "simulation.text", "simulation.defaults", "simulation.options"}
 # Facades at the package's top: the package itself (version, the lazy count_close_pairs), `python -m simulation`
 # and the two names deployed code calls (simulation.processing, simulation.layout). No layer may import them.
 FACADES = {"simulation.__main__", "simulation.processing", "simulation.layout"}

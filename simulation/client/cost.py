@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulation import defaults
 from simulation.client import pricing
 from simulation.client.values import as_float, as_int
 from simulation.errors import SimulationError
@@ -92,35 +93,44 @@ def estimate(
     }
 
 
+RUN_HERE = "python -m simulation run ..."  # the shell's way; R's estimate_cost() names run_simulation()
+
+
 def plan(
     instance_type: str,
     instance_count: Any = 1,
     *,
-    people: Any = 1000,
-    iterations: Any = 1000,
-    width: Any = 1000,
-    height: Any = 1000,
-    radius: Any = 6,
+    people: Any = None,
+    iterations: Any = None,
+    width: Any = None,
+    height: Any = None,
+    radius: Any = None,
     local_cores: int | None = None,
     prices: pricing.Prices | None = None,
+    run_here: str = RUN_HERE,
 ) -> dict[str, Any]:
     """Predicted time and price of the bundled simulation as a job, and of the same run on this machine.
+
+    Values left as None take `simulation.defaults`, as `submit_simulation` does: the plan is of the run a
+    submission with the same arguments starts. `run_here` is how the caller runs it locally, named when that is
+    faster (R passes its own function).
 
     Job: JOB_STARTUP_SECONDS, then each host's share of the blocks on one worker per vCPU at VCPU_SPEED of a
     calibration core (`simulation.engine.throughput`), plus loading the kernel. Local: `simulation run` on
     `local_cores` (default: this machine's) cores at calibration speed.
     """
-    import os
-
     from simulation.engine import Params, throughput
 
     count = as_int(instance_count, "instance count", 1)
+    run = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     try:
-        params = Params(float(width), float(height), as_int(people, "people", 2), float(radius))
+        params = Params(
+            float(run["width"]), float(run["height"]), as_int(run["people"], "people", 2), float(run["radius"])
+        )
     except (TypeError, ValueError) as error:
         raise SimulationError(f"width, height and radius must be numbers: {error}") from None
-    n_iter = as_int(iterations, "iterations", 1)
-    cores = local_cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    n_iter = as_int(run["iterations"], "iterations", 1)
+    cores = local_cores or defaults.usable_cores()
     local = throughput.local_prediction(params, n_iter, cores)
     vcpus = VCPUS.get(instance_type)
     result: dict[str, Any] = {
@@ -157,7 +167,7 @@ def plan(
     )
     usd = "price unknown" if price["usd"] is None else f"~${price['usd']:,.4f}"
     verdict = (
-        "faster here: run it locally (python -m simulation run ...)"
+        f"faster here: run it locally ({run_here})"
         if faster_locally
         else f"the job is ~{local['local_seconds'] / predicted:,.1f}x faster than here"
     )

@@ -1,9 +1,11 @@
 """On this machine: the bundled simulation (`run`) and a Processing job emulated by local hosts (`local-job`).
 
-One implementation for every front door: the CLI's `run` and `local-job` parse their options, call these and
-print; R's `simjobs::run_simulation()` and `simjobs::local_job()` call them through reticulate. Values may come
-from the shell, from Python or from R (doubles where a whole number is meant, seeds as digits); they are checked
-here once, naming the argument, and those left None take `simulation.defaults`.
+What the CLI's `run` and `local-job` do, for Python callers and R (`simjobs::run_simulation()`,
+`simjobs::local_job()` call these through reticulate), on the same implementations: `engine.run` and the emulation
+in `simulation.job.local_job`, with the same defaults and bounds (`simulation.defaults`). The CLI does not import
+this module, since its engine commands run where boto3 is not installed (the job image) and `simulation.client`
+imports it. Values may come from Python or from R (doubles where a whole number is meant, seeds as digits); they
+are checked here, naming the argument, and those left None take the defaults.
 """
 
 from __future__ import annotations
@@ -14,37 +16,17 @@ from typing import TYPE_CHECKING, Any
 from simulation import defaults
 from simulation.client.request import check_params, choose_seed
 from simulation.client.values import as_float, as_int, r_argument
-from simulation.client.watch import say
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.text import say
 
 if TYPE_CHECKING:
     from simulation.job.local_job import LocalJobResult, LocalScriptResult
 
-# What one machine can hold and finish. 10 million people are 160 MB of coordinates per worker and iteration
-# (beyond that memory, not time, runs out); 10^12 placed people (iterations x people) take hours here (the
-# reference case, 10^7, takes about a third of a second): bigger runs belong on SageMaker (`submit`).
-MAX_PEOPLE = 10_000_000
-MAX_POINTS = 10**12
-DEFAULT_HOSTS = 3
-R_SCRIPT_OUTPUT = "local-r-job"  # beside the simulation's default folder
-
-
-def check_size(people: int, iterations: int) -> None:
-    """One line instead of a MemoryError or a run that would not end today."""
-    if people > MAX_PEOPLE:
-        raise SimulationError(f"run: --people {people} is more than {MAX_PEOPLE:,} (the memory one machine has)")
-    if people * iterations > MAX_POINTS:
-        raise SimulationError(
-            f"run: {iterations:,} iterations of {people:,} people place {people * iterations:.2e} people, more than "
-            f"{MAX_POINTS:.0e} (hours on one machine); use fewer iterations, or `submit` with more instances"
-        )
-
 
 def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> tuple[Params, int]:
     """The run's parameters and iterations, checked, with the defaults for those not given (None)."""
-    given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
-    values = {key: defaults.RUN[key] if value is None else value for key, value in given.items()}
+    values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     params = check_params(
         as_float(values["width"], "width"),
         as_float(values["height"], "height"),
@@ -52,7 +34,7 @@ def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: An
         as_float(values["radius"], "radius"),
     )
     iterations = as_int(values["iterations"], "iterations", 1)
-    check_size(params.people, iterations)
+    defaults.check_local_size(params.people, iterations)
     return params, iterations
 
 
@@ -117,7 +99,7 @@ def emulate_job(
     iterations: Any = None,
     seed: Any = None,
     *,
-    hosts: Any = DEFAULT_HOSTS,
+    hosts: Any = None,
     output: str | Path | None = None,
     workers_per_host: Any = None,
     script: str | None = None,
@@ -129,7 +111,7 @@ def emulate_job(
     """`local_job` with the emulation's own result, which the CLI prints (blocks computed now, seconds)."""
     from simulation.job import local_job as emulation
 
-    count = DEFAULT_HOSTS if hosts is None else as_int(hosts, "hosts", 1)
+    count = emulation.DEFAULT_HOSTS if hosts is None else as_int(hosts, "hosts", 1)
     if script is not None or folder is not None or len(args) > 0:
         given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
         given.update(seed=seed, workers_per_host=workers_per_host)
@@ -139,7 +121,7 @@ def emulate_job(
             raise SimulationError(f"local-job: {what} a script")
         if named:
             raise SimulationError(f"local-job: {named[0]} is for the bundled simulation, not an R script")
-        where = Path(output) if output is not None else emulation.default_output().with_name(R_SCRIPT_OUTPUT)
+        where = Path(output) if output is not None else emulation.default_output(script=True)
         return emulation.run_local_r_script(
             script,
             folder,
@@ -153,7 +135,7 @@ def emulate_job(
     workers = (
         as_int(workers_per_host, "workers per host", 1)
         if workers_per_host is not None
-        else max(1, _usable_cores() // count)
+        else max(1, defaults.usable_cores() // count)
     )
     return emulation.run_local_job(
         params,
@@ -165,9 +147,3 @@ def emulate_job(
         container=container,
         engine=engine,
     )
-
-
-def _usable_cores() -> int:
-    from simulation.job.hosts import default_workers
-
-    return default_workers()

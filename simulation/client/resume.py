@@ -23,9 +23,10 @@ from simulation.client.resources import Resources
 from simulation.client.status import PLATFORM_TAG, USER_TAG, describe
 from simulation.client.submit import launch, upload_bytes
 from simulation.client.values import tag_value
-from simulation.client.watch import say, watch
+from simulation.client.watch import watch
 from simulation.errors import SimulationError
 from simulation.job import layout, local_map
+from simulation.text import say
 
 RESUMABLE = ("simulate", "sweep", layout.MAP_COMMAND)
 RESUME_FLAG = "--resume-from"

@@ -20,13 +20,9 @@ from simulation.client.status import TERMINAL, describe, format_duration, raise_
 from simulation.client.values import as_float
 from simulation.errors import SimulationError
 from simulation.job import layout, local_map
+from simulation.text import say
 
 SPINNER = "|/-\\"
-
-
-def say(message: str, stream: TextIO | None = None) -> None:
-    """Progress and hints for people: stderr, so `--json` output on stdout stays one document."""
-    print(message, file=stream or sys.stderr, flush=True)
 
 
 def host_of(stream: str) -> str:

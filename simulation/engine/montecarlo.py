@@ -8,7 +8,6 @@ iterations) alone: any worker count, host count or block assignment reproduces i
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from simulation import defaults
 from simulation.errors import SimulationError
 
 # A block holds at most this many points (x and y: 16 bytes each), whatever N is.
@@ -31,10 +31,10 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Params:
-    width: float = 1000.0
-    height: float = 1000.0
-    people: int = 1000
-    radius: float = 6.0
+    width: float = defaults.WIDTH
+    height: float = defaults.HEIGHT
+    people: int = defaults.PEOPLE
+    radius: float = defaults.RADIUS
 
     def __post_init__(self) -> None:
         for name in ("width", "height", "radius"):
@@ -203,7 +203,7 @@ def run(
     *,
     use_numba: bool | None = None,
 ) -> dict[str, Any]:
-    """Run every block, on `workers` threads (default: all cores), and summarize; what `run --json` prints.
+    """Run every block, on `workers` threads (default: the cores usable here), and summarize; what `run --json` prints.
 
     `seed=None` draws fresh entropy and reports it, so even an unseeded run can be repeated. `seconds` is
     the simulation's wall time; loading the kernel (first use in this process) and starting the workers are
@@ -344,7 +344,7 @@ def _check_seed(seed: int) -> int:
 
 def _check_workers(workers: int | None, blocks: int) -> int:
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = defaults.usable_cores()
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise SimulationError(f"workers must be an integer >= 1, got {workers!r}")
     return max(1, min(int(workers), blocks))

@@ -193,10 +193,6 @@ def compute(tasks: list[Task], host: str, workers: int, stop: StopRequest) -> in
 # --- a host's share -----------------------------------------------------------------------------------------
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def adopt_finished(tasks: list[Task], root: Path, previous: Path) -> int:
     """A resumed job: copies the finished blocks of these tasks from the previous job's output (`previous`, laid
     out like `root`) into this output unchanged, so only the missing ones are computed. Returns how many."""

@@ -125,10 +125,6 @@ class OptMl:
         return self.input_dir / CODE_PART
 
     @property
-    def config_dir(self) -> Path:
-        return self.input_dir / CONFIG_PART
-
-    @property
     def output_dir(self) -> Path:
         return self.root / "processing" / OUTPUT_PART
 

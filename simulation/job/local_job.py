@@ -356,5 +356,9 @@ def summary_json(result: LocalJobResult) -> str:
     return json.dumps({**result.merged.summary, "output": str(result.output)}, sort_keys=True)
 
 
-def default_output() -> Path:
-    return Path("out") / "local-job"
+DEFAULT_HOSTS = 3
+
+
+def default_output(script: bool = False) -> Path:
+    """Where a local job gathers its hosts' outputs unless told: the bundled simulation's, or an R script's."""
+    return Path("out") / ("local-r-job" if script else "local-job")

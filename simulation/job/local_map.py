@@ -23,7 +23,7 @@ from typing import Any
 
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import layout, map_records, records
-from simulation.job.hosts import default_workers
+from simulation import defaults
 from simulation.job.local_job import container_engine, host_names
 
 LOCAL_FILE = "local.json"
@@ -43,7 +43,7 @@ class LocalMap:
     r_libs: str | None = None  # the R library path of the session that made it (host R only)
 
     def cores(self) -> int:
-        return self.cores_per_host or max(1, default_workers() // self.hosts)
+        return self.cores_per_host or max(1, defaults.usable_cores() // self.hosts)
 
 
 def is_local_job(job: str) -> bool:

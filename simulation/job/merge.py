@@ -24,8 +24,18 @@ SAGEMAKER_HOST = re.compile(r"algo-[1-9][0-9]{0,3}")
 
 @dataclass(frozen=True)
 class MergedResult:
+    """One run merged: `summary` (the keys of `run --json` + hosts, manifest), the pair counts in iteration
+    order, and the run's parameters, iterations and seed as run.json gave them (checked)."""
+
     summary: dict[str, Any]
     pair_counts: np.ndarray
+    params: Params
+    iterations: int
+    seed: int
+
+    def violations(self) -> np.ndarray:
+        """Violations per person of each iteration, 2 * pairs / people: what `summary['mean']` averages."""
+        return 2.0 * np.asarray(self.pair_counts, dtype=float) / self.params.people
 
 
 # --- merge -----------------------------------------------------------------------------------------------------
@@ -101,7 +111,7 @@ def merge_output(directory: str | os.PathLike[str]) -> MergedResult:
     summary["manifest"] = _manifest(record, blocks, manifests)
     workers = [h.get("workers") for h in summary["manifest"]["host_manifests"].values()]
     summary["workers"] = sum(w for w in workers if isinstance(w, int)) or None
-    return MergedResult(summary=summary, pair_counts=pair_counts)
+    return MergedResult(summary=summary, pair_counts=pair_counts, params=params, iterations=iterations, seed=seed)
 
 
 def _host_manifests(directory: Path) -> dict[str, dict[str, Any]]:

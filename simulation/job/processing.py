@@ -23,12 +23,14 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
+from simulation import defaults
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import layout, merge, records
-from simulation.job.hosts import StopRequest, default_workers, read_cluster, run_blocks, stopped
+from simulation.job.hosts import StopRequest, read_cluster, run_blocks, stopped
 from simulation.job.layout import OptMl
 from simulation.job.map_host import cmd_map
+from simulation.options import RUN_OPTIONS, add_engine_options
 
 MESSAGE_LIMIT = 1024  # SageMaker shows the first 1 KB of /opt/ml/output/message as the failure reason
 
@@ -180,24 +182,13 @@ class _Parser(argparse.ArgumentParser):
         raise SimulationError(f"{self.prog}: {message}")
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
-
-
-_positive_int.__name__ = "positive integer"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m simulation.processing", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_workers(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--workers", type=_positive_int, default=default_workers(), help="worker threads (default: CPUs)"
-        )
+        add_engine_options(p, ("workers",))
+        p.set_defaults(workers=defaults.usable_cores())
         p.add_argument(
             "--resume-from",
             metavar="DIR",
@@ -205,10 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     simulate = sub.add_parser("simulate", help="this host's share of the bundled Monte Carlo")
-    for name, kind in (("width", float), ("height", float), ("people", int), ("radius", float)):
-        simulate.add_argument(f"--{name}", type=kind, required=True)
-    simulate.add_argument("--iterations", type=_positive_int, required=True)
-    simulate.add_argument("--seed", type=int, required=True)
+    add_engine_options(simulate, RUN_OPTIONS, required=True)  # the client always passes every value
     add_workers(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 

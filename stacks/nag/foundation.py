@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
 
 from stacks.data.stack import DataStack
 from stacks.jobs.stack import JobsStack
-from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat
+from stacks.nag.common import LAMBDA_BASIC, ProviderFramework, acknowledge, acknowledge_compliance, flat
 from stacks.network.stack import NetworkStack
 
 
@@ -27,7 +26,7 @@ def network(stack: NetworkStack) -> None:
         landing_zone_network(stack)
         return
     acknowledge_compliance(
-        network.vpc.node.find_child("FlowLog"),
+        network.flow_log,
         "IAMNoInlinePolicy",
         "CDK's flow-log delivery role: its one policy (write to this VPC's flow-log group) belongs to that "
         "role alone and is created and deleted with it; a managed policy would only add a reusable copy.",
@@ -81,13 +80,12 @@ def landing_zone_network(stack: NetworkStack) -> None:
     check = stack.network.check
     assert check is not None  # a given VPC always gets its check
     acknowledge(
-        check.check.role.node.find_child("DefaultPolicy"),
+        check.check.role,
         "IAM5[Resource::*]",
         "ec2:DescribeVpcs/Subnets/RouteTables/VpcEndpoints have no resource-level permissions; the check only "
         "reads the given VPC's subnets, routes and endpoints.",
     )
-    framework = check.provider.node.find_child("framework-onEvent")
-    assert isinstance(framework, lambda_.Function)
+    framework = ProviderFramework.of(check.provider).function("onEvent")
     acknowledge(
         framework.role or framework,
         f"IAM4[Policy::{LAMBDA_BASIC}]",
@@ -114,7 +112,7 @@ def landing_zone_network(stack: NetworkStack) -> None:
     logs = [check.check.log_group]
     if check.probe is not None:
         acknowledge(
-            check.check.role.node.find_child("DefaultPolicy"),
+            check.check.role,
             f"IAM5[Resource::{flat(stack, check.probe.function.function_arn)}:*]",
             "The network check invokes the in-VPC DNS probe (any version of it) and nothing else.",
         )
@@ -137,7 +135,7 @@ def landing_zone_network(stack: NetworkStack) -> None:
     for role in roles:
         if role is not None:
             acknowledge_compliance(
-                role.node.find_child("DefaultPolicy"),
+                role,
                 "IAMNoInlinePolicy",
                 f"{role.node.path}'s own policy, belonging to that one role and created and deleted with it; a "
                 "managed policy would only add a reusable copy.",

@@ -39,7 +39,6 @@ class RStudioSageMakerStack(cdk.Stack):
             **kwargs,
         )
         users = settings.users
-        self.data_bucket = data.bucket
         self.licence = LicencePreflight(self, "Licence", product_name=settings.rstudio_license_product)
         self.network = DomainNetwork(self, "Network", network=network)
         self.access = {

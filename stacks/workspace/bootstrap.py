@@ -16,11 +16,6 @@ REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements-host.txt"
 
 # Posit's build for Ubuntu 22.04 and later. Changing it replaces the host (the home directories stay on EFS).
 RSTUDIO_VERSION = "2024.12.1-563"
-# SHA-256 of Posit's .deb of RSTUDIO_VERSION per architecture. The host installs only a package whose digest
-# matches (bootstrap.sh fails closed). Posit publishes them on https://posit.co/download/rstudio-server/, which
-# the machines this repository is built on cannot reach, so the table is empty and the admin supplies the value
-# for the host's architecture with the rstudio_server_sha256 setting; fill it in when bumping RSTUDIO_VERSION.
-RSTUDIO_SHA256: Mapping[str, str] = {}
 
 _NAME = re.compile(r"SIMLAB_[A-Z0-9_]+")
 

@@ -42,7 +42,7 @@ class HostOptions:
     access: str
     job_config_parameter_name: str
     ami_parameter: str = ""
-    # SHA-256 of the RStudio Server .deb for this host's architecture; empty: bootstrap.RSTUDIO_SHA256.
+    # SHA-256 of the RStudio Server .deb for this host's architecture (the rstudio_server_sha256 setting).
     rstudio_sha256: str = ""
 
 
@@ -165,7 +165,7 @@ class RStudioHost(Construct):
         """The deployment's values the bootstrap script reads (its SIMLAB_* variables); nothing secret."""
         stack = cdk.Stack.of(self)
         cloudfront = options.access == "cloudfront"
-        rstudio_sha256 = options.rstudio_sha256 or bootstrap.RSTUDIO_SHA256.get(arch, "")
+        rstudio_sha256 = options.rstudio_sha256
         if not rstudio_sha256:
             # The host refuses an unverified package (bootstrap.sh fails closed), so say so before the deploy.
             cdk.Annotations.of(self).add_warning_v2(

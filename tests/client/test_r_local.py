@@ -1,5 +1,6 @@
 """From R (real Rscript, the simjobs package): run_simulation() and local_job() are `python -m simulation run` and
-`local-job`, with the same results for the same seed; an unseeded run says its seed before it starts."""
+`local-job`, with the same results for the same seed; an unseeded run says its seed before it starts; the
+planner tells R users the R function to call."""
 
 from __future__ import annotations
 
@@ -85,3 +86,16 @@ cat(sprintf("%.17g", result$mean), result$output, length(result$hosts), "\\n")
     assert float(mean) == cli["mean"]
     summary = json.loads((tmp_path / "from-r" / "summary.json").read_text())
     assert summary["mean"] == cli["mean"]
+
+
+def test_the_planner_tells_r_users_the_r_function(r_library, tmp_path):
+    done = _r(
+        r_library,
+        """
+cat(estimate_cost("ml.c5.xlarge", people = 100, iterations = 1000)$text, "\\n")
+""",
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "faster here: run it locally (run_simulation(...))" in done.stdout
+    assert "python -m" not in done.stdout

@@ -1,4 +1,4 @@
-"""RStudio Server on EC2 (issue 6): properties of the synthesized workspace stack in both access modes.
+"""RStudio Server on EC2: properties of the synthesized workspace stack in both access modes.
 
 The default app (session fixture `synthesized`: cloudfront access, idle stop on, data kept) is checked
 alongside ONE extra small app with the other variants: ssm access, idle stop off, data deleted on destroy,

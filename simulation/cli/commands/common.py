@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from simulation import defaults
 from simulation.client.config import PLATFORM_ENV
 from simulation.client.resources import DEFAULT_VOLUME_GB, Resources
+from simulation.options import RUN_OPTIONS, add_engine_options
 
 
 def platform_options(json_flag: bool = False) -> argparse.ArgumentParser:
@@ -46,23 +46,12 @@ def resources_of(args: argparse.Namespace) -> Resources:
 
 
 def add_param_options(parser: argparse.ArgumentParser, sweep_mode: bool = False) -> None:
-    kind = str if sweep_mode else float
-    plural = " (comma-separated values)" if sweep_mode else ""
-    # No defaults here: the client fills in `simulation.defaults` (one definition), and `submit --resume` can
-    # tell that none was given.
-    d = defaults.RUN
-    parser.add_argument("--width", type=kind, help=f"area width{plural} (default {d['width']:g})")
-    parser.add_argument("--height", type=kind, help=f"area height{plural} (default {d['height']:g})")
-    parser.add_argument("--people", type=kind, help=f"people per iteration{plural} (default {d['people']})")
-    parser.add_argument(
-        "--radius", type=kind, help=f"distance counted as a violation{plural} (default {d['radius']:g})"
-    )
-    # strings, not floats: the client parses digits exactly, so a 20-digit seed stays that seed
-    parser.add_argument("--iterations", help=f"default {d['iterations']}")
-    parser.add_argument("--seed", help="default: fresh entropy, reported (pass it again to reproduce)")
+    """The engine options as text (a sweep's as comma-separated lists): the client checks them once for every
+    front door and fills in `simulation.defaults`, and `submit --resume` can tell that none was given."""
+    add_engine_options(parser, RUN_OPTIONS, form="list" if sweep_mode else "text")
 
 
-PARAM_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed")
+PARAM_OPTIONS = RUN_OPTIONS
 
 
 def print_json(value: Any) -> None:

@@ -13,10 +13,13 @@ from typing import Any
 from simulation.cli.commands.common import print_json
 from simulation.client import cost, platform_cost, pricing
 from simulation.client.config import PLATFORM_ENV, load_config
+from simulation.options import add_engine_options
 
 # `--platform` alone asks for the platform's bill; `--platform NAME` names the platform whose job config to use.
 BILL = "\0bill"
-WORKLOAD_DEFAULTS = {"people": 1000, "iterations": 1000, "width": 1000.0, "height": 1000.0, "radius": 6.0}
+# What `cost` plans when any of these is given: the run `submit` starts with the same options (those not given
+# take simulation.defaults in both, filled in by cost.plan).
+WORKLOAD = ("people", "iterations", "width", "height", "radius")
 REGION_ENV = ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
 
 
@@ -49,8 +52,7 @@ def register(subparsers: Any) -> None:
     duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
     duration.add_argument("--minutes", type=float, help="the same in minutes")
     workload = price.add_argument_group("workload (any of these: predict the bundled simulation instead)")
-    for name, kind in (("people", int), ("iterations", int), ("width", float), ("height", float), ("radius", float)):
-        workload.add_argument(f"--{name}", type=kind, help=f"default {WORKLOAD_DEFAULTS[name]:g}")
+    add_engine_options(workload, WORKLOAD, form="text")
     bill = price.add_argument_group("the platform's bill (--platform alone)")
     bill.add_argument(
         "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="a setting, as with cdk -c"
@@ -91,14 +93,14 @@ def _cost(args: argparse.Namespace) -> int:
         instance_type, config_region = config.default_instance_type, config.region
     region = args.region or default_region(config_region)
     prices = cost.job_prices(region, [instance_type], source=args.prices)
-    workload = {k: getattr(args, k) for k in WORKLOAD_DEFAULTS if getattr(args, k) is not None}
+    workload = {k: getattr(args, k) for k in WORKLOAD if getattr(args, k) is not None}
     if workload:
         if args.hours is not None or args.minutes is not None:
             print(
                 "error: cost: --hours/--minutes price instance-hours; a workload is timed by the model", file=sys.stderr
             )
             return 2
-        estimate = cost.plan(instance_type, args.instance_count, **{**WORKLOAD_DEFAULTS, **workload}, prices=prices)
+        estimate = cost.plan(instance_type, args.instance_count, **workload, prices=prices)
     else:
         hours = args.hours if args.hours is not None else (args.minutes / 60 if args.minutes is not None else 1.0)
         estimate = cost.estimate(instance_type, args.instance_count, hours, prices=prices)

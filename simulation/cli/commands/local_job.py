@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from simulation import defaults
 from simulation.cli.commands.local_map import handle_map
-from simulation.cli.commands.run import DEFAULTS, check_size, integer_at_least, positive_float
 from simulation.errors import SimulationError
 from simulation.job import local_job
+from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
 from simulation.text import printable
 
 
@@ -19,18 +20,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=local_job.__doc__.splitlines()[0],
     )
     parser.add_argument(
-        "--hosts", type=integer_at_least(1), default=None, help="emulated instances algo-1..N (default 3)"
+        "--hosts",
+        type=integer_at_least(1),
+        default=None,  # None until filled in, so that --map can tell that it was given
+        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS}; --map: as the folder last ran)",
     )
-    # the same engine options, types and defaults (simulation.defaults) as `run`; None until filled in, so
-    # --r-script can tell that one was given
-    parser.add_argument("--width", type=positive_float, help=f"default {DEFAULTS['width']:g}")
-    parser.add_argument("--height", type=positive_float, help=f"default {DEFAULTS['height']:g}")
-    parser.add_argument("--people", type=integer_at_least(2), help=f"default {DEFAULTS['people']}")
-    parser.add_argument("--radius", type=positive_float, help=f"default {DEFAULTS['radius']:g}")
-    parser.add_argument("--iterations", type=integer_at_least(1), help=f"default {DEFAULTS['iterations']}")
-    parser.add_argument(
-        "--seed", type=integer_at_least(0), help="default: fresh entropy, reported (pass it again to resume)"
-    )
+    # the engine options of `run` (simulation.options); None until filled in, so --r-script can tell that one
+    # was given
+    add_engine_options(parser, RUN_OPTIONS)
     parser.add_argument("--r-script", metavar="SCRIPT", help="run your own R script on each host instead")
     parser.add_argument(
         "--map", metavar="JOB_DIR", help="run (or resume) the local map job R's job_lapply(local = TRUE) made there"
@@ -41,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--output",
         type=Path,
         default=local_job.default_output(),
-        help="default: out/local-job (with --r-script: out/local-r-job)",
+        help=f"default: {local_job.default_output()} (with --r-script: {local_job.default_output(script=True)})",
     )
     parser.add_argument(
-        "--workers-per-host", type=integer_at_least(1), default=None, help="default: CPUs / hosts, at least 1"
+        "--workers-per-host", type=integer_at_least(1), default=None, help="default: usable cores / hosts, at least 1"
     )
     parser.add_argument("--container", metavar="IMAGE", help="run each host in this image (podman/docker)")
     parser.add_argument("--engine", choices=("podman", "docker"), help="container engine (default: found on PATH)")
@@ -52,30 +49,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=handle)
 
 
-DEFAULT_HOSTS = 3
-ENGINE_OPTIONS = ("width", "height", "people", "radius", "iterations", "seed", "workers_per_host")
+ENGINE_OPTIONS = (*RUN_OPTIONS, "workers_per_host")
 
 
 def handle(args: argparse.Namespace) -> int:
+    # R and Python callers run the same: simulation.client.local (which this cannot import: it needs no boto3)
     if args.map:
         return handle_map(args)
-    args.hosts = DEFAULT_HOSTS if args.hosts is None else args.hosts
+    args.hosts = local_job.DEFAULT_HOSTS if args.hosts is None else args.hosts
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed
-    from simulation.job.hosts import default_workers
 
-    for name in ENGINE_OPTIONS[:5]:
-        if getattr(args, name) is None:
-            setattr(args, name, DEFAULTS[name])
-    params = Params(width=args.width, height=args.height, people=args.people, radius=args.radius)
+    values = defaults.fill(**{name: getattr(args, name) for name in defaults.RUN})
+    iterations = values.pop("iterations")
+    params = Params(**values)
     seed = fresh_seed() if args.seed is None else args.seed
-    check_size(params.people, args.iterations)
-    # os.sched_getaffinity is Linux-only; default_workers falls back to os.cpu_count() (macOS)
-    workers = args.workers_per_host or max(1, default_workers() // max(args.hosts, 1))
+    defaults.check_local_size(params.people, iterations)
+    workers = args.workers_per_host or max(1, defaults.usable_cores() // max(args.hosts, 1))
     result = local_job.run_local_job(
         params,
-        args.iterations,
+        iterations,
         seed,
         hosts=args.hosts,
         output=args.output,
@@ -96,11 +90,7 @@ def handle_r_script(args: argparse.Namespace) -> int:
         raise SimulationError(
             f"local-job: --{given[0].replace('_', '-')} is for the bundled simulation, not --r-script"
         )
-    output = (
-        args.output
-        if args.output != local_job.default_output()
-        else local_job.default_output().with_name("local-r-job")
-    )
+    output = args.output if args.output != local_job.default_output() else local_job.default_output(script=True)
     result = local_job.run_local_r_script(
         args.r_script,
         args.folder,
