@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulation import defaults
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import layout, map_records, records
-from simulation import defaults
 from simulation.job.local_job import container_engine, host_names
 
 LOCAL_FILE = "local.json"
