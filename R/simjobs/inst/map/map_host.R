@@ -87,6 +87,8 @@ local({
       on.exit(rm(list = intersect(names, ls(globalenv(), all.names = TRUE)), envir = globalenv()))
       eval(element$expr, envir = globalenv())
     }
+  } else if (length(payload$args) == 0L) {
+    apply_one <- FUN
   } else {
     apply_one <- do.call(function(...) function(x) FUN(x, ...), payload$args)
   }
@@ -98,12 +100,40 @@ local({
     )
   }
 
+  genv <- globalenv()
+  seeded <- !is.null(seeds)
+
   run_element <- function(i) {
-    if (!is.null(seeds)) assign(".Random.seed", seeds[[i]], envir = globalenv())
+    if (seeded) genv[[".Random.seed"]] <- seeds[[i]]
     tryCatch(
       apply_one(X[[i]]),
       error = function(e) element_error(i, conditionMessage(e), conditionCall(e))
     )
+  }
+
+  # The values of `elements`, each evaluated with its stream. One tryCatch() around the loop, not one per element
+  # (setting one up costs more than a trivial element): an error records that element's failure and the loop goes
+  # on from the next one.
+  run_elements <- function(elements) {
+    values <- vector("list", length(elements))
+    n <- length(elements)
+    j <- 1L
+    while (j <= n) {
+      j <- tryCatch({
+        while (j <= n) {
+          i <- elements[[j]]
+          if (seeded) genv[[".Random.seed"]] <- seeds[[i]]
+          value <- apply_one(X[[i]])
+          if (!is.null(value)) values[[j]] <- value
+          j <- j + 1L
+        }
+        j
+      }, error = function(e) {
+        values[[j]] <<- element_error(elements[[j]], conditionMessage(e), conditionCall(e))
+        j + 1L
+      })
+    }
+    values
   }
 
   json_string <- function(text) {
@@ -160,12 +190,7 @@ local({
   run_block <- function(block) {
     forbid_quit()
     started <- proc.time()[["elapsed"]]
-    elements <- elements_of(block)
-    values <- vector("list", length(elements))
-    for (j in seq_along(elements)) {
-      value <- run_element(elements[[j]])
-      if (!is.null(value)) values[[j]] <- value
-    }
+    values <- run_elements(elements_of(block))
     write_block(block, values, proc.time()[["elapsed"]] - started)
     TRUE
   }
