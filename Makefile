@@ -1,7 +1,5 @@
-# One place for the project's commands; README and .ci/run use these targets.
-#   make run    set up, synthesize every stack, run the bundled simulation as a local emulated Processing job
-#   make test   set up (including R, podman, shellcheck from apt) and run every test
-#   make rehearse  deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
+# One place for the project's commands; README and .ci/run use these targets. `make help` lists them from the
+# `## ` text on each target's line.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -24,8 +22,8 @@ APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
 
 .PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
 
-help:
-	@grep -E '^#   make' Makefile | sed 's/^#   //'
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,10 +43,10 @@ node_modules/.installed: package.json package-lock.json
 	.venv-checkov/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
+setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed ## own .venv (editable install), node_modules (pinned CDK CLI) and .venv-checkov
 
 # Installs what is missing, as root (CI and these machines) or through sudo.
-system-deps:
+system-deps: ## install the Debian packages the tests use (R and its packages, podman, shellcheck, ...) if missing
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
@@ -56,18 +54,18 @@ system-deps:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-synth: setup
+synth: setup ## synthesize every stack into cdk.out/ (cdk-nag runs on every synth)
 	$(CDK) synth --quiet
 	@ls cdk.out/*.template.json
 
-run: synth
+run: synth ## set up, synthesize every stack, run the bundled simulation as a local emulated 3-host Processing job
 	$(PY) -m simulation local-job $(JOB_ARGS) --output $(JOB_OUTPUT)
 
-test: setup system-deps
+test: setup system-deps ## set up (including R, podman, shellcheck from apt) and run every test; what CI runs
 	$(PY) -m pytest
 
 # W3005 is CDK's own (its custom-resource providers); the reason is in tests/infra/helpers.py.
-lint: synth
+lint: synth ## ruff, mypy, cfn-lint, hadolint, shellcheck, checkov held to checkov-skips.txt
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -76,20 +74,20 @@ lint: synth
 	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh
 	$(PY) scripts/checkov_gate.py cdk.out
 
-rehearse: setup
+rehearse: setup ## deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
 	$(PY) -m rehearsal
 
-bench: setup
+bench: setup ## print the engine's benchmark tables (docs/performance.md)
 	$(PY) benchmarks/engine.py
 
-deploy: setup
+deploy: setup ## cdk deploy --all with cdk.json as it is (needs AWS credentials)
 	$(CDK) deploy --all
 
-diff: setup
+diff: setup ## cdk diff --all against the deployed stacks
 	$(CDK) diff --all
 
-destroy: setup
+destroy: setup ## cdk destroy --all (data is kept unless delete_data_on_destroy=true)
 	$(CDK) destroy --all
 
-clean:
+clean: ## remove cdk.out, out and .pytest_cache
 	rm -rf cdk.out out .pytest_cache
