@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from stacks.users import RStudioUser, UsersError, parse_users
+from stacks.users import LINUX_NAME, RESERVED_NAMES, RStudioUser, UsersError, parse_users
 from stacks.workspace import posit
 
 
@@ -136,7 +136,9 @@ class Settings:
             try:
                 self.users  # noqa: B018 - parsing is the check
             except UsersError as error:
-                raise SettingsError(f"context key 'rstudio_users': {error}") from None
+                # Without rstudio_users the one user is rstudio_user: name the key the admin actually set.
+                key = "rstudio_users" if self.rstudio_users or "rstudio_users" in self.overrides else "rstudio_user"
+                raise SettingsError(f"context key '{key}': {error}") from None
         _check(
             self,
             "job_default_instance_type",
@@ -216,8 +218,11 @@ _ML_TYPE = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
 RULES: tuple[Rule, ...] = (
     Rule(
         "platform_name",
-        _matches(r"[a-z][a-z0-9-]{1,19}"),
-        "2-20 characters of lowercase letters, digits and '-', starting with a letter",
+        # '-' separates a platform's name from its users' and jobs' in job names, log streams and S3 keys: a
+        # platform `simlab-dev` would share `simlab-*` with platform `simlab` (stacks/jobs/access.py JobScope).
+        _matches(r"[a-z][a-z0-9]{1,19}"),
+        "2-20 lowercase letters and digits, starting with a letter "
+        "(no '-': it separates a platform's job names from its users')",
     ),
     Rule("rstudio_mode", _one_of("ec2", "sagemaker", "none"), "one of ec2, sagemaker, none"),
     Rule("rstudio_auth", _one_of("iam", "sso"), "one of iam, sso"),
@@ -239,8 +244,8 @@ RULES: tuple[Rule, ...] = (
     Rule("rstudio_volume_gb", _between(30, 16_384), "an integer from 30 to 16384"),
     Rule(
         "rstudio_user",
-        lambda name: bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", name)) and name not in ("root", "ubuntu", "ssm-user"),
-        "a Linux user name (lowercase, up to 32 characters), not root, ubuntu or ssm-user",
+        lambda name: bool(LINUX_NAME.fullmatch(name)) and name not in RESERVED_NAMES,
+        f"a Linux user name (lowercase, up to 32 characters), not {', '.join(RESERVED_NAMES)}",
     ),
     Rule("rstudio_idle_stop_minutes", _between(0, 10_080), "0 (off) or minutes up to 10080 (a week)"),
     Rule("rstudio_idle_cpu_percent", lambda value: 0 < value < 100, "a percentage between 0 and 100"),

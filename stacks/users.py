@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 ROLES = ("admin", "user")
 # Linux: lowercase, up to 32 characters; names the host itself uses are refused.
-_LINUX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-_RESERVED = ("root", "ubuntu", "ssm-user", "rstudio-server", "nobody", "daemon")
+LINUX_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+RESERVED_NAMES = ("root", "ubuntu", "ssm-user", "rstudio-server", "nobody", "daemon")
 _PROFILE_NAME = re.compile(r"[a-z][a-z0-9]*")
 # A SageMaker domain holds at most 60 RStudio users (RStudio on SageMaker quotas).
 MAX_SAGEMAKER_USERS = 60
@@ -65,10 +65,10 @@ def parse_users(entries: tuple[str, ...], *, mode: str, platform_name: str) -> t
                     f"'{name}' is too long: with platform '{platform_name}' names may have at most {room} "
                     "characters (job names are limited to 63)"
                 )
-        elif not _LINUX_NAME.fullmatch(name) or name in _RESERVED:
+        elif not LINUX_NAME.fullmatch(name) or name in RESERVED_NAMES:
             raise UsersError(
                 f"'{name}' is not a valid Linux user name; use lowercase letters, digits, '_' or '-' "
-                f"(up to 32, starting with a letter or '_'), not {', '.join(_RESERVED)}"
+                f"(up to 32, starting with a letter or '_'), not {', '.join(RESERVED_NAMES)}"
             )
         if name in seen:
             raise UsersError(f"'{name}' is listed twice")

@@ -1,4 +1,5 @@
-"""What a SageMaker Processing job needs, what a user may do with it, and the published job config."""
+"""What the platform's SageMaker Processing jobs share (image, user-image repository, network, execution role), and
+the platform's own job access (stacks/jobs/access.py): its submitter policy and the published job config."""
 
 from __future__ import annotations
 
@@ -11,18 +12,14 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+from stacks.jobs.access import SAGEMAKER_SERVICE, JobAccess, JobPlatform, JobScope
 from stacks.removal import removal_policy
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "container/Dockerfile"
 JOB_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
-# Where SageMaker publishes processing instances' CPU, memory and disk metrics (same string, other service).
-JOB_METRIC_NAMESPACE = "/aws/sagemaker/ProcessingJobs"
-SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 KEEP_USER_IMAGES = 30
 UNTAGGED_IMAGE_DAYS = 14
 
@@ -58,17 +55,6 @@ class Jobs(Construct):
             resource_name=JOB_LOG_GROUP,
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        # IAM matches log-group actions (DescribeLogStreams, CreateLogGroup, FilterLogEvents) against
-        # "log-group:<name>:*", not the bare group ARN (CloudWatch Logs user guide, "CloudWatch Logs
-        # resources and operations"); the trailing ":*" also covers the group's ":log-stream:<name>" ARNs.
-        self.job_logs_arn = f"{self.job_log_group_arn}:*"
-        # The client names every job `<platform>-...` (simulation/client/jobs.py make_job_name), and SageMaker
-        # names each job's log streams `<job-name>/<host>-...`: the prefix is what scopes users to this
-        # platform's jobs and logs in an account shared with others.
-        self.processing_jobs_arn = stack.format_arn(
-            service="sagemaker", resource="processing-job", resource_name=f"{limits.platform_name}-*"
-        )
-        self.job_log_streams_arn = f"{self.job_log_group_arn}:log-stream:{limits.platform_name}-*"
         self.repository = self._user_repository(limits)
         # Built by `cdk deploy` (synth only stages the context); the .dockerignore at the root keeps the
         # context to pyproject.toml, simulation/ and container/.
@@ -81,13 +67,19 @@ class Jobs(Construct):
             exclude=[".venv", "node_modules", "cdk.out", ".git", "out", "R", "stacks"],
         )
         self.security_group = self._job_security_group(vpc)
-        self.execution_role = self._execution_role(bucket, vpc)
+        self.execution_role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
+            description="Assumed by SageMaker Processing to run the platform's jobs",
+        )
         subnet_ids = vpc.select_subnets(subnet_group_name=job_subnets.subnet_group_name).subnet_ids
+        # Field order is the contract's (docs/contracts.md section 3); each access fills in its own role.
         config = {
             "platform": limits.platform_name,
             "region": stack.region,
             "image_uri": self.image.image_uri,
-            "execution_role_arn": self.execution_role.role_arn,
+            "execution_role_arn": "",
             "bucket": bucket.bucket_name,
             "subnet_ids": subnet_ids,
             "security_group_ids": [self.security_group.security_group_id],
@@ -98,15 +90,34 @@ class Jobs(Construct):
             "ecr_repository_uri": self.repository.repository_uri,
             "log_group": JOB_LOG_GROUP,
         }
-        self.job_config = ssm.StringParameter(
-            self,
-            "JobConfig",
-            parameter_name=limits.config_parameter_name,
-            description="Job configuration for the simulation client (JSON, docs/contracts.md section 3)",
-            string_value=stack.to_json_string(config),
+        self.platform = JobPlatform(
+            name=limits.platform_name,
+            bucket=bucket,
+            vpc_arn=stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id),
+            subnet_ids=subnet_ids,
+            security_group_ids=[self.security_group.security_group_id],
+            instance_types=limits.instance_types,
+            max_runtime_seconds=limits.max_runtime_seconds,
+            job_log_group_arn=self.job_log_group_arn,
+            job_image_repository=self.image.repository,
+            user_image_repository=self.repository,
+            config=config,
         )
-        self.submitter_policy = self._submitter_policy(limits, subnet_ids, bucket)
-        self.config_fields = config
+        # The platform's own submitter: every job of the platform. The id "Default" is left out of logical IDs
+        # by CDK, so the role's policy, the job config and the submitter policy keep the IDs they have always
+        # had: admins attach the submitter policy by its ARN, and a parameter with a fixed name cannot be
+        # replaced in place.
+        self.access = JobAccess(
+            self,
+            "Default",
+            platform=self.platform,
+            job_scope=JobScope.platform(limits.platform_name),
+            config_parameter_name=limits.config_parameter_name,
+            job_role=self.execution_role,
+        )
+        self.job_config = self.access.job_config
+        self.submitter_policy = self.access.policy
+        self.config_fields = self.access.config_fields
 
     def _user_repository(self, limits: JobLimits) -> ecr.Repository:
         # ECR names must be lowercase; CloudFormation's generated names are, but an explicit one says whose
@@ -157,184 +168,3 @@ class Jobs(Construct):
         # "anywhere" on 443 reaches the interface endpoints and S3, nothing else.
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to the S3 gateway and VPC endpoints")
         return group
-
-    def _execution_role(self, bucket: s3.IBucket, vpc: ec2.IVpc) -> iam.Role:
-        stack = cdk.Stack.of(self)
-        role = iam.Role(
-            self,
-            "ExecutionRole",
-            assumed_by=iam.ServicePrincipal(SAGEMAKER_SERVICE),
-            description="Assumed by SageMaker Processing to run the platform's jobs",
-        )
-        for statement in job_role_statements(
-            bucket=bucket,
-            object_prefix=JOBS_PREFIX,
-            job_logs_arn=self.job_logs_arn,
-            vpc_arn=stack.format_arn(service="ec2", resource="vpc", resource_name=vpc.vpc_id),
-        ):
-            role.add_to_policy(statement)
-        self.image.repository.grant_pull(role)
-        self.repository.grant_pull(role)
-        return role
-
-    def _submitter_policy(self, limits: JobLimits, subnet_ids: list[str], bucket: s3.IBucket) -> iam.ManagedPolicy:
-        jobs_arn = self.processing_jobs_arn
-        statements = [
-            iam.PolicyStatement(
-                sid="CreateConfinedProcessingJobs",
-                actions=["sagemaker:CreateProcessingJob"],
-                resources=[jobs_arn],
-                conditions={
-                    # ForAllValues holds vacuously when a key is absent, so each list key must also be present.
-                    "Null": {
-                        "sagemaker:VpcSubnets": "false",
-                        "sagemaker:VpcSecurityGroupIds": "false",
-                        "sagemaker:InstanceTypes": "false",
-                        "sagemaker:MaxRuntimeInSeconds": "false",
-                    },
-                    "ForAllValues:StringEquals": {
-                        "sagemaker:VpcSubnets": subnet_ids,
-                        "sagemaker:VpcSecurityGroupIds": [self.security_group.security_group_id],
-                        "sagemaker:InstanceTypes": list(limits.instance_types),
-                    },
-                    "Bool": {"sagemaker:NetworkIsolation": "true"},
-                    "NumericLessThanEquals": {"sagemaker:MaxRuntimeInSeconds": str(limits.max_runtime_seconds)},
-                    # The client tags each job with its platform; the tag is what lists and costs it.
-                    "StringEquals": {"aws:RequestTag/platform": limits.platform_name},
-                },
-            ),
-            iam.PolicyStatement(
-                sid="ManageProcessingJobs",
-                actions=[
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:AddTags",
-                    # list_jobs reads the `platform` tag: a name prefix cannot tell simlab from simlab-dev
-                    "sagemaker:ListTags",
-                ],
-                resources=[jobs_arn],
-            ),
-            # ListProcessingJobs has no resource type; it can only be granted on "*".
-            iam.PolicyStatement(sid="ListProcessingJobs", actions=["sagemaker:ListProcessingJobs"], resources=["*"]),
-            iam.PolicyStatement(
-                sid="PassExecutionRole",
-                actions=["iam:PassRole"],
-                resources=[self.execution_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
-            ),
-            # Only what a client path uses (tests/client/test_least_privilege.py fails on anything more): no
-            # DeleteObject (nothing deletes a result), no FilterLogEvents (logs are read stream by stream).
-            iam.PolicyStatement(sid="ListBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]),
-            iam.PolicyStatement(
-                sid="ReadWriteObjects",
-                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects("*")],
-            ),
-            # DescribeLogStreams acts on the group (stream names only); events are read per stream, and only
-            # from this platform's jobs' streams.
-            iam.PolicyStatement(
-                sid="ListJobLogStreams", actions=["logs:DescribeLogStreams"], resources=[self.job_logs_arn]
-            ),
-            iam.PolicyStatement(sid="ReadJobLogs", actions=["logs:GetLogEvents"], resources=[self.job_log_streams_arn]),
-            iam.PolicyStatement(
-                sid="ReadJobConfig", actions=["ssm:GetParameter"], resources=[self.job_config.parameter_arn]
-            ),
-            # Users build their own images and push them to the platform's repository.
-            iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-            iam.PolicyStatement(
-                sid="PushPullUserImages",
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:InitiateLayerUpload",
-                    "ecr:UploadLayerPart",
-                    "ecr:CompleteLayerUpload",
-                    "ecr:PutImage",
-                    "ecr:DescribeImages",
-                ],
-                resources=[self.repository.repository_arn],
-            ),
-            # `image build` starts FROM the bundled job image, which lives in CDK's assets repository.
-            iam.PolicyStatement(
-                sid="PullBundledImage",
-                actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                resources=[self.image.repository.repository_arn],
-            ),
-        ]
-        return iam.ManagedPolicy(
-            self,
-            "SubmitterPolicy",
-            statements=statements,
-            description=f"{limits.platform_name}: submit, watch and stop confined SageMaker Processing jobs",
-        )
-
-
-def job_role_statements(
-    *, bucket: s3.IBucket, object_prefix: str, job_logs_arn: str, vpc_arn: str
-) -> list[iam.PolicyStatement]:
-    """What a job execution role needs: its jobs' S3 objects under `object_prefix`, logs, metrics and VPC ENIs.
-
-    The platform role takes the whole `jobs/` prefix; a SageMaker-mode user's job role takes only that user's.
-    """
-    return [
-        iam.PolicyStatement(
-            sid="JobObjects",
-            actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
-            resources=[bucket.arn_for_objects(f"{object_prefix}*")],
-        ),
-        iam.PolicyStatement(
-            sid="ListJobPrefix",
-            actions=["s3:ListBucket"],
-            resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{object_prefix}*"]}},
-        ),
-        # Kept apart from ListJobPrefix: GetBucketLocation requests carry no s3:prefix, so that condition
-        # would deny it.
-        iam.PolicyStatement(
-            sid="BucketLocation",
-            actions=["s3:GetBucketLocation"],
-            resources=[bucket.bucket_arn],
-        ),
-        iam.PolicyStatement(
-            sid="JobLogs",
-            actions=["logs:CreateLogGroup", "logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
-            resources=[job_logs_arn],
-        ),
-        # SageMaker publishes the jobs' instance metrics (CPU, memory, disk) with the execution role
-        # (SageMaker developer guide, "CreateProcessingJob API: Execution Role Permissions").
-        # PutMetricData has no resource type; the namespace condition keeps it to the jobs' metrics.
-        iam.PolicyStatement(
-            sid="JobMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": JOB_METRIC_NAMESPACE}},
-        ),
-        # What SageMaker needs to attach a VPC job to the job subnets (SageMaker developer guide, "Give
-        # SageMaker Processing Jobs Access to Resources in Your Amazon VPC"). The ENIs are created on the fly,
-        # so their ARNs are unknown; ec2:Vpc (present on the network-interface, subnet and security-group
-        # resources these actions touch) holds the changes to this platform's VPC.
-        iam.PolicyStatement(
-            sid="VpcJobNetworkInterfaces",
-            actions=[
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-            ],
-            resources=["*"],
-            conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-        ),
-        # Describe calls have no resource-level permissions or VPC condition key.
-        iam.PolicyStatement(
-            sid="DescribeVpcResources",
-            actions=[
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
-            ],
-            resources=["*"],
-        ),
-    ]

@@ -14,7 +14,7 @@ from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks
 
 from stacks.data.stack import DataStack
 from stacks.jobs.stack import JobsStack
-from stacks.nag import foundation, studio, workspace
+from stacks.nag import access, foundation, studio, workspace
 from stacks.network.stack import NetworkStack
 from stacks.studio.stack import RStudioSageMakerStack
 from stacks.workspace.stack import RStudioEc2Stack
@@ -33,3 +33,4 @@ def apply_nag(app: cdk.App) -> None:
             workspace.workspace(stack)
         elif isinstance(stack, RStudioSageMakerStack):
             studio.studio(stack)
+    access.job_accesses(app)

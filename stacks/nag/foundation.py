@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from simulation.layout import JOBS_PREFIX
 from stacks.data.stack import DataStack
 from stacks.jobs.stack import JobsStack
-from stacks.nag.common import acknowledge, acknowledge_compliance, flat, imported_name
+from stacks.nag.common import acknowledge_compliance
 from stacks.network.stack import NetworkStack
 
 
@@ -59,66 +58,11 @@ def data(stack: DataStack) -> None:
 
 # ------------------------------------------------------------------------------------------------- jobs
 def jobs(stack: JobsStack) -> None:
-    jobs = stack.jobs
-    bucket_arn = imported_name(jobs.bucket, jobs.bucket.bucket_arn)
-    log_streams = flat(stack, jobs.job_logs_arn)
-    role_policy = jobs.execution_role.node.find_child("DefaultPolicy")
-    acknowledge(
-        role_policy,
-        f"IAM5[Resource::{bucket_arn}/{JOBS_PREFIX}*]",
-        "Jobs read code/inputs and write results under jobs/<job-name>/, names chosen per submission; "
-        "the role is confined to the jobs/ prefix of the platform bucket.",
-    )
-    acknowledge(
-        role_policy,
-        "IAM5[Resource::*]",
-        "ecr:GetAuthorizationToken and cloudwatch:PutMetricData (held to the jobs' metric namespace) "
-        "have no resource type, and the EC2 network-interface and Describe actions SageMaker performs "
-        "for VPC jobs are not scoped to resources it creates on the fly.",
-    )
-    acknowledge(
-        role_policy,
-        f"IAM5[Resource::{log_streams}]",
-        "The fixed ProcessingJobs log group in the IAM form log-group:<name>:*; SageMaker names one log "
-        "stream per job and host inside it.",
-    )
+    # The execution role's policy and the submitter policy are acknowledged with every job access
+    # (stacks/nag/access.py).
     acknowledge_compliance(
-        role_policy,
-        "IAMNoInlinePolicy",
-        "The execution role's own policy (job prefix, images, logs, metrics, job ENIs): it belongs to that "
-        "role alone and is created and deleted with it.",
-    )
-    acknowledge_compliance(
-        jobs.security_group,
+        stack.jobs.security_group,
         "EC2RestrictedCommonPorts",
         "All traffic is admitted only from this same security group (the hosts of one job exchange work "
         "on ports they choose); nothing outside the group, and no CIDR, is admitted.",
-    )
-    policy = jobs.submitter_policy
-    acknowledge(
-        policy,
-        f"IAM5[Resource::{flat(stack, jobs.processing_jobs_arn)}]",
-        "Only jobs named with this platform's prefix (the client's naming); creation is further confined by "
-        "the VPC, security group, network isolation, instance type, runtime and platform-tag conditions.",
-    )
-    acknowledge(
-        policy, "IAM5[Resource::*]", "sagemaker:ListProcessingJobs and ecr:GetAuthorizationToken have no resource type."
-    )
-    acknowledge(
-        policy,
-        f"IAM5[Resource::{log_streams}]",
-        "logs:DescribeLogStreams acts on the ProcessingJobs group (IAM form log-group:<name>:*) and returns "
-        "stream names only; reading events is held to this platform's streams by the next statement.",
-    )
-    acknowledge(
-        policy,
-        f"IAM5[Resource::{flat(stack, jobs.job_log_streams_arn)}]",
-        "GetLogEvents on the log streams of this platform's jobs only (SageMaker names them "
-        "<job-name>/<host>-..., and every job name starts with the platform prefix).",
-    )
-    acknowledge(
-        policy,
-        f"IAM5[Resource::{bucket_arn}/*]",
-        "The platform bucket exists for the users' code, inputs and results; they read and write "
-        "objects of any name in it and nothing outside it.",
     )

@@ -8,64 +8,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
-from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat, imported_name
+from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat
 from stacks.studio.functions import HandlerFunction
 from stacks.studio.stack import RStudioSageMakerStack
 
 
 # ------------------------------------------------------------------------- studio: RStudio on SageMaker
 def studio(stack: RStudioSageMakerStack) -> None:
-    bucket = stack.data_bucket
-    bucket_arn = imported_name(bucket, bucket.bucket_arn)
-    for name, access in stack.access.items():
-        objects = f"IAM5[Resource::{bucket_arn}/{access.object_pattern}]"
-        job_logs = f"IAM5[Resource::{flat(stack, access.job_logs_arn)}]"
-        job_policy = access.job_role.node.find_child("DefaultPolicy")
-        acknowledge(
-            job_policy,
-            objects,
-            f"{name}'s jobs read inputs and write results under jobs/<job-name>/ for their own job names only "
-            f"({access.object_pattern}); each job picks its own name.",
-        )
-        acknowledge(
-            job_policy,
-            job_logs,
-            f"{name}'s jobs write to the fixed ProcessingJobs log group (IAM form log-group:<name>:*); SageMaker "
-            "names one stream per job and host.",
-        )
-        acknowledge(
-            job_policy,
-            "IAM5[Resource::*]",
-            f"{name}'s job role: ecr:GetAuthorizationToken and cloudwatch:PutMetricData (held to the jobs' metric "
-            "namespace) have no resource type; the VPC network-interface actions SageMaker performs are not scoped.",
-        )
-        acknowledge(
-            access.policy,
-            objects,
-            f"{name} reads and writes only objects under their own job prefix ({access.object_pattern}) from RStudio.",
-        )
-        acknowledge(
-            access.policy,
-            f"IAM5[Resource::{flat(stack, access.jobs_arn)}]",
-            f"{name} names their own jobs, all starting {access.prefix}-; creation is further confined by VPC, "
-            "security group, isolation, instance type, runtime and user-tag conditions.",
-        )
-        acknowledge(
-            access.policy,
-            f"IAM5[Resource::{flat(stack, access.log_streams_arn)}]",
-            f"{name} reads the log streams of their own jobs only (stream names start with the job name).",
-        )
-        acknowledge(
-            access.policy,
-            job_logs,
-            f"{name} lists stream names in the ProcessingJobs group to find their jobs' streams (DescribeLogStreams "
-            "is a log-group action); reading lines is limited to their own streams.",
-        )
-        acknowledge(
-            access.policy,
-            "IAM5[Resource::*]",
-            f"{name}: sagemaker:ListProcessingJobs has no resource type; the client keeps to {access.prefix}- jobs.",
-        )
     acknowledge(
         stack.studio.execution_role.node.find_child("DefaultPolicy"),
         "IAM5[Resource::*]",
@@ -192,7 +141,6 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
     roles += [child.node.find_child("ServiceRole") for child in framework]
     roles.append(stack.teardown.provider.node.find_child("waiter-state-machine").node.find_child("Role"))
     roles += [stack.studio.execution_role, stack.image.role]
-    roles += [access.job_role for access in stack.access.values()]
     for role in roles:
         acknowledge_compliance(
             role.node.find_child("DefaultPolicy"),

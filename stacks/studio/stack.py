@@ -49,18 +49,7 @@ class RStudioSageMakerStack(cdk.Stack):
             endpoint_subnets=network.job_subnets,
         )
         self.access = {
-            user.name: UserAccess(
-                self,
-                f"User{user.name}",
-                platform_name=settings.platform_name,
-                user=user,
-                jobs=jobs,
-                bucket=data.bucket,
-                instance_types=settings.job_instance_types,
-                max_runtime_seconds=settings.job_max_runtime_seconds,
-                vpc_arn=network.vpc.vpc_arn,
-            )
-            for user in users
+            user.name: UserAccess(self, f"User{user.name}", platform=jobs.platform, user=user) for user in users
         }
         self.image = RSessionImage(
             self,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from stacks.jobs.construct import JOB_LOG_GROUP, JOB_METRIC_NAMESPACE, KEEP_USER_IMAGES
+from stacks.jobs.access import JOB_METRIC_NAMESPACE
+from stacks.jobs.construct import JOB_LOG_GROUP, KEEP_USER_IMAGES
 from tests.infra.helpers import as_list, one, statements
 
 
@@ -121,10 +122,14 @@ def test_submitter_manages_jobs_reads_logs_config_and_bucket(synthesized):
     assert set(as_list(sids["ManageProcessingJobs"]["Action"])) == {
         "sagemaker:DescribeProcessingJob",
         "sagemaker:StopProcessingJob",
-        "sagemaker:AddTags",
-        "sagemaker:ListTags",  # list_jobs tells platform simlab from simlab-dev by the `platform` tag
+        "sagemaker:ListTags",  # list_jobs keeps to this platform's jobs by their `platform` tag
     }
     assert json.dumps(sids["ManageProcessingJobs"]["Resource"]).endswith(':processing-job/simlab-*"]]}')
+    # Tags only on the platform's own jobs, and only with the platform's own tag value.
+    tagging = sids["TagOwnJobsWithOwnTags"]
+    assert tagging["Action"] == "sagemaker:AddTags"
+    assert tagging["Resource"] == sids["ManageProcessingJobs"]["Resource"]
+    assert tagging["Condition"] == {"StringEquals": {"aws:RequestTag/platform": "simlab"}}
     assert sids["ListProcessingJobs"]["Action"] == "sagemaker:ListProcessingJobs"
     # Events only from this platform's jobs' streams; the group-level call returns stream names only.
     assert sids["ReadJobLogs"]["Action"] == "logs:GetLogEvents"

@@ -47,7 +47,7 @@ def _acknowledgements(scope: cdk.Stack) -> list[tuple[str, str, str]]:
 def test_every_acknowledgement_names_a_rule_and_gives_a_specific_reason(synthesized):
     # Other acknowledgements (e.g. CloudFormation-Validate::W3010 on CDK's own AZ lookup) come from CDK.
     acks = [a for stack in synthesized.platform.stacks for a in _acknowledgements(stack) if "AwsSolutions-" in a[1]]
-    assert any("simlab-jobs/Jobs/SubmitterPolicy" in path for path, _, _ in acks)
+    assert any("simlab-jobs/Jobs/Default/SubmitterPolicy" in path for path, _, _ in acks)
     for path, rule, reason in acks:
         assert len(reason) >= 40, f"{path} {rule}: reason too thin: {reason!r}"
     reasons = [reason for _, _, reason in acks]

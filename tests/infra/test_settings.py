@@ -18,8 +18,8 @@ BAD_VALUES = [
     (
         "platform_name",
         "Sim_Lab",
-        "context key 'platform_name': got 'Sim_Lab'; allowed: 2-20 characters of lowercase letters, digits and '-', "
-        "starting with a letter",
+        "context key 'platform_name': got 'Sim_Lab'; allowed: 2-20 lowercase letters and digits, starting with a "
+        "letter (no '-': it separates a platform's job names from its users')",
     ),
     ("rstudio_mode", "docker", "context key 'rstudio_mode': got 'docker'; allowed: one of ec2, sagemaker, none"),
     (
@@ -125,7 +125,13 @@ BAD_VALUES = [
         "rstudio_user",
         "root",
         "context key 'rstudio_user': got 'root'; allowed: a Linux user name (lowercase, up to 32 characters), "
-        "not root, ubuntu or ssm-user",
+        "not root, ubuntu, ssm-user, rstudio-server, nobody, daemon",
+    ),
+    (
+        "rstudio_user",
+        "nobody",
+        "context key 'rstudio_user': got 'nobody'; allowed: a Linux user name (lowercase, up to 32 characters), "
+        "not root, ubuntu, ssm-user, rstudio-server, nobody, daemon",
     ),
     (
         "rstudio_idle_stop_minutes",

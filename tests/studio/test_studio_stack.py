@@ -171,8 +171,8 @@ def test_job_roles_are_scoped_and_passable_only_by_their_own_profile_role(templa
 
 def test_jobs_must_carry_the_submitting_user_tag(template):
     role = _logical(template, "UserbobProfileRole", "AWS::IAM::Role")
-    (create,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "CreateOwnConfinedJobs"]
-    assert create["Condition"]["StringEquals"] == {"aws:RequestTag/user": "bob"}
+    (create,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "CreateConfinedProcessingJobs"]
+    assert create["Condition"]["StringEquals"] == {"aws:RequestTag/platform": "simlab", "aws:RequestTag/user": "bob"}
     assert create["Condition"]["Bool"] == {"sagemaker:NetworkIsolation": "true"}
 
 

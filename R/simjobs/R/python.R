@@ -1,0 +1,50 @@
+# The bridge to Python: every exported function reaches `simulation.client` through these, so R, the shell
+# and the tests share one implementation.
+
+.simjobs <- new.env(parent = emptyenv())
+
+# simulation.client with reticulate's conversion (Python dicts arrive as named lists).
+.client <- function() {
+  if (is.null(.simjobs$client)) {
+    .simjobs$client <- reticulate::import("simulation.client", convert = TRUE)
+  }
+  .simjobs$client
+}
+
+# Calls `simulation.client.<name>` and converts the result through Python's values.for_r, which turns
+# integers beyond R's 32 bits (a fresh seed has 128) into their digits: reticulate would wrap them around
+# silently (2^40 arrives as 0). Results that may hold a seed go through here.
+.safe <- function(name, ...) {
+  if (is.null(.simjobs$raw)) {
+    .simjobs$raw <- reticulate::import("simulation.client", convert = FALSE)
+    .simjobs$values <- reticulate::import("simulation.client.values", convert = FALSE)
+  }
+  fn <- .simjobs$raw[[name]]
+  .call(function(...) reticulate::py_to_r(.simjobs$values$for_r(fn(...))), ...)
+}
+
+#' Which Python simjobs uses
+#'
+#' Finds the Python interpreter \pkg{reticulate} would use (starting it if needed) and says whether it has
+#' the `simulation` package simjobs calls. Use it to check a set-up before the first job, or in examples
+#' and tests that need Python.
+#'
+#' @return A list: `available` (`TRUE` when the `simulation` package can be imported), `python` (the
+#'   interpreter's path, or `NA`), `version` (the `simulation` package's version, or `NA`) and `message`
+#'   (what to do when it is not available).
+#' @seealso The "Python" section of [simjobs-package].
+#' @examples
+#' setup <- simjobs_python()
+#' setup$available
+#' @export
+simjobs_python <- function() {
+  found <- tryCatch(reticulate::py_discover_config(), error = function(e) NULL)
+  python <- if (reticulate::py_available()) reticulate::py_config()$python else if (is.null(found)) NA_character_ else found$python
+  available <- tryCatch(reticulate::py_module_available("simulation"), error = function(e) FALSE)
+  version <- if (available) reticulate::import("simulation")$`__version__` else NA_character_
+  message <- if (available) "ready" else paste(
+    "the Python 'simulation' package is not importable from", if (is.na(python)) "any Python" else python,
+    "; set RETICULATE_PYTHON to the interpreter that has it (before the first call in this R session)"
+  )
+  list(available = available, python = python, version = version, message = message)
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(simjobs)
+
+test_check("simjobs")
