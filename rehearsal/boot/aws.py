@@ -13,7 +13,9 @@
    (SignalResource). S3 and STS AssumeRole already have theirs in moto.
 3. Role principals match their sessions: a trust policy naming a role ARN admits that role's sessions (IAM user
    guide, "AWS JSON policy elements: Principal", role principals); moto compares the session's ARN
-   (`assumed-role/NAME/SESSION`) with the role's and refuses.
+   (`assumed-role/NAME/SESSION`) with the role's and refuses. And EC2 delivers an instance profile's role: the
+   metadata stand-in gets those keys by AssumeRole as the rehearsal's administrator (EC2_DELIVERY), which the
+   trust check admits in EC2's place (moto would crash on a trust policy that names only a service).
 Condition keys stay unevaluated (moto checks only StringEquals on keys it is given, and gives none).
 """
 
@@ -34,6 +36,8 @@ from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 SIGNAL_STATUSES = ("SUCCESS", "FAILURE")
+# The IAM user the rehearsal creates before enforcement; it stands in for EC2 handing out the host's role.
+EC2_DELIVERY = "rehearsal-admin"
 
 
 def _signal_resource(self: Any) -> TYPE_RESPONSE:
@@ -109,17 +113,23 @@ def _sagemaker_resource(self: Any) -> str:
 
 
 def _check_role_trust_relationship(self: Any, role_arn: str) -> bool:
-    principals = [self._access_key.arn]
+    caller = str(self._access_key.arn)
+    if caller.endswith(f":user/{EC2_DELIVERY}"):
+        return True
+    principals = [caller]
     if isinstance(self._access_key, AssumedRoleAccessKey):
-        role = self.backend.get_role(self._access_key._owner_role_name)
-        principals.append(role.arn)
-    role = self.backend.get_role_by_arn(role_arn)
-    policy = IAMPolicy(role.assume_role_policy_document)
+        principals.append(self.backend.get_role(self._access_key._owner_role_name).arn)
+    policy = IAMPolicy(self.backend.get_role_by_arn(role_arn).assume_role_policy_document)
     conditions = format_incoming_conditional_values(self._data)
-    return any(
-        policy.is_action_permitted(self._action, role_arn, principal, conditions) == PermissionResult.PERMITTED
-        for principal in principals
-    )
+
+    def admits(principal: str) -> bool:
+        try:
+            result = policy.is_action_permitted(self._action, role_arn, principal, conditions)
+        except TypeError:  # moto on a statement whose Principal names no AWS principal (a service)
+            return False
+        return bool(result == PermissionResult.PERMITTED)
+
+    return any(admits(principal) for principal in principals)
 
 
 def install() -> None:

@@ -68,7 +68,7 @@ class Machine:
     """A running host container with no network but its own loopback."""
 
     image: str
-    standins: Path  # mounted read-only at /srv/standins
+    mounts: dict[Path, str]  # read-only bind mounts: this machine's path -> the container's
     pid: int = 0
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -78,7 +78,9 @@ class Machine:
         _run(
             ["podman", "run", "-d", "--name", CONTAINER, "--hostname", "ip-10-42-0-10", "--network", "none"]
             + ["--systemd", "always", "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN"]
-            + ["-v", f"{VOLUME}:/srv/efs-standin", "-v", f"{self.standins}:/srv/standins:ro", self.image]
+            + ["-v", f"{VOLUME}:/srv/efs-standin"]
+            + [arg for host, inside in self.mounts.items() for arg in ("-v", f"{host}:{inside}:ro")]
+            + [self.image]
         )
         deadline = time.monotonic() + BOOT_SECONDS
         while True:
@@ -120,9 +122,9 @@ class Machine:
             raise MachineError(f"the relay to port {port} did not start (see {log})")
         return int(line)
 
-    def run(self, command: str, *, user: str | None = None, check: bool = True, timeout: float = 120) -> (
-        subprocess.CompletedProcess[str]
-    ):
+    def run(
+        self, command: str, *, user: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """A shell command in the container, as root or as `user` through a login shell (runuser -l)."""
         inner = ["runuser", "-l", user, "-c", command] if user else ["bash", "-c", command]
         return _run(["podman", "exec", CONTAINER, *inner], check=check, timeout=timeout)

@@ -65,7 +65,9 @@ def resolve(node: Any, lookup: Callable[[str], str], exports: Mapping[str, str])
     raise ValueError(f"the rehearsal cannot resolve {json.dumps(node)[:200]} in the user data")
 
 
-def user_data(template: Mapping[str, Any], logical_id: str, lookup: Callable[[str], str], exports: Mapping[str, str]) -> str:
+def user_data(
+    template: Mapping[str, Any], logical_id: str, lookup: Callable[[str], str], exports: Mapping[str, str]
+) -> str:
     """The instance's user data as the host receives it."""
     encoded = template["Resources"][logical_id]["Properties"]["UserData"]["Fn::Base64"]
     return resolve(encoded, lookup, exports)

@@ -24,13 +24,15 @@ readonly ADMIN_GROUP=simlab-admins
 readonly HOME_ROOT="${SIMLAB_HOME_ROOT:-/home}" # overridable only for the tests
 
 # Only root reaches the metadata service (and with it the host role's keys): users' processes, RStudio
-# sessions and ssm-user get a TCP reset. The unit re-applies the rule at every boot, before the network is up.
+# sessions and ssm-user are refused at once (ICMP port unreachable: "connection refused", not a wait). TCP only:
+# the service speaks nothing else, and the refusal (ICMP, owned by no process) must not be refused in turn. The
+# unit re-applies the rule at every boot, before the network is up. The IPv6 endpoint is off (the default).
 install_imds_guard() {
   step imds-guard "instance metadata for root only"
   cat > /usr/local/sbin/simlab-imds-guard <<SCRIPT
 #!/bin/bash
 set -euo pipefail
-rule=(OUTPUT -d $IMDS/32 -p tcp -m owner ! --uid-owner 0 -j REJECT --reject-with tcp-reset)
+rule=(OUTPUT -d $IMDS/32 -p tcp -m owner ! --uid-owner 0 -j REJECT)
 iptables -w -C "\${rule[@]}" 2> /dev/null || iptables -w -I "\${rule[@]:0:1}" 1 "\${rule[@]:1}"
 SCRIPT
   chmod 0755 /usr/local/sbin/simlab-imds-guard
@@ -107,9 +109,9 @@ install_efs_utils() {
 mount_home() {
   step home-mount "home directories on $SIMLAB_HOME_SOURCE ($SIMLAB_HOME_FSTYPE)"
   sed -i "s/^#\?region = .*/region = $SIMLAB_REGION/" /etc/amazon/efs/efs-utils.conf
-  # One line of ours, rewritten each run (also replaces the plain nfs4 line of earlier releases).
-  sed -i -e '\# /home nfs4 #d' -e '/ # simlab-home$/d' /etc/fstab
-  printf '%s /home %s %s 0 0 # simlab-home\n' "$SIMLAB_HOME_SOURCE" "$SIMLAB_HOME_FSTYPE" "$SIMLAB_HOME_OPTIONS" \
+  # One entry of ours after its marker line (fstab has no end-of-line comments), rewritten each run.
+  sed -i -e '/^# simlab-home$/,+1d' /etc/fstab
+  printf '# simlab-home\n%s /home %s %s 0 0\n' "$SIMLAB_HOME_SOURCE" "$SIMLAB_HOME_FSTYPE" "$SIMLAB_HOME_OPTIONS" \
     >> /etc/fstab
   if ! mountpoint -q /home; then
     # Mount targets can take a moment to answer DNS after the file system is created.

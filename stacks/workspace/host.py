@@ -237,9 +237,11 @@ class RStudioHost(Construct):
             security_group=self.security_group,
             role=self.role,
             associate_public_ip_address=False,
-            require_imdsv2=True,
-            # One hop: a container on the host (Docker, admins only) cannot reach the metadata service at all.
+            # IMDSv2 only, and one hop: a container on the host (Docker, admins only) cannot reach the metadata
+            # service at all; on the host itself, only root can (the IMDS guard in host-setup.sh).
+            http_tokens=ec2.HttpTokens.REQUIRED,
             http_put_response_hop_limit=1,
+            http_endpoint=True,
             detailed_monitoring=True,
             ssm_session_permissions=False,
             block_devices=[

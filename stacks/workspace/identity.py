@@ -66,7 +66,7 @@ class UserIdentities(Construct):
                 job_scope=JobScope.for_user(platform.name, user.name),
                 config_parameter_name=CONFIG_PARAMETER.format(platform=platform.name, role=name),
             )
-            role.add_managed_policy(access.policy)
+            access.policy.attach_to_role(role)
             # The host role may assume exactly these roles (its policy names each one).
             role.grant_assume_role(host_role)
             self.roles[user.name] = role

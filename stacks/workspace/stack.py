@@ -76,6 +76,11 @@ class RStudioEc2Stack(cdk.Stack):
         instance_id = self.host.instance.instance_id
         region = cdk.Aws.REGION
         self.access: CloudFrontAccess | None = None
+        self.port_forwarding: iam.ManagedPolicy | None = None
+        # Every session of this account's callers: the OwnSessions statement of the port-forwarding policy.
+        self.port_forwarding_sessions = self.format_arn(
+            service="ssm", resource="session", resource_name="${aws:username}-*"
+        )
         if settings.rstudio_access == "cloudfront":
             self.access = CloudFrontAccess(
                 self,
@@ -170,9 +175,7 @@ class RStudioEc2Stack(cdk.Stack):
                 iam.PolicyStatement(
                     sid="OwnSessions",
                     actions=["ssm:TerminateSession", "ssm:ResumeSession"],
-                    resources=[
-                        self.format_arn(service="ssm", resource="session", resource_name="${aws:username}-*")
-                    ],
+                    resources=[self.port_forwarding_sessions],
                 ),
             ],
         )
