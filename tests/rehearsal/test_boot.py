@@ -53,7 +53,8 @@ def test_the_host_has_its_users_their_homes_passwords_and_groups(report: Report)
     assert "/home is the mounted volume" in host
     assert "alice uid 2000, 0750 home on the volume, password from its secret, admin: sudo and docker" in host
     assert "bob uid 2001, 0750 home on the volume, password from its secret, user: neither sudo nor docker" in host
-    assert "ssm-user" in host and "without sudo" in host
+    assert "ssm-user (uid " in host
+    assert ") without sudo or docker" in host
     assert "Received SUCCESS signal with UniqueId i-" in host
     assert "alice acts as assumed-role/rehearsal-alice-rstudio/alice" in host
     assert "bob acts as assumed-role/rehearsal-bob-rstudio/bob" in host

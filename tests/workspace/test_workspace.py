@@ -172,7 +172,11 @@ def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(
         }
     ]
     # IMDSv2 only, one hop: containers on the host (admins' Docker) cannot reach the metadata service.
-    assert props["MetadataOptions"] == {"HttpEndpoint": "enabled", "HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
+    assert props["MetadataOptions"] == {
+        "HttpEndpoint": "enabled",
+        "HttpPutResponseHopLimit": 1,
+        "HttpTokens": "required",
+    }
     image_parameter = template["Parameters"][props["ImageId"]["Ref"]]
     assert image_parameter["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
     assert image_parameter["Default"] == ami_parameter
@@ -184,7 +188,9 @@ def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
     """The host's own identity, root's only: no job submission, no images, no job config, no bucket; those are
     each user's, through their own role (tests/workspace/test_host_identity.py)."""
     template = default["template"]
-    role_id, role = next((k, r) for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole"))
+    role_id, role = next(
+        (k, r) for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole")
+    )
     assert "ManagedPolicyArns" not in role["Properties"]
     policy = next(r for k, r in resources(template, "AWS::IAM::Policy").items() if k.startswith("RStudioRole"))
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
