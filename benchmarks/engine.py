@@ -169,9 +169,10 @@ def child(people: int, iterations: int) -> None:
 
 
 def all_cores(iterations: int) -> None:
+    from simulation import defaults
     from simulation.engine import Params, run
 
-    workers = os.cpu_count() or 1
+    workers = defaults.usable_cores()
     started = time.perf_counter()
     result = run(Params(), iterations, SEED, workers=workers)
     wall = time.perf_counter() - started
@@ -196,7 +197,7 @@ def all_cores(iterations: int) -> None:
 
 def calibration(cpu_ns: dict[int, float], quick: bool) -> None:
     """The throughput model's constants (simulation/throughput.py), from CPU time on one core."""
-    from simulation import throughput
+    from simulation.engine import throughput
 
     print("(d) calibration of simulation/throughput.py (one core, CPU time of the fastest block)")
     print("NS_PER_PERSON = {" + ", ".join(f"{n:_}: {v:.1f}" for n, v in sorted(cpu_ns.items())) + "}")
@@ -221,7 +222,7 @@ def calibration(cpu_ns: dict[int, float], quick: bool) -> None:
     loads = []
     for _ in range(3):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import simulation.engine, simulation._kernel"], check=True)
+        subprocess.run([sys.executable, "-c", "import simulation.engine, simulation.engine._kernel"], check=True)
         loads.append(time.perf_counter() - started)
     print(f"LOCAL_STARTUP_SECONDS = {min(loads):.2f}  (a fresh interpreter importing the engine and cached kernel)")
 
@@ -281,7 +282,8 @@ def main() -> None:
     started = time.perf_counter()
     import numpy
 
-    from simulation import __version__, _kernel
+    from simulation import __version__
+    from simulation.engine import _kernel
 
     loaded = time.perf_counter() - started
     print(

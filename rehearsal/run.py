@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rehearsal import patches, studio
+from rehearsal import landing, patches, studio
 from rehearsal.emulator import ACCOUNT, REGION, Emulator, moto_server
 from rehearsal.leftovers import leftovers
 from rehearsal.synth import synthesize
@@ -33,9 +33,14 @@ MODES: dict[str, dict[str, str]] = {
     "none": {"rstudio_mode": "none"},
     # What moto cannot create is dropped from the copy (rehearsal/studio.py); the per-user access deploys.
     "sagemaker": {"rstudio_mode": "sagemaker", "rstudio_users": "alice:admin,bob"},
+    # The ec2 workspace in a landing zone's VPC (rehearsal/landing.py adds its IDs, a boundary, a role path, cost
+    # tags, interface_endpoints=none and a non-default bootstrap qualifier once the landing zone stands).
+    "landing": {"rstudio_mode": "ec2", "rstudio_access": "ssm", "rstudio_ami_parameter": AMI_PARAMETER},
 }
 STUDIO_USERS = ["alice", "bob"]
-STACKS = {"ec2": 4, "none": 3, "sagemaker": 4}
+STACKS = {"ec2": 4, "none": 3, "sagemaker": 4, "landing": 4}
+# Modes synthesized only inside their emulator, once what they are given exists there.
+SYNTH_IN_EMULATOR = ("landing",)
 
 
 class RehearsalFailed(Exception):
@@ -196,7 +201,7 @@ def rehearse_all(modes: list[str], root: Path, say: Callable[[str], None] = prin
     start = time.monotonic()
     contexts = {mode: {"platform_name": PLATFORM, **MODES[mode]} for mode in modes}
     try:
-        synthesize(contexts, root)
+        synthesize({m: c for m, c in contexts.items() if m not in SYNTH_IN_EMULATOR}, root)
         synth = Step("synth", True, "", time.monotonic() - start)
     except Exception as error:  # a synth error is the rehearsal's finding: into the table, not a traceback
         synth = Step("synth", False, f"{type(error).__name__}: {error}", time.monotonic() - start)
@@ -207,16 +212,29 @@ def rehearse_all(modes: list[str], root: Path, say: Callable[[str], None] = prin
         first = Step(synth.name, synth.ok, synth.detail or context, synth.seconds)
         if not synth.ok:
             return Report(mode, root / mode, [first])
+        if mode in SYNTH_IN_EMULATOR:
+            return rehearse(mode, root / mode, first=None, context=contexts[mode], say=say)
         return rehearse(mode, root / mode, first=first, say=say)
 
     with ThreadPoolExecutor(max_workers=len(modes)) as pool:
         return list(pool.map(one, modes))
 
 
-def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None] = print) -> Report:
+def rehearse(
+    mode: str,
+    workdir: Path,
+    *,
+    first: Step | None,
+    context: dict[str, str] | None = None,
+    say: Callable[[str], None] = print,
+) -> Report:
     """Every step after synth for one mode, whose assembly is workdir/cdk.out. A failing step ends the mode;
-    destroy still runs once bootstrap has."""
-    report = Report(mode, workdir, [first])
+    destroy still runs once bootstrap has. Without `first`, the landing zone is made and `context` synthesized
+    here first."""
+    report = Report(mode, workdir, [first] if first else [])
+    workdir.mkdir(parents=True, exist_ok=True)
+    given: dict[str, str] = {}
+    answer: dict[str, str] = {}
     log = workdir / "cdk.log"
     log.write_text("")
     synthesized = workdir / "cdk.out"
@@ -235,9 +253,25 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
             if not ok:
                 raise RehearsalFailed(detail)
 
+        def landing_zone() -> str:
+            given.update(landing.deploy_landing_zone(emulator))
+            answer.update(landing.network_check(emulator, given))
+            return f"stack {landing.LANDING_STACK}: {given['vpc_id']}; network check passed: {answer}"
+
+        def synth() -> str:
+            synthesize({mode: {**(context or {}), **given}}, workdir.parent)
+            return " ".join(f"{k}={v}" for k, v in {**(context or {}), **given}.items())
+
         def prepare() -> str:
             patches.copy_assembly(synthesized, deployed)
             edits = patches.patch_for_moto(deployed, emulator).edits
+            if answer:
+                for path in patches.templates(deployed):
+                    body = json.loads(path.read_text())
+                    lines = landing.stand_in_check(body, answer)
+                    if lines:
+                        path.write_text(json.dumps(body, indent=1))
+                        edits += [f"{path.name}: {line}" for line in lines]
             if mode == "sagemaker":
                 for path in patches.templates(deployed):
                     body = json.loads(path.read_text())
@@ -249,10 +283,15 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
 
         def bootstrap() -> str:
             args = ["bootstrap", f"aws://{ACCOUNT}/{REGION}", "--app", str(deployed)]
+            qualifier = given.get(landing.QUALIFIER_CONTEXT)
+            if qualifier:
+                args += ["--qualifier", qualifier]
             _require(_cdk(args, cwd=workdir, env=env, log=log), "cdk bootstrap", log)
             images = patches.publish_images_as_manifests(deployed, emulator)
-            seeded = f"; AMI parameter {AMI_PARAMETER} -> {_seed_ami(emulator)}" if mode == "ec2" else ""
-            return f"CDKToolkit; {len(images)} image manifest(s) put{seeded}"
+            ec2_host = MODES[mode].get("rstudio_mode") == "ec2"
+            seeded = f"; AMI parameter {AMI_PARAMETER} -> {_seed_ami(emulator)}" if ec2_host else ""
+            named = f" (qualifier {qualifier})" if qualifier else ""
+            return f"CDKToolkit{named}; {len(images)} image manifest(s) put{seeded}"
 
         def deploy() -> str:
             args = ["deploy", "--all", "--app", str(deployed), "--method=direct", "--require-approval", "never"]
@@ -266,7 +305,7 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
         def config() -> str:
             stacks = _stacks(emulator)
             lines = check_job_config(emulator, stacks)
-            if mode == "ec2":
+            if MODES[mode].get("rstudio_mode") == "ec2":
                 lines += check_workspace(emulator, stacks)
             if mode == "sagemaker":
                 lines += studio.check_users(emulator, PLATFORM, STUDIO_USERS)
@@ -283,7 +322,10 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
             lines.append(f"stacks left: {', '.join(report.left.get('stacks', [])) or 'none'}")
             return "; ".join(lines)
 
-        steps: list[tuple[str, Callable[[], str]]] = [
+        steps: list[tuple[str, Callable[[], str]]] = []
+        if first is None:
+            steps += [("landing zone", landing_zone), ("synth", synth)]
+        steps += [
             ("patch copy", prepare),
             ("bootstrap", bootstrap),
             ("deploy", deploy),
@@ -292,6 +334,9 @@ def rehearse(mode: str, workdir: Path, *, first: Step, say: Callable[[str], None
         ]
         if mode == "sagemaker":
             steps.append(("submit as user", lambda: studio.submit_as(emulator, PLATFORM, STUDIO_USERS[1])))
+        if first is None:
+            governance = ("governance", lambda: "; ".join(landing.check_governance(emulator, PLATFORM, given)))
+            steps.insert(steps.index(("job config", config)) + 1, governance)
         try:
             for name, action in steps:
                 step(name, action)

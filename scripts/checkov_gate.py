@@ -1,6 +1,7 @@
 """checkov (pinned, from .venv-checkov) over the synthesized templates and the job image's Dockerfile, held to
-checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT`. Exit 1, with one line per problem, on a finding the
-list does not name or on a listed skip that matches nothing any more."""
+checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT [CDK_OUT ...]` (one cloud assembly per workspace mode:
+the list holds every mode's accepted findings, so a skip must match a finding in at least one of them). Exit 1,
+with one line per problem, on a finding the list does not name or on a listed skip that matches nothing any more."""
 
 from __future__ import annotations
 
@@ -38,14 +39,12 @@ def _scan(args: list[str]) -> list[dict[str, object]]:
     return reports if isinstance(reports, list) else [reports]
 
 
-def findings(cdk_out: Path) -> set[tuple[str, str]]:
-    """(check id, resource) of every failed check: CloudFormation resources as TYPE.LogicalId, the Dockerfile
-    by its path in the repository."""
-    runs = [
-        ["--directory", str(cdk_out), "--framework", "cloudformation"],
-        ["--file", DOCKERFILE, "--framework", "dockerfile"],
-    ]
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+def findings(*cdk_outs: Path) -> set[tuple[str, str]]:
+    """(check id, resource) of every failed check in any of the assemblies: CloudFormation resources as
+    TYPE.LogicalId, the Dockerfile by its path in the repository."""
+    runs = [["--directory", str(cdk_out), "--framework", "cloudformation"] for cdk_out in cdk_outs]
+    runs.append(["--file", DOCKERFILE, "--framework", "dockerfile"])
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: checkov is CPU-bound
         reports = [report for batch in pool.map(_scan, runs) for report in batch]
     failed = set()
     for report in reports:
@@ -70,10 +69,10 @@ def problems(found: set[tuple[str, str]], allowed: dict[tuple[str, str], str]) -
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python scripts/checkov_gate.py CDK_OUT", file=sys.stderr)
+    if not argv:
+        print("usage: python scripts/checkov_gate.py CDK_OUT [CDK_OUT ...]", file=sys.stderr)
         return 2
-    lines = problems(findings(Path(argv[0])), skips())
+    lines = problems(findings(*map(Path, argv)), skips())
     for line in lines:
         print(f"error: {line}", file=sys.stderr)
     if not lines:

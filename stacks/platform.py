@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 
 from stacks.data.stack import DataStack
+from stacks.governance import govern
 from stacks.jobs.stack import JobsStack
 from stacks.nag import apply_nag
 from stacks.network.stack import NetworkStack
@@ -34,12 +35,16 @@ def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | N
     # stated so CDK stops warning) keeps CloudFormation from deleting an export a deployed stack still uses.
     if app.node.try_get_context(CROSS_STACK_REFERENCES) is None:
         app.node.set_context(CROSS_STACK_REFERENCES, "strong")
-    network = NetworkStack(app, f"{prefix}-network", settings=settings, env=env)
     data = DataStack(app, f"{prefix}-data", settings=settings, env=env)
+    # The S3 gateway endpoint's policy names the platform bucket.
+    network = NetworkStack(
+        app, f"{prefix}-network", settings=settings, platform_bucket_arn=data.data.bucket.bucket_arn, env=env
+    )
     jobs = JobsStack(app, f"{prefix}-jobs", settings=settings, network=network.network, data=data.data, env=env)
     workspace: cdk.Stack | None = None
     if settings.rstudio_mode == "ec2":
-        # Imported here so a jobs-only deployment (rstudio_mode=none) never loads the workspace code.
+        # Only the chosen mode's workspace stack is built. Its code is loaded in every mode all the same:
+        # stacks.nag (imported above) imports both workspace stacks to find their resources.
         from stacks.workspace.stack import RStudioEc2Stack
 
         workspace = RStudioEc2Stack(
@@ -63,8 +68,13 @@ def build_platform(app: cdk.App, settings: Settings, *, env: cdk.Environment | N
             jobs=jobs.jobs,
             env=env,
         )
-    for stack in (network, data, jobs, workspace):
-        if stack is not None:
-            cdk.Tags.of(stack).add("platform", prefix)
+    platform = Platform(network=network, data=data, jobs=jobs, workspace=workspace)
+    if settings.vpc_id:
+        # A given VPC is referenced by its literal IDs, which leaves no implicit order: the network stack's
+        # deploy-time check must pass before anything is placed in the landing zone's subnets.
+        for stack in (jobs, workspace):
+            if stack is not None:
+                stack.add_stack_dependency(network, "the network check passes first")
+    govern(platform.stacks, settings)
     apply_nag(app)
-    return Platform(network=network, data=data, jobs=jobs, workspace=workspace)
+    return platform

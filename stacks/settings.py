@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stacks.landing_zone import landing_zone_problem
 from stacks.users import LINUX_NAME, RESERVED_NAMES, RStudioUser, UsersError, parse_users
 from stacks.workspace import posit
 
@@ -89,6 +90,24 @@ class Settings:
     vpc_cidr: str = "10.42.0.0/16"
     # NAT gateways give the RStudio host's subnet a way out to install software; job subnets never get one.
     nat_gateways: int = 1
+    # Bring your own network (docs/landing-zone.md): an existing VPC and its subnets, all four keys or none, one
+    # workspace and one job subnet per zone in the order of availability_zones. Taken as given (no lookup, so
+    # synth needs no credentials); a deploy-time check refuses job subnets that route to the internet. With them
+    # the platform creates no VPC, NAT, internet gateway or flow logs, and vpc_cidr and nat_gateways are unused.
+    vpc_id: str = ""
+    workspace_subnet_ids: tuple[str, ...] = ()
+    job_subnet_ids: tuple[str, ...] = ()
+    availability_zones: tuple[str, ...] = ()
+    # "all": the interface endpoints the mode needs, with private DNS; "none": the landing zone provides them
+    # centrally (a deploy-time check lists the required services that do not resolve privately).
+    interface_endpoints: str = "all"
+    # Availability zones that get an interface endpoint (each one costs per zone-hour).
+    endpoint_azs: int = 2
+    # Every IAM role the app creates gets this permissions boundary (and, if set, this path).
+    permissions_boundary_arn: str = ""
+    iam_role_path: str = ""
+    # Cost tags on every taggable resource, `Key=value` pairs (or a JSON object in cdk.json), next to `platform`.
+    tags: tuple[str, ...] = ()
     # Keep the bucket, EFS home directories and user images on `cdk destroy` unless this is true.
     delete_data_on_destroy: bool = False
     # Optional monthly cost budget for the platform (its `platform` cost-allocation tag) in USD, 0 = none, and
@@ -106,6 +125,11 @@ class Settings:
         if not entries and "rstudio_users" not in self.overrides:
             entries = (self.rstudio_user,)
         return parse_users(entries, mode=self.rstudio_mode, platform_name=self.platform_name)
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        """The validated `tags` as key -> value."""
+        return dict(item.split("=", 1) for item in self.tags)
 
     @property
     def job_config_parameter_name(self) -> str:
@@ -166,7 +190,10 @@ class Settings:
             ),
             "an e-mail address when budget_monthly_usd is set, else empty",
         )
-        if self.rstudio_mode == "ec2" and self.nat_gateways == 0:
+        problem = landing_zone_problem(self)
+        if problem:
+            raise SettingsError(problem)
+        if self.rstudio_mode == "ec2" and self.nat_gateways == 0 and not self.vpc_id:
             raise SettingsError(
                 "context key 'nat_gateways': got '0'; the ec2 RStudio host needs at least 1 to install "
                 "software (or set rstudio_mode=none)"
@@ -215,6 +242,7 @@ def _vpc_cidr(value: str) -> bool:
 
 
 _ML_TYPE = r"ml\.[a-z0-9-]+\.[a-z0-9]+"
+SUBNET_ID = r"subnet-[0-9a-f]{8,17}"
 RULES: tuple[Rule, ...] = (
     Rule(
         "platform_name",
@@ -259,6 +287,27 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("vpc_cidr", _vpc_cidr, "an IPv4 CIDR from /16 to /20, e.g. 10.42.0.0/16"),
     Rule("nat_gateways", _between(0, 2), "an integer from 0 to 2"),
+    Rule("vpc_id", _empty_or(r"vpc-[0-9a-f]{8,17}"), "empty or a VPC ID such as vpc-0123456789abcdef0"),
+    Rule("workspace_subnet_ids", _matches(SUBNET_ID), "subnet IDs such as subnet-0123456789abcdef0", each=True),
+    Rule("job_subnet_ids", _matches(SUBNET_ID), "subnet IDs such as subnet-0123456789abcdef0", each=True),
+    Rule(
+        "availability_zones",
+        _matches(r"[a-z]{2}(-[a-z]+)+-\d[a-z]"),
+        "availability zone names such as eu-west-1a",
+        each=True,
+    ),
+    Rule("interface_endpoints", _one_of("all", "none"), "one of all, none"),
+    Rule("endpoint_azs", _between(1, 2), "1 or 2 (availability zones that get each interface endpoint)"),
+    Rule(
+        "permissions_boundary_arn",
+        _empty_or(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}"),
+        "empty or an IAM managed policy ARN such as arn:aws:iam::123456789012:policy/OrgBoundary",
+    ),
+    Rule(
+        "iam_role_path",
+        lambda value: not value or (len(value) <= 512 and bool(re.fullmatch(r"/([\w+=,.@-]+/)*", value))),
+        "empty or an IAM path that starts and ends with '/', such as /simlab/",
+    ),
     Rule(
         "rstudio_server_version",
         _matches(posit.VERSION_PATTERN),
@@ -334,6 +383,8 @@ def _coerce(key: str, raw: Any, default: Any) -> Any:
             raise fail("a number") from None
     if isinstance(default, tuple):
         items: Any = raw
+        if key == "tags" and isinstance(raw, dict):  # cdk.json may hold the tags as a JSON object
+            raw = items = [f"{name}={value}" for name, value in raw.items()]
         if isinstance(raw, str):
             text = raw.strip()
             if text.startswith("["):

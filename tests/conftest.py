@@ -1,6 +1,7 @@
 """Shared fixtures. The CDK app is synthesized ONCE per session (jsii start-up and synth take seconds).
 
 Infra and workspace tests use:
+- `synth_of(mode)`: the app of one workspace mode ("ec2", "sagemaker", "none"), synthesized once per session
 - `synthesized`: everything below plus the construct objects (`synthesized.platform.jobs.jobs.execution_role`)
 - `platform_templates`: {"network"|"data"|"jobs"|"workspace": aws_cdk.assertions.Template}
 - `template_paths`: the same keys -> path of the synthesized template JSON
@@ -13,6 +14,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,9 +82,31 @@ def synthesize(context: dict[str, Any], outdir: Path, region: str | None = None)
     )
 
 
+# One app per workspace mode, each synthesized at most once per session (nag runs in every synth).
+MODE_CONTEXTS: dict[str, dict[str, Any]] = {
+    "ec2": default_context(),  # every default: rstudio_mode ec2
+    "sagemaker": {"rstudio_mode": "sagemaker", "rstudio_users": "alice:admin,bob"},
+    "none": {"rstudio_mode": "none"},
+}
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedPlatform:
-    return synthesize(default_context(), tmp_path_factory.mktemp("cdk.out"))
+def synthesized(synth_of: Callable[[str], SynthesizedPlatform]) -> SynthesizedPlatform:
+    """The default app (an empty context: rstudio_mode ec2)."""
+    return synth_of("ec2")
+
+
+@pytest.fixture(scope="session")
+def synth_of(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], SynthesizedPlatform]:
+    """synth_of(mode) -> the app of MODE_CONTEXTS[mode], synthesized on first use."""
+    done: dict[str, SynthesizedPlatform] = {}
+
+    def get(mode: str) -> SynthesizedPlatform:
+        if mode not in done:
+            done[mode] = synthesize(MODE_CONTEXTS[mode], tmp_path_factory.mktemp(f"cdk.out-{mode}"))
+        return done[mode]
+
+    return get
 
 
 @pytest.fixture(scope="session")

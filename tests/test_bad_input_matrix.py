@@ -41,9 +41,10 @@ def _line(kind: str, given: str, tmp_path: Path, good_output: Path) -> str:
     if kind == "context":
         from stacks.settings import Settings, SettingsError
 
-        key, _, value = given.partition("=")
+        # One key=value, or several separated by spaces (keys that are only wrong together).
+        context = dict(pair.partition("=")[::2] for pair in given.split(" "))
         with pytest.raises(SettingsError) as caught:
-            Settings.from_context({key: value})
+            Settings.from_context(context)
         return f"error: {caught.value}"
     if kind == "cli":
         result = subprocess.run(
@@ -55,7 +56,7 @@ def _line(kind: str, given: str, tmp_path: Path, good_output: Path) -> str:
     if kind in ("job config", "resourceconfig"):
         from simulation.client.config import parse_config
         from simulation.errors import SimulationError
-        from simulation.hosts import parse_cluster
+        from simulation.job.hosts import parse_cluster
 
         text = given
         if kind == "job config" and given.startswith("{") and "subnet_ids" in given:
@@ -122,7 +123,7 @@ def _tampered_line(case: str, tmp_path: Path, good_output: Path) -> str:
 @pytest.fixture(scope="module")
 def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from simulation.engine import Params
-    from simulation.local_job import run_local_job
+    from simulation.job.local_job import run_local_job
     from tests.processing.test_tampered_output import PEOPLE
 
     output = tmp_path_factory.mktemp("good") / "out"

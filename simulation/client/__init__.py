@@ -10,13 +10,15 @@ value (or a named list/dict of its fields), the same for a simulation, an R scri
     client$job_results(job)$mean
 
 Modules, in the order a job meets them: config (discovery), values, resources, request, submit, sweep,
-status, watch, results (+ plots), cost; aws holds the boto3 session and retry policy.
+status, watch, results (+ plots), cost; local runs the same simulation (or script) on this machine instead;
+aws holds the boto3 session and retry policy.
 """
 
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate as estimate_cost
 from simulation.client.cost import plan as plan_simulation
 from simulation.client.images import build_image
+from simulation.client.local import local_job, run_simulation
 from simulation.client.resources import Resources
 from simulation.client.results import collect_sweep as sweep_results
 from simulation.client.results import job_results
@@ -37,8 +39,10 @@ __all__ = [
     "job_status",
     "list_jobs",
     "load_config",
+    "local_job",
     "plan_simulation",
     "resume_job",
+    "run_simulation",
     "run_sweep",
     "script_processor",
     "stop_job",

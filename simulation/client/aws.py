@@ -6,9 +6,10 @@ Every AWS call of the client goes through `client()`, so tests can hook one sess
 
 from __future__ import annotations
 
+import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import boto3
@@ -41,14 +42,28 @@ def new_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+# What the client reads from the environment: boto3's AWS_* (region, profile, credentials, endpoint) and the
+# platform's SIMLAB_* (platform, user, job-config parameter).
+ENVIRONMENT_PREFIXES = ("AWS_", "SIMLAB_")
+
 _session: boto3.session.Session | None = None
+_session_environment: tuple[tuple[str, str], ...] = ()
 _clients: dict[tuple[str, str | None], Any] = {}
 
 
+def _aws_environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+
+
 def session() -> boto3.session.Session:
-    global _session
-    if _session is None:
-        _session = new_session()
+    """The cached session, made again when the AWS_* environment changed since it was made: a session keeps
+    the credentials and its clients the region it first resolved, and a long-lived caller (an R session)
+    changes them with Sys.setenv() between calls."""
+    global _session, _session_environment
+    environment = _aws_environment()
+    if _session is None or environment != _session_environment:
+        reset()
+        _session, _session_environment = new_session(), environment
     return _session
 
 
@@ -59,13 +74,29 @@ def reset() -> None:
     _clients.clear()
 
 
+def update_environment(environment: Mapping[str, str]) -> None:
+    """Take the AWS_* and SIMLAB_* variables from a caller's own environment (R's, on every call).
+
+    Python copies the process environment into os.environ once, when it starts; R's Sys.setenv() afterwards
+    changes the process environment but not that copy. So a caller passes its whole environment and this makes
+    os.environ's client variables equal to it: set, changed, or removed when the caller has unset them.
+    """
+    wanted = {k: str(v) for k, v in environment.items() if k.startswith(ENVIRONMENT_PREFIXES)}
+    for key in [k for k in os.environ if k.startswith(ENVIRONMENT_PREFIXES) and k not in wanted]:
+        del os.environ[key]
+    for key, value in wanted.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 def client(service: str, region: str | None = None) -> Any:
     """One client per service and region: building one loads its API model, which takes a while."""
+    current = session()  # first: a changed environment empties the clients
     key = (service, region or None)
     if key in _clients:
         return _clients[key]
     try:
-        _clients[key] = session().client(service, region_name=region or None, config=RETRY_CONFIG)
+        _clients[key] = current.client(service, region_name=region or None, config=RETRY_CONFIG)
         return _clients[key]
     except NoRegionError:
         raise SimulationError("no AWS region configured: set AWS_DEFAULT_REGION (or a profile's region)") from None

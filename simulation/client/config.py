@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from simulation import layout
 from simulation.client import aws
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 PLATFORM_ENV = layout.PLATFORM_ENV
 DEFAULT_PLATFORM = "simlab"

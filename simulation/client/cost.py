@@ -1,47 +1,31 @@
-"""Before paying: a cost estimate (instance-hours x an approximate on-demand price) and, for the bundled
-simulation, a plan: predicted compute seconds per host, start-up, wall time and dollars of a job, next to a
-local run on this machine (`plan`).
+"""Before paying: a cost estimate (instance-hours x the on-demand price) and, for the bundled simulation, a plan:
+predicted compute seconds per host, start-up, wall time and dollars of a job, next to a local run on this
+machine (`plan`).
 
-PRICES are SageMaker Processing on-demand list prices in USD per instance-hour for us-east-1 (N. Virginia),
-transcribed from the AWS SageMaker pricing page as of 2024 and not re-checked since: verify before relying on them.
-Other regions are typically 0-25 % dearer (eu-west-1 about +10 %). Storage (the ML volume, ~$0.14 per
-GB-month), S3 and CloudWatch Logs are not included; they are small next to instance-hours for simulation
-jobs. Treat the figure as an order of magnitude for choosing an instance, not as a bill.
+Prices come from `simulation.client.pricing`: the AWS Price List API for the job's region when the caller loaded
+them so (`cost` does, with credentials), else the checked-in table (SageMaker Processing list prices of
+us-east-1, 2024), each figure naming its source. Storage (the ML volume, ~$0.14 per GB-month), S3 and CloudWatch
+Logs are not included; they are small next to instance-hours for simulation jobs. Treat the figure as an order
+of magnitude for choosing an instance, not as a bill.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from simulation import defaults
+from simulation.client import pricing
 from simulation.client.values import as_float, as_int
 from simulation.errors import SimulationError
 
-PRICE_REGION = "us-east-1"
-PRICE_DATE = "2024"
+# The checked-in SageMaker Processing prices (us-east-1, 2024): what estimate() uses when given no Prices.
+PRICES = pricing.SAGEMAKER_TABLE
+PRICE_REGION = pricing.SAGEMAKER_TABLE_REGION
 
-PRICES: dict[str, float] = {
-    "ml.t3.medium": 0.05,
-    "ml.t3.large": 0.10,
-    "ml.t3.xlarge": 0.20,
-    "ml.t3.2xlarge": 0.399,
-    "ml.m5.large": 0.115,
-    "ml.m5.xlarge": 0.23,
-    "ml.m5.2xlarge": 0.461,
-    "ml.m5.4xlarge": 0.922,
-    "ml.m5.12xlarge": 2.765,
-    "ml.m5.24xlarge": 5.53,
-    "ml.c5.xlarge": 0.204,
-    "ml.c5.2xlarge": 0.408,
-    "ml.c5.4xlarge": 0.816,
-    "ml.c5.9xlarge": 1.836,
-    "ml.c5.18xlarge": 3.672,
-    "ml.r5.large": 0.151,
-    "ml.r5.xlarge": 0.302,
-    "ml.r5.2xlarge": 0.605,
-    "ml.r5.4xlarge": 1.21,
-    "ml.r5.12xlarge": 3.629,
-    "ml.r5.24xlarge": 7.258,
-}
+
+def job_prices(region: str, instance_types: list[str] | tuple[str, ...], source: str = "table") -> pricing.Prices:
+    """Prices of these Processing instance types in `region` (see pricing.load for `source`)."""
+    return pricing.load(region, [pricing.sagemaker_key(t) for t in instance_types], source=source)
 
 
 # vCPUs per instance type (AWS's instance type pages; the ml. types are the EC2 types of the same name).
@@ -78,19 +62,24 @@ VCPU_SPEED = 0.6
 JOB_STARTUP_SECONDS = 180.0
 
 
-def estimate(instance_type: str, instance_count: Any = 1, hours: Any = 1.0) -> dict[str, Any]:
-    """Price of `instance_count` x `hours` of `instance_type`; `usd` is None for a type not in the table."""
+def estimate(
+    instance_type: str, instance_count: Any = 1, hours: Any = 1.0, *, prices: pricing.Prices | None = None
+) -> dict[str, Any]:
+    """Price of `instance_count` x `hours` of `instance_type`; `usd` is None for a type no source prices."""
     count = as_int(instance_count, "instance count", 1)
     duration = as_float(hours, "hours")
     if duration < 0:
         raise SimulationError(f"hours must not be negative, got {duration}")
-    price = PRICES.get(instance_type)
+    prices = prices or job_prices(PRICE_REGION, [instance_type])
+    key = pricing.sagemaker_key(instance_type)
+    price = prices.usd(key)
+    source = prices.source(key)
     instance_hours = count * duration
     usd = None if price is None else round(instance_hours * price, 4)
     if usd is None:
-        text = f"unknown: {instance_type} is not in the price table ({PRICE_REGION}, {PRICE_DATE})"
+        text = f"unknown: no price for {instance_type} in {prices.region} (checked-in table and Price List API)"
     else:
-        text = f"~${usd:,.2f} ({count} x {duration:g} h x ${price}/h, {PRICE_REGION} list price {PRICE_DATE})"
+        text = f"~${usd:,.2f} ({count} x {duration:g} h x ${price}/h in {prices.region}; {source})"
     return {
         "instance_type": instance_type,
         "instance_count": count,
@@ -98,41 +87,50 @@ def estimate(instance_type: str, instance_count: Any = 1, hours: Any = 1.0) -> d
         "instance_hours": instance_hours,
         "usd_per_hour": price,
         "usd": usd,
-        "price_region": PRICE_REGION,
-        "price_date": PRICE_DATE,
+        "price_region": prices.region,
+        "price_source": source,
         "text": text,
     }
+
+
+RUN_HERE = "python -m simulation run ..."  # the shell's way; R's estimate_cost() names run_simulation()
 
 
 def plan(
     instance_type: str,
     instance_count: Any = 1,
     *,
-    people: Any = 1000,
-    iterations: Any = 1000,
-    width: Any = 1000,
-    height: Any = 1000,
-    radius: Any = 6,
+    people: Any = None,
+    iterations: Any = None,
+    width: Any = None,
+    height: Any = None,
+    radius: Any = None,
     local_cores: int | None = None,
+    prices: pricing.Prices | None = None,
+    run_here: str = RUN_HERE,
 ) -> dict[str, Any]:
     """Predicted time and price of the bundled simulation as a job, and of the same run on this machine.
 
+    Values left as None take `simulation.defaults`, as `submit_simulation` does: the plan is of the run a
+    submission with the same arguments starts. `run_here` is how the caller runs it locally, named when that is
+    faster (R passes its own function).
+
     Job: JOB_STARTUP_SECONDS, then each host's share of the blocks on one worker per vCPU at VCPU_SPEED of a
-    calibration core (`simulation.throughput`), plus loading the kernel. Local: `simulation run` on
+    calibration core (`simulation.engine.throughput`), plus loading the kernel. Local: `simulation run` on
     `local_cores` (default: this machine's) cores at calibration speed.
     """
-    import os
-
-    from simulation import throughput
-    from simulation.engine import Params
+    from simulation.engine import Params, throughput
 
     count = as_int(instance_count, "instance count", 1)
+    run = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     try:
-        params = Params(float(width), float(height), as_int(people, "people", 2), float(radius))
+        params = Params(
+            float(run["width"]), float(run["height"]), as_int(run["people"], "people", 2), float(run["radius"])
+        )
     except (TypeError, ValueError) as error:
         raise SimulationError(f"width, height and radius must be numbers: {error}") from None
-    n_iter = as_int(iterations, "iterations", 1)
-    cores = local_cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    n_iter = as_int(run["iterations"], "iterations", 1)
+    cores = local_cores or defaults.usable_cores()
     local = throughput.local_prediction(params, n_iter, cores)
     vcpus = VCPUS.get(instance_type)
     result: dict[str, Any] = {
@@ -158,7 +156,7 @@ def plan(
     compute = throughput.compute_seconds(params, n_iter, count, vcpus, VCPU_SPEED)
     host_seconds = compute + throughput.LOCAL_STARTUP_SECONDS  # the container also loads the kernel
     predicted = JOB_STARTUP_SECONDS + host_seconds
-    price = estimate(instance_type, count, predicted / 3600)
+    price = estimate(instance_type, count, predicted / 3600, prices=prices)
     faster_locally = local["local_seconds"] < predicted
     result.update(
         compute_seconds_per_host=compute,
@@ -169,14 +167,15 @@ def plan(
     )
     usd = "price unknown" if price["usd"] is None else f"~${price['usd']:,.4f}"
     verdict = (
-        "faster here: run it locally (python -m simulation run ...)"
+        f"faster here: run it locally ({run_here})"
         if faster_locally
         else f"the job is ~{local['local_seconds'] / predicted:,.1f}x faster than here"
     )
     result["text"] = (
         f"{count} x {instance_type} ({vcpus} vCPUs each): ~{_duration(compute)} of compute per host after "
         f"~{_duration(JOB_STARTUP_SECONDS)} of start-up, ~{_duration(predicted)} in all, {usd} "
-        f"({PRICE_REGION} list price {PRICE_DATE}); this machine ({cores} cores): ~{_duration(local['local_seconds'])}"
+        f"({price['price_region']}; {price['price_source']}); "
+        f"this machine ({cores} cores): ~{_duration(local['local_seconds'])}"
         f" — {verdict}"
     )
     return result

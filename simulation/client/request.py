@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from simulation import defaults, layout
 from simulation.client.config import JobConfig, image_tag
 from simulation.client.resources import Resolved, Resources
 from simulation.client.validation import check_request
@@ -30,6 +29,7 @@ from simulation.client.values import (
 )
 from simulation.engine import Params
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 USER_ENV = "SIMLAB_USER"
 Input = tuple[str, str, str]  # (input name, S3 uri, local path in the container)
@@ -199,12 +199,6 @@ def choose_seed(seed: Any) -> int:
 
         return fresh_seed()
     return as_int(seed, "seed", 0)
-
-
-def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> dict[str, Any]:
-    """The run's parameters with `simulation.defaults` for those not given (None)."""
-    given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
-    return {key: defaults.RUN[key] if value is None else value for key, value in given.items()}
 
 
 def simulate_arguments(width: Any, height: Any, people: Any, radius: Any, iterations: Any, seed: Any) -> list[str]:

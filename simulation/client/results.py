@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 
-from simulation import layout
 from simulation.client import aws, plots
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import s3_uri
 from simulation.client.status import check_finished
 from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
-from simulation.merge import merge_output
+from simulation.job import layout
+from simulation.job.merge import merge_output
 
 SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
 PLOT_FILE = "histogram.png"
@@ -61,15 +61,6 @@ def _temporary(relative: str) -> bool:
     return any(part.startswith(".") for part in relative.split("/"))
 
 
-def people_of(summary: dict[str, Any], directory: Path) -> int:
-    """`people` of a run: from the merged summary, else from run.json (contract section 2)."""
-    for source in (summary, _read_json(directory / layout.RUN_FILE)):
-        for holder in (source, source.get("params") or {}, source.get("parameters") or {}):
-            if isinstance(holder, dict) and "people" in holder:
-                return int(holder["people"])
-    raise SimulationError(f"cannot find the number of people in {directory}/run.json")
-
-
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text())
@@ -93,9 +84,7 @@ def summarize_run(directory: Path, dest: Path, title: str, extra: dict[str, Any]
     summary: dict[str, Any] = {**(extra or {}), **dict(merged.summary)}
     dest.mkdir(parents=True, exist_ok=True)
     (dest / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True, default=_jsonable) + "\n")
-    people = people_of(summary, directory)
-    values = 2.0 * np.asarray(merged.pair_counts, dtype=float) / people
-    plots.histogram(values, float(summary["mean"]), ci_of(summary), dest / PLOT_FILE, title)
+    plots.histogram(merged.violations(), float(summary["mean"]), ci_of(summary), dest / PLOT_FILE, title)
     return summary
 
 

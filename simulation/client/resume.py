@@ -16,7 +16,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import JobSpec, build_spec, s3_uri
@@ -24,8 +23,10 @@ from simulation.client.resources import Resources
 from simulation.client.status import PLATFORM_TAG, USER_TAG, describe
 from simulation.client.submit import launch, upload_bytes
 from simulation.client.values import tag_value
-from simulation.client.watch import say, watch
+from simulation.client.watch import watch
 from simulation.errors import SimulationError
+from simulation.job import layout
+from simulation.text import say
 
 RESUMABLE = ("simulate", "sweep")
 RESUME_FLAG = "--resume-from"

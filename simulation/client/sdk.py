@@ -20,13 +20,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from simulation import layout
 from simulation.client import aws
 from simulation.client.config import JobConfig, image_tag, load_config
 from simulation.client.request import current_user
 from simulation.client.resources import Resources
 from simulation.client.values import MAX_NAME, check_name_part, tag_value
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 DEFAULT_COMMAND = ("Rscript",)
 
@@ -73,7 +73,15 @@ def platform_session(config: JobConfig) -> Any:
     if config.region and boto.region_name != config.region:
         # keep the botocore session (its credentials and any event hooks), only move the region
         boto = boto3.session.Session(botocore_session=boto._session, region_name=config.region)
-    return sagemaker.session.Session(
+
+    class PlatformSession(sagemaker.session.Session):  # type: ignore[name-defined,misc]
+        def default_bucket(self) -> str:
+            # The platform's bucket exists (its data stack made it). The SDK would first probe it: ListBuckets,
+            # then a listing of the whole `jobs` prefix, which holds every user's jobs and which a
+            # SageMaker-mode user's policy rightly refuses (the SDK then gives up with 403 Forbidden).
+            return config.bucket
+
+    return PlatformSession(
         boto_session=boto, default_bucket=config.bucket, default_bucket_prefix=layout.JOBS_PREFIX.rstrip("/")
     )
 

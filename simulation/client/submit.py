@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from simulation import layout
+from simulation import defaults
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.cost import estimate, plan
@@ -19,14 +19,15 @@ from simulation.client.request import (
     build_spec,
     check_spec,
     choose_seed,
-    run_values,
     s3_uri,
     simulate_arguments,
 )
 from simulation.client.resources import Resources
 from simulation.client.values import r_argument
-from simulation.client.watch import say, watch
-from simulation.script_folder import code_files, script_folder
+from simulation.client.watch import watch
+from simulation.job import layout
+from simulation.job.script_folder import code_files, script_folder
+from simulation.text import say
 
 ResourcesLike = Resources | Mapping[str, Any] | None
 
@@ -89,7 +90,7 @@ def submit_simulation(
     recorded in the job's run.json (pass it again to reproduce the sample).
     """
     chosen_seed = choose_seed(seed)
-    values = run_values(width, height, people, radius, iterations)
+    values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     arguments = simulate_arguments(**values, seed=chosen_seed)
     chosen = Resources.of(resources)
     config = load_config(platform)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from simulation import layout
+from simulation import defaults
 from simulation.client import results
 from simulation.client.config import JobConfig, load_config
 from simulation.client.request import (
@@ -28,7 +28,6 @@ from simulation.client.request import (
     check_spec,
     choose_seed,
     make_job_name,
-    run_values,
     simulate_arguments,
 )
 from simulation.client.resources import Resources
@@ -36,6 +35,7 @@ from simulation.client.submit import announce, create_job, upload_bytes
 from simulation.client.values import MAX_ITERATIONS, as_float, as_int, check_name_part
 from simulation.client.watch import watch
 from simulation.errors import SimulationError
+from simulation.job import layout
 
 MODES = ("job", "jobs")
 MAX_POINTS = 500
@@ -132,7 +132,7 @@ def run_sweep(
     """Submit a sweep; returns its manifest, plus `results` (the table) when `wait`."""
     if mode not in MODES:
         raise SimulationError(f"sweep mode must be one of {', '.join(MODES)}, got {mode!r}")
-    values = run_values(width, height, people, radius, iterations)
+    values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     points = grid(values["width"], values["height"], values["people"], values["radius"])
     iterations = as_int(values["iterations"], "iterations", 1, MAX_ITERATIONS)
     seed = choose_seed(seed)  # one seed for every point: common random numbers (module docstring)

@@ -13,19 +13,16 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from simulation import engine, layout
+from simulation import engine
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.status import TERMINAL, describe, format_duration, raise_if_unsuccessful, status_of
 from simulation.client.values import as_float
 from simulation.errors import SimulationError
+from simulation.job import layout
+from simulation.text import say
 
 SPINNER = "|/-\\"
-
-
-def say(message: str, stream: TextIO | None = None) -> None:
-    """Progress and hints for people: stderr, so `--json` output on stdout stays one document."""
-    print(message, file=stream or sys.stderr, flush=True)
 
 
 def host_of(stream: str) -> str:

@@ -28,7 +28,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from simulation.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
+from simulation.job.layout import JOBS_PREFIX  # the job output layout's one home: IAM scopes to its prefix
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 # Where SageMaker publishes processing instances' CPU, memory and disk metrics (same string as the log group).

@@ -22,6 +22,7 @@ from stacks.workspace.stack import RStudioEc2Stack
 
 def apply_nag(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HIPAASecurityChecks(app), NIST80053R5Checks(app))
+    given_vpc = any(isinstance(s, NetworkStack) and s.network.check is not None for s in app.node.children)
     for stack in app.node.children:
         if isinstance(stack, NetworkStack):
             foundation.network(stack)
@@ -33,4 +34,6 @@ def apply_nag(app: cdk.App) -> None:
             workspace.workspace(stack)
         elif isinstance(stack, RStudioSageMakerStack):
             studio.studio(stack)
+        if given_vpc and isinstance(stack, cdk.Stack):
+            foundation.given_zones(stack)
     access.job_accesses(app)

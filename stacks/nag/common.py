@@ -3,16 +3,22 @@ narrowest construct that carries it, and how cdk-nag spells a resource in a find
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
 COMPLIANCE_PACKS = ("HIPAA.Security", "NIST.800.53.R5")
 
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
-    """Acknowledge one AwsSolutions finding (e.g. "IAM5[Resource::*]") on `scope` and its children."""
+    """Acknowledge one AwsSolutions finding (e.g. "IAM5[Resource::*]") on `scope` and its children.
+
+    A role's own policy (CDK's DefaultPolicy) is its child: acknowledge its findings on the role."""
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
 
 
@@ -60,4 +66,35 @@ def imported_name(owner: IConstruct, value: str) -> str:
 # The lambda CDK deploys once per stack for every AwsCustomResource (the workspace's VPC-origin SG lookup).
 AWS_CUSTOM_RESOURCE_LAMBDA = "AWS679f53fac002430cb0da5b7982bd2287"
 LAMBDA_BASIC = "arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-SSM_CORE = "arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+@dataclass(frozen=True)
+class ProviderFramework:
+    """CDK's provider framework (`custom_resources.Provider`) as cdk-nag sees it: its framework functions (onEvent;
+    isComplete and onTimeout when there is a waiter), their roles, and the waiter's state machine and role. CDK
+    names these children of the provider; this is the one place that knows their names."""
+
+    functions: tuple[lambda_.Function, ...]
+    roles: tuple[iam.IRole, ...]
+    waiter: IConstruct | None
+    waiter_role: IConstruct | None
+
+    @staticmethod
+    def of(provider: cr.Provider) -> ProviderFramework:
+        functions = tuple(
+            child
+            for child in provider.node.children
+            if child.node.id.startswith("framework-") and isinstance(child, lambda_.Function)
+        )
+        waiter = provider.node.try_find_child("waiter-state-machine")
+        return ProviderFramework(
+            functions=functions,
+            roles=tuple(function.role for function in functions if function.role is not None),
+            waiter=waiter,
+            waiter_role=waiter.node.try_find_child("Role") if waiter is not None else None,
+        )
+
+    def function(self, name: str) -> lambda_.Function:
+        """The framework function `name` ("onEvent", "isComplete", "onTimeout")."""
+        (found,) = [function for function in self.functions if function.node.id == f"framework-{name}"]
+        return found

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
+from aws_cdk import custom_resources as cr
 from constructs import IConstruct
 
-from stacks.nag.common import LAMBDA_BASIC, acknowledge, acknowledge_compliance, flat
+from stacks.nag.common import LAMBDA_BASIC, ProviderFramework, acknowledge, acknowledge_compliance, flat
 from stacks.studio.functions import HandlerFunction
 from stacks.studio.stack import RStudioSageMakerStack
 
@@ -16,13 +16,13 @@ from stacks.studio.stack import RStudioSageMakerStack
 # ------------------------------------------------------------------------- studio: RStudio on SageMaker
 def studio(stack: RStudioSageMakerStack) -> None:
     acknowledge(
-        stack.studio.execution_role.node.find_child("DefaultPolicy"),
+        stack.studio.execution_role,
         "IAM5[Resource::*]",
         "The RStudio domain execution role holds exactly the License Manager, log delivery and sagemaker:CreateApp "
         "actions the RStudio on SageMaker docs list; none of them names a resource that exists before the domain.",
     )
     acknowledge(
-        stack.image.role.node.find_child("DefaultPolicy"),
+        stack.image.role,
         "IAM5[Resource::*]",
         "SageMaker needs ecr:GetAuthorizationToken (no resource type) to read the RSession image from the CDK assets "
         "repository; pulls are limited to that repository.",
@@ -38,13 +38,13 @@ def studio(stack: RStudioSageMakerStack) -> None:
             "may name a runtime Lambda does not offer in every region yet.",
         )
     acknowledge(
-        stack.licence.handler.role.node.find_child("DefaultPolicy"),
+        stack.licence.handler.role,
         "IAM5[Resource::*]",
         "license-manager:ListReceivedLicenses has no resource type; the preflight only reads the licence list.",
     )
     domain_id = stack.studio.domain.attr_domain_id
     for function in (stack.teardown.on_event, stack.teardown.is_complete):
-        policy = function.role.node.find_child("DefaultPolicy")
+        policy = function.role
         for kind in ("app", "space", "user-profile"):
             arn = stack.format_arn(service="sagemaker", resource=kind, resource_name=f"{domain_id}/*")
             acknowledge(
@@ -67,7 +67,7 @@ def studio(stack: RStudioSageMakerStack) -> None:
                 "(IDs unknown to CloudFormation), held to this platform's VPC by the ec2:Vpc condition.",
             )
     if stack.reaper is not None:
-        policy = stack.reaper.handler.role.node.find_child("DefaultPolicy")
+        policy = stack.reaper.handler.role
         arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
         acknowledge(
             policy,
@@ -80,7 +80,9 @@ def studio(stack: RStudioSageMakerStack) -> None:
     _studio_compliance(stack, functions)
     _provider(stack, stack.licence.provider, [stack.licence.handler])
     _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
-    waiter = stack.teardown.provider.node.find_child("waiter-state-machine")
+    teardown = ProviderFramework.of(stack.teardown.provider)
+    waiter = teardown.waiter
+    assert waiter is not None  # the teardown waits for its is-complete check
     acknowledge(
         waiter,
         "SF1",
@@ -92,25 +94,20 @@ def studio(stack: RStudioSageMakerStack) -> None:
         "SF2",
         "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
     )
-    for framework in ("framework-isComplete", "framework-onTimeout"):
-        framework_function = stack.teardown.provider.node.find_child(framework)
-        assert isinstance(framework_function, lambda_.Function)
+    assert teardown.waiter_role is not None
+    for framework in ("isComplete", "onTimeout"):
         acknowledge(
-            waiter.node.find_child("Role").node.find_child("DefaultPolicy"),
-            f"IAM5[Resource::{flat(stack, framework_function.function_arn)}:*]",
-            f"The waiter invokes CDK's {framework} function of this provider (any version of it).",
+            teardown.waiter_role,
+            f"IAM5[Resource::{flat(stack, teardown.function(framework).function_arn)}:*]",
+            f"The waiter invokes CDK's framework-{framework} function of this provider (any version of it).",
         )
 
 
 def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> None:
     """The domain stack's control-plane functions (licence preflight, teardown, idle reaper) and CDK's provider
     framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a schedule."""
-    framework = [
-        child
-        for provider in (stack.licence.provider, stack.teardown.provider)
-        for child in provider.node.children
-        if child.node.id.startswith("framework-")
-    ]
+    providers = [ProviderFramework.of(provider) for provider in (stack.licence.provider, stack.teardown.provider)]
+    framework = [function for provider in providers for function in provider.functions]
     for function in [f.function for f in functions] + framework:
         acknowledge_compliance(
             function,
@@ -132,29 +129,27 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
         )
     for function in functions:
         acknowledge_compliance(
-            function.node.find_child("Logs"),
+            function.log_group,
             "CloudWatchLogGroupEncrypted",
             f"{function.node.path}'s log holds only what it created or deleted, encrypted by CloudWatch Logs' "
             "own keys; a customer key would add a key charge and grants, not narrow readers.",
         )
-    roles = [function.role for function in functions]
-    roles += [child.node.find_child("ServiceRole") for child in framework]
-    roles.append(stack.teardown.provider.node.find_child("waiter-state-machine").node.find_child("Role"))
+    roles: list[IConstruct] = [function.role for function in functions]
+    roles += [role for provider in providers for role in provider.roles]
+    roles += [provider.waiter_role for provider in providers if provider.waiter_role is not None]
     roles += [stack.studio.execution_role, stack.image.role]
     for role in roles:
         acknowledge_compliance(
-            role.node.find_child("DefaultPolicy"),
+            role,
             "IAMNoInlinePolicy",
             f"{role.node.path}'s own policy, belonging to that one role and created and deleted with it; a "
             "managed policy would only add a reusable copy.",
         )
 
 
-def _provider(stack: cdk.Stack, provider: IConstruct, functions: list[HandlerFunction]) -> None:
+def _provider(stack: cdk.Stack, provider: cr.Provider, functions: list[HandlerFunction]) -> None:
     """CDK's provider framework: its functions' roles use the basic execution policy and invoke ours."""
-    for child in provider.node.find_all():
-        if child.node.id != "ServiceRole":
-            continue
+    for child in ProviderFramework.of(provider).roles:
         acknowledge(
             child,
             f"IAM4[Policy::{LAMBDA_BASIC}]",

@@ -24,7 +24,7 @@ def workspace(stack: RStudioEc2Stack) -> None:
             "cannot reach into the instance. To rotate: put a new value in the secret and reboot the host.",
         )
     acknowledge(
-        host.role.node.find_child("DefaultPolicy"),
+        host.role,
         "IAM5[Resource::*]",
         "The Session Manager channel actions (ssmmessages:*Channel, ssm:UpdateInstanceInformation) have no "
         "resource type; the host role is reachable by root on the host only (IMDS guard).",
@@ -50,7 +50,7 @@ def workspace(stack: RStudioEc2Stack) -> None:
             "customer key would add a key charge and grants without narrowing that.",
         )
     acknowledge_compliance(
-        host.role.node.find_child("DefaultPolicy"),
+        host.role,
         "IAMNoInlinePolicy",
         "The RStudio host role's own policy (its package object, the login secrets, Session Manager, EFS, the "
         "signal, sts:AssumeRole on the users' roles); it belongs to that role alone and is created and deleted "
@@ -100,7 +100,7 @@ def workspace(stack: RStudioEc2Stack) -> None:
             "Without rstudio_domain_name the default *.cloudfront.net certificate's TLS policy is fixed by "
             "CloudFront; with it (and rstudio_certificate_arn) viewers need TLS 1.2+.",
         )
-        lookup = stack.access.node.find_child("VpcOriginSecurityGroup")
+        lookup = stack.access.origin_group_lookup
         acknowledge(
             lookup,
             "IAM5[Resource::*]",

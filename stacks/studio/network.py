@@ -11,11 +11,13 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-# Present in the platform network already (stacks/network): SageMaker API, STS, Logs, ECR (api + dkr), S3.
-STUDIO_ENDPOINT_SERVICES: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
-    "LicenseManager": ec2.InterfaceVpcEndpointAwsService.LICENSE_MANAGER,
-    "SageMakerRuntime": ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
-}
+from stacks.network.construct import Network
+from stacks.network.services import STUDIO_SERVICES
+
+# Present in the platform network already (stacks/network/services.py): SageMaker API, STS, Logs, ECR (api +
+# dkr), SSM, S3; these two are the domain's own (that module's STUDIO_SERVICES, created in the platform's endpoint
+# subnets, with its policy; none with interface_endpoints=none, when the landing zone provides them).
+STUDIO_ENDPOINT_SERVICES = STUDIO_SERVICES
 HTTPS = ec2.Port.tcp(443)
 
 
@@ -25,11 +27,10 @@ class DomainNetwork(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        vpc: ec2.IVpc,
-        domain_subnets: ec2.SubnetSelection,
-        endpoint_subnets: ec2.SubnetSelection,
+        network: Network,
     ) -> None:
         super().__init__(scope, construct_id)
+        vpc, domain_subnets = network.vpc, network.workspace_subnets
         self.subnet_ids = vpc.select_subnets(subnet_group_name=domain_subnets.subnet_group_name).subnet_ids
         self.security_group = ec2.SecurityGroup(
             self,
@@ -53,15 +54,6 @@ class DomainNetwork(Construct):
         )
         self.endpoint_security_group.add_ingress_rule(self.security_group, HTTPS, "HTTPS from the RStudio apps")
         self.endpoints = {
-            name: ec2.InterfaceVpcEndpoint(
-                self,
-                name,
-                vpc=vpc,
-                service=service,
-                subnets=endpoint_subnets,
-                private_dns_enabled=True,
-                open=False,
-                security_groups=[self.endpoint_security_group],
-            )
-            for name, service in STUDIO_ENDPOINT_SERVICES.items()
+            name: network.add_interface_endpoint(self, name, self.endpoint_security_group)
+            for name in (STUDIO_ENDPOINT_SERVICES if network.creates_interface_endpoints else ())
         }

@@ -39,15 +39,8 @@ class RStudioSageMakerStack(cdk.Stack):
             **kwargs,
         )
         users = settings.users
-        self.data_bucket = data.bucket
         self.licence = LicencePreflight(self, "Licence", product_name=settings.rstudio_license_product)
-        self.network = DomainNetwork(
-            self,
-            "Network",
-            vpc=network.vpc,
-            domain_subnets=network.workspace_subnets,
-            endpoint_subnets=network.job_subnets,
-        )
+        self.network = DomainNetwork(self, "Network", network=network)
         self.access = {
             user.name: UserAccess(self, f"User{user.name}", platform=jobs.platform, user=user) for user in users
         }

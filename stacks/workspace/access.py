@@ -172,6 +172,7 @@ class CloudFrontAccess(Construct):
             install_latest_aws_sdk=False,
         )
         lookup.node.add_dependency(self.distribution)
+        self.origin_group_lookup = lookup
         ec2.CfnSecurityGroupIngress(
             self,
             "FromVpcOrigin",

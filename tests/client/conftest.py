@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import boto3
 import pytest
 from botocore.validate import ParamValidator
 
+from rehearsal.emulator import moto_server
 from simulation.client import aws as client_aws
 from simulation.client.validation import check_request
 from simulation.errors import SimulationError
@@ -31,7 +30,6 @@ REGION = "eu-west-1"
 BUCKET = "simlab-data-test"
 PLATFORM = "simlab"
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 
 JOB_CONFIG: dict[str, Any] = {
     "platform": PLATFORM,
@@ -50,42 +48,11 @@ JOB_CONFIG: dict[str, Any] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    process = subprocess.Popen(
-        [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"moto_server did not start on {url}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    """One moto server for the session (rehearsal/emulator.py starts it, as for the deploy rehearsal)."""
+    with moto_server(tmp_path_factory.mktemp("moto")) as emulator:
+        yield emulator.url
 
 
 def aws_environment(moto_url: str, home: Path) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""The submitter managed policy and the job config as a deployment would hold them, from the synthesized jobs
-template: CloudFormation's intrinsics (Ref, Fn::GetAtt, Fn::ImportValue, Fn::Join, Fn::Sub, Fn::Select,
-Fn::Split) resolved with made-up but consistent IDs, so the policy names the same bucket, subnets, security
-group, role and repository the job config does.
+"""A submitter managed policy and its job config as a deployment would hold them, from the synthesized templates:
+the platform's (jobs stack) or one SageMaker-mode user's (workspace stack). CloudFormation's intrinsics (Ref,
+Fn::GetAtt, Fn::ImportValue, Fn::Join, Fn::Sub, Fn::Select, Fn::Split) are resolved with made-up but consistent
+IDs, and an import with the producing stack's own export, so the policy names the same bucket, subnets,
+security group, role and repository the job config does.
 
 Anything the resolver does not know (a new resource type or export) raises, naming it: the test then needs
 to learn it, rather than silently testing a different policy.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -33,18 +36,19 @@ def _short(text: str) -> str:
 
 
 class Resolver:
-    def __init__(self, template: dict[str, Any]) -> None:
+    """Resolves one template's intrinsics; `templates` (component -> template) answer its imports."""
+
+    def __init__(self, template: dict[str, Any], templates: Mapping[str, dict[str, Any]] | None = None) -> None:
         self.resources: dict[str, Any] = template["Resources"]
+        self.templates = templates or {}
 
     def export(self, name: str) -> str:
-        """Other stacks' exports (network: subnets; data: the bucket) by what their names say."""
-        if "Subnet" in name:
-            return "subnet-" + _short(name)
-        if "Bucket" in name and "Arn" in name:
-            return f"arn:aws:s3:::{BUCKET}"
-        if "Bucket" in name:
-            return BUCKET
-        raise KeyError(f"submitter_policy.py does not know the export {name!r}")
+        """Another stack's export: the value its output of that export name resolves to in that stack."""
+        for template in self.templates.values():
+            for output in template.get("Outputs", {}).values():
+                if output.get("Export", {}).get("Name") == name:
+                    return str(Resolver(template, self.templates).resolve(output["Value"]))
+        raise KeyError(f"submitter_policy.py finds no stack exporting {name!r}")
 
     def ref(self, logical: str) -> str:
         if logical in PSEUDO:
@@ -60,6 +64,12 @@ class Resolver:
             return str(self.resolve(props.get("LogGroupName", logical)))
         if kind == "AWS::IAM::Role":
             return logical
+        if kind == "AWS::S3::Bucket":
+            return BUCKET if logical.startswith("DataBucket") else f"{logical.lower()}-bucket"
+        if kind == "AWS::EC2::Subnet":
+            return "subnet-" + _short(logical)
+        if kind == "AWS::EC2::VPC":
+            return "vpc-" + _short(logical)
         raise KeyError(f"submitter_policy.py does not know Ref of {kind} {logical}")
 
     def attribute(self, logical: str, name: str) -> str:
@@ -72,6 +82,8 @@ class Resolver:
             return f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{self.ref(logical)}"
         if kind == "AWS::ECR::Repository" and name == "RepositoryUri":
             return f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{self.ref(logical)}"
+        if kind == "AWS::S3::Bucket" and name == "Arn":
+            return f"arn:aws:s3:::{self.ref(logical)}"
         if kind == "AWS::Logs::LogGroup" and name == "Arn":
             return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{self.ref(logical)}:*"
         raise KeyError(f"submitter_policy.py does not know Fn::GetAtt {logical}.{name} ({kind})")
@@ -112,17 +124,43 @@ class Resolver:
         return self.ref(name)
 
 
-def rendered(synthesized: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(submitter policy document, job config) of the synthesized jobs stack, IDs substituted."""
-    jobs = synthesized.platform.jobs
-    template = synthesized.template_json["jobs"]
-    construct = jobs.jobs
-    policy_id = jobs.get_logical_id(construct.submitter_policy.node.default_child)
-    config_id = jobs.get_logical_id(construct.job_config.node.default_child)
-    resolver = Resolver(template)
-    policy = resolver.resolve(template["Resources"][policy_id]["Properties"]["PolicyDocument"])
-    config = json.loads(resolver.resolve(template["Resources"][config_id]["Properties"]["Value"]))
-    return policy, config
+@dataclass(frozen=True)
+class Submitter:
+    """One identity's submitter policy and job config, resolved; the client runs as an IAM user (`role` None)
+    or as the role named `role`, whose name the config parameter's `{role}` stands for."""
+
+    name: str
+    policy: dict[str, Any]
+    config: dict[str, Any]
+    parameter: str
+    role: str | None = None
+
+
+def _render(synthesized: Any, component: str, access: Any) -> tuple[Resolver, dict[str, Any], dict[str, Any], str]:
+    stack = {"jobs": synthesized.platform.jobs, "workspace": synthesized.platform.workspace}[component]
+    template = synthesized.template_json[component]
+    resources = template["Resources"]
+    policy_id = stack.get_logical_id(access.policy.node.default_child)
+    config_id = stack.get_logical_id(access.job_config.node.default_child)
+    resolver = Resolver(template, synthesized.template_json)
+    policy = resolver.resolve(resources[policy_id]["Properties"]["PolicyDocument"])
+    parameter = resources[config_id]["Properties"]
+    config = json.loads(resolver.resolve(parameter["Value"]))
+    return resolver, policy, config, str(resolver.resolve(parameter["Name"]))
+
+
+def rendered(synthesized: Any) -> Submitter:
+    """The platform's submitter (jobs stack), used by an IAM user."""
+    _, policy, config, parameter = _render(synthesized, "jobs", synthesized.platform.jobs.jobs.access)
+    return Submitter("platform", policy, config, parameter)
+
+
+def rendered_user(synthesized: Any, user: str) -> Submitter:
+    """A SageMaker-mode user's submitter (workspace stack), used from their profile role."""
+    user_access = synthesized.platform.workspace.access[user]
+    resolver, policy, config, parameter = _render(synthesized, "workspace", user_access.access)
+    role = resolver.ref(synthesized.platform.workspace.get_logical_id(user_access.profile_role.node.default_child))
+    return Submitter(user, policy, config, parameter, role)
 
 
 # moto's IAM enforcement (moto 5.2) matches a statement's Resource only for S3, IAM, STS and SQS requests;

@@ -65,12 +65,17 @@ def test_cost_is_instance_hours_times_the_table_and_flags_unknown_types(capsys):
     # 2 instances x 0.5 h = 1 instance-hour
     assert estimate["usd"] == pytest.approx(0.922)
     assert estimate["instance_hours"] == 1.0
-    assert main(["cost", "--instance-type", "ml.c5.xlarge", "--instance-count", "3", "--minutes", "20", "--json"]) == 0
+    table = ["--region", "us-east-1", "--prices", "table"]
+    assert (
+        main(["cost", "--instance-type", "ml.c5.xlarge", "--instance-count", "3", "--minutes", "20", "--json", *table])
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     assert printed["usd"] == pytest.approx(0.204)
     assert printed["price_region"] == "us-east-1"
-    assert main(["cost", "--instance-type", "ml.x9.huge"]) == 0
-    assert "unknown: ml.x9.huge is not in the price table" in capsys.readouterr().out
+    assert printed["price_source"] == "table of 2024 (us-east-1)"
+    assert main(["cost", "--instance-type", "ml.x9.huge", *table]) == 0
+    assert "unknown: no price for ml.x9.huge in us-east-1" in capsys.readouterr().out
     with pytest.raises(SimulationError, match="instance count must be at least 1"):
         cost.estimate("ml.c5.xlarge", 0)
 

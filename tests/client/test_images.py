@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from rehearsal.emulator import free_port
 from simulation.client import images
 from simulation.client.config import parse_config
 from simulation.errors import SimulationError
@@ -165,19 +165,13 @@ def test_a_missing_user_repository_is_one_line(aws):
 # --- the real build -----------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def registry(tmp_path):
     """A real OCI registry over HTTP on 127.0.0.1 (Debian's docker-registry), empty for each test."""
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     if not Path(binary).exists():
         pytest.skip("needs Debian's docker-registry: apt-get install docker-registry")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "registry.yml"
     config.write_text(
         "version: 0.1\n"

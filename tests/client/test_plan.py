@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from simulation import throughput
 from simulation.cli import main
 from simulation.client import cost
+from simulation.engine import throughput
 
 
 def test_plan_follows_blocks_hosts_vcpus_and_the_documented_constants():

@@ -24,7 +24,7 @@ from simulation.client.config import parse_config
 from simulation.client.resources import Resolved
 from simulation.client.validation import check_request
 from simulation.errors import JobFailed, SimulationError
-from simulation.layout import CODE_DIR
+from simulation.job.layout import CODE_DIR
 
 SHAPES = botocore.session.get_session().get_service_model("sagemaker").shape_for("CreateProcessingJobRequest")
 

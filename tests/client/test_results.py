@@ -12,7 +12,7 @@ import pytest
 
 from simulation.cli import main
 from simulation.client import job_results, submit_r_script, submit_simulation
-from simulation.merge import merge_output
+from simulation.job.merge import merge_output
 from tests.client.helpers import PARAMS, ROOT, run_local_job
 
 

@@ -8,9 +8,9 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from simulation import _kernel
 from simulation.engine import (
     Params,
+    _kernel,
     analytic_mean,
     block_count,
     block_iterations,
@@ -153,7 +153,7 @@ def test_analytic_mean_values():
     assert analytic_mean(DEFAULT) == pytest.approx(0.112409, abs=5e-7)
     # the quadrature agrees with the closed form where both hold
     w, h, r = 300.0, 200.0, 200.0
-    from simulation.engine import _pair_probability_quadrature
+    from simulation.engine.montecarlo import _pair_probability_quadrature
 
     closed = (math.pi * r * r * w * h - 4 / 3 * r**3 * (w + h) + r**4 / 2) / (w * w * h * h)
     assert _pair_probability_quadrature(w, h, r) == pytest.approx(closed, rel=1e-12)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import _kernel, count_close_pairs
+from simulation import count_close_pairs
+from simulation.engine import _kernel
 
 BACKENDS = [pytest.param(True, id="numba"), pytest.param(False, id="numpy")]
 if not _kernel.HAVE_NUMBA:  # pragma: no cover - slim environments test the fallback only
@@ -170,7 +171,7 @@ def test_cache_fallback_when_no_cache_location(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(numba, "njit", picky)
-    from simulation import _numba_kernel
+    from simulation.engine import _numba_kernel
 
     compiled = _numba_kernel.jit(lambda a: a + 1, "int64(int64)")
     assert compiled._cache.__class__.__name__ == "NullCache"
@@ -185,7 +186,7 @@ def test_kernel_source_says_whether_the_cache_served_it(tmp_path):
     import sys
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    code = "from simulation import _kernel; print(_kernel.kernel_source())"
+    code = "from simulation.engine import _kernel; print(_kernel.kernel_source())"
     sources = [
         subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
         for _ in range(2)

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import _kernel
-from simulation.engine import Params, analytic_mean, block_seed_sequence, block_uniforms, run, simulate_block
+from simulation.engine import Params, _kernel, analytic_mean, block_seed_sequence, block_uniforms, run, simulate_block
 
 pytestmark = pytest.mark.skipif(not _kernel.HAVE_NUMBA, reason="numba not installed")
 

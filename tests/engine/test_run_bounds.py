@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from simulation.commands.run import MAX_PEOPLE, MAX_POINTS
+from simulation.defaults import MAX_LOCAL_PEOPLE as MAX_PEOPLE
+from simulation.defaults import MAX_LOCAL_POINTS as MAX_POINTS
 
 
 @pytest.mark.parametrize(

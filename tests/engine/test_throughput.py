@@ -17,8 +17,7 @@ import sys
 
 import pytest
 
-from simulation import _kernel, throughput
-from simulation.engine import Params
+from simulation.engine import Params, _kernel, throughput
 
 MEASURE = """
 import json, sys, time

@@ -1,5 +1,5 @@
-"""checkov (pinned in requirements-checkov.txt, its own venv) over every synthesized template and the job image's
-Dockerfile: nothing beyond checkov-skips.txt, and no skip that matches nothing."""
+"""checkov (pinned in requirements-checkov.txt, its own venv) over every synthesized template of the three workspace
+modes and the job image's Dockerfile: nothing beyond checkov-skips.txt, and no skip that matches nothing."""
 
 from __future__ import annotations
 
@@ -17,14 +17,17 @@ _spec.loader.exec_module(gate)
 
 
 @pytest.mark.scan
-def test_checkov_finds_nothing_beyond_the_skip_list(cdk_out):
+def test_checkov_finds_nothing_beyond_the_skip_list(synth_of):
     if not gate.CHECKOV.exists():
         pytest.fail(f"{gate.CHECKOV} is missing: run `make setup`")
-    found = gate.findings(cdk_out)
+    modes = ("ec2", "sagemaker", "none")
+    found = gate.findings(*(synth_of(mode).cdk_out for mode in modes))
     assert gate.problems(found, gate.skips()) == []
-    # The scan reached both frameworks (a silent parse failure would find nothing and pass).
+    # The scan reached both frameworks and every mode (a silent parse failure would find nothing and pass).
     assert ("CKV_DOCKER_2", "container/Dockerfile") in found
-    assert any(resource.startswith("AWS::CloudFront::Distribution.") for _, resource in found)
+    assert any(resource.startswith("AWS::CloudFront::Distribution.") for _, resource in found)  # ec2
+    sagemaker = synth_of("sagemaker").template_json["workspace"]["Resources"]
+    assert any(resource.split(".", 1)[1] in sagemaker for _, resource in found if "." in resource)
 
 
 def test_every_skip_has_a_reason_and_a_new_finding_fails():

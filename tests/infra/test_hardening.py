@@ -1,4 +1,4 @@
-"""Settings that only a hardened deployment shows (issue 14): one extra synth with a custom domain + certificate,
+"""Settings that only a hardened deployment shows: one extra synth with a custom domain + certificate,
 a budget and a pinned RStudio digest; plus the bounds on viewer networks and the default's warnings."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""cdk-nag (AwsSolutions, HIPAA Security, NIST 800-53 R5) and cfn-lint over every synthesized template: zero
-unacknowledged findings, zero warnings."""
+"""cdk-nag (AwsSolutions, HIPAA Security, NIST 800-53 R5) and cfn-lint over every synthesized template of the three
+workspace modes (ec2, sagemaker, none): zero unacknowledged findings, zero warnings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from aws_cdk import aws_s3 as s3
 
 from stacks.nag import apply_nag
 from tests.infra.helpers import CFN_LINT_IGNORED, cfn_lint
+
+MODES = ["ec2", "sagemaker", "none"]
+
+
+@pytest.fixture(scope="module", params=MODES)
+def synthesized(request, synth_of):
+    """The app of one workspace mode (each synthesized once per session; nag runs in every synth)."""
+    return synth_of(request.param)
 
 
 def test_validation_report_has_no_unacknowledged_findings(synthesized):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stacks.network.construct import INTERFACE_ENDPOINT_SERVICES
+from stacks.network.services import NETWORK_SERVICES
 from tests.infra.helpers import as_list, resources
 
 EXPECTED_INTERFACE_SERVICES = {
@@ -71,7 +71,7 @@ def test_interface_endpoints_are_the_required_services_with_private_dns(synthesi
         if e["Properties"].get("VpcEndpointType") == "Interface"
     ]
     assert {_service_suffix(e["ServiceName"]) for e in interface} == EXPECTED_INTERFACE_SERVICES
-    assert len(interface) == len(INTERFACE_ENDPOINT_SERVICES)
+    assert len(interface) == len(NETWORK_SERVICES["ec2"])
     assert all(e["PrivateDnsEnabled"] is True for e in interface)
 
 

@@ -1,4 +1,5 @@
-"""Invariants over EVERY synthesized template (network, data, jobs and the workspace when present)."""
+"""Invariants over EVERY synthesized template (network, data, jobs and the workspace when present), in every
+workspace mode: ec2 (the default), sagemaker (two users, each with their own job access) and none."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from tests.infra.helpers import as_list, iam_statements, resources
 OPEN_TO_WORLD = {"0.0.0.0/0", "::/0"}
 
 
+@pytest.fixture(scope="module", params=["ec2", "sagemaker", "none"])
+def synthesized(request, synth_of):
+    """The app of one workspace mode (each synthesized once per session)."""
+    return synth_of(request.param)
+
+
 def _ingress_rules(template: dict) -> list[dict]:
     rules = [r["Properties"] for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()]
     for group in resources(template, "AWS::EC2::SecurityGroup").values():
@@ -19,7 +26,7 @@ def _ingress_rules(template: dict) -> list[dict]:
 
 
 def test_templates_cover_every_component(synthesized):
-    expected = {"network", "data", "jobs"} | ({"workspace"} if synthesized.settings.rstudio_mode == "ec2" else set())
+    expected = {"network", "data", "jobs"} | ({"workspace"} if synthesized.settings.rstudio_mode != "none" else set())
     assert set(synthesized.template_json) == expected
 
 

@@ -174,6 +174,48 @@ BAD_VALUES = [
         "(or set rstudio_mode=none)",
     ),
     ("delete_data_on_destroy", "yes", "context key 'delete_data_on_destroy': got 'yes'; allowed: true or false"),
+    # The landing-zone keys: more cases (the keys together, tags) in tests/landing/test_landing_settings.py.
+    ("vpc_id", "vpc-1", "context key 'vpc_id': got 'vpc-1'; allowed: empty or a VPC ID such as vpc-0123456789abcdef0"),
+    (
+        "workspace_subnet_ids",
+        "subnet-x",
+        "context key 'workspace_subnet_ids': got 'subnet-x'; allowed: subnet IDs such as subnet-0123456789abcdef0",
+    ),
+    (
+        "job_subnet_ids",
+        "subnet-0123456789abcdef0",
+        "context key 'vpc_id': got ''; allowed: given together with workspace_subnet_ids, job_subnet_ids and "
+        "availability_zones (bring your own network: all four keys or none)",
+    ),
+    (
+        "availability_zones",
+        "west",
+        "context key 'availability_zones': got 'west'; allowed: availability zone names such as eu-west-1a",
+    ),
+    ("interface_endpoints", "some", "context key 'interface_endpoints': got 'some'; allowed: one of all, none"),
+    (
+        "endpoint_azs",
+        "3",
+        "context key 'endpoint_azs': got '3'; allowed: 1 or 2 (availability zones that get each interface endpoint)",
+    ),
+    (
+        "permissions_boundary_arn",
+        "OrgBoundary",
+        "context key 'permissions_boundary_arn': got 'OrgBoundary'; allowed: empty or an IAM managed policy ARN such "
+        "as arn:aws:iam::123456789012:policy/OrgBoundary",
+    ),
+    (
+        "iam_role_path",
+        "simlab",
+        "context key 'iam_role_path': got 'simlab'; allowed: empty or an IAM path that starts and ends with '/', such "
+        "as /simlab/",
+    ),
+    (
+        "tags",
+        "user=alice",
+        "context key 'tags': got 'user=alice'; allowed: keys other than platform and user (the platform sets those "
+        "itself), not starting with aws: and each given once",
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from simulation import layout
+from simulation.job import layout
 
 ARGS = ["--hosts", "2", "--workers-per-host", "1", "--width", "300", "--height", "300", "--people", "400"]
 ARGS += ["--radius", "5", "--iterations", "300000", "--seed", "7"]  # 300 blocks of 1000 iterations

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation import engine, layout, local_job, merge, records
-from simulation import hosts as job_hosts
+from simulation import engine
 from simulation.errors import JobFailed, SimulationError
+from simulation.job import hosts as job_hosts
+from simulation.job import layout, local_job, merge, records
 
 SMALL = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0}  # block_size 1000
 PARAMS = engine.Params(**SMALL)
@@ -258,9 +259,9 @@ def test_unwritable_output(h, tree):
 
 def test_bad_arguments_and_sweep_spec(h, tree, tmp_path):
     _fails_with_one_line(
-        h, tree, "people must be at least 2", "simulate", *h.engine_args({**SMALL, "people": 1}, 10, 1)
+        h, tree, "--people: must be at least 2, got '1'", "simulate", *h.engine_args({**SMALL, "people": 1}, 10, 1)
     )
-    _fails_with_one_line(h, tree, "--iterations: invalid positive integer value: '0'", "simulate", "--iterations=0")
+    _fails_with_one_line(h, tree, "--iterations: must be at least 1, got '0'", "simulate", "--iterations=0")
     (tmp_path / "spec.json").write_text(json.dumps({"seed": 1, "iterations": 10, "points": []}))
     _fails_with_one_line(h, tree, "points must be a non-empty list", "sweep", "--spec", str(tmp_path / "spec.json"))
 

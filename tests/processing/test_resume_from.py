@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simulation import engine, layout, local_job, merge
+from simulation import engine
+from simulation.job import layout, local_job, merge
 
 SMALL = {"width": 1000.0, "height": 1000.0, "people": 1000, "radius": 6.0}  # block_size 1000 (2e6 // 1000 > 1000)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation import layout
 from simulation.engine import Params
-from simulation.local_job import run_local_job
+from simulation.job import layout
+from simulation.job.local_job import run_local_job
 from simulation.text import printable
 
 PEOPLE = 40  # at most 40 * 39 / 2 = 780 close pairs per iteration

@@ -27,7 +27,10 @@ def test_every_step_succeeds(reports, mode):
     failed = [f"{s.name}: {s.detail}" for s in report.steps if not s.ok]
     assert failed == []
     extra = ["submit as user"] if mode == "sagemaker" else []
-    assert [s.name for s in report.steps] == [*STEPS[:-1], *extra, STEPS[-1]]
+    expected = [*STEPS[:-1], *extra, STEPS[-1]]
+    if mode == "landing":  # the landing zone stands first; governance is checked after the job config
+        expected = ["landing zone", *STEPS[:5], "governance", *STEPS[5:]]
+    assert [s.name for s in report.steps] == expected
     stacks = STACKS[mode]
     deploy = next(s for s in report.steps if s.name == "deploy")
     assert deploy.detail == f"{stacks} stacks CREATE_COMPLETE"
@@ -40,8 +43,9 @@ def test_destroy_leaves_what_is_kept_by_design_and_what_moto_cannot_delete(repor
     # repository stay; so does the home file system in ec2 mode.
     assert len(left["buckets"]) == 2
     assert [r.startswith(f"{PLATFORM}-user-images-") for r in left["ecr repositories"]] == [True]
-    assert len(left.get("efs file systems", [])) == (1 if mode == "ec2" else 0)
-    # moto cannot delete a VPC's dependents (docs/rehearsal.md); every stack record is gone nonetheless.
+    assert len(left.get("efs file systems", [])) == (1 if mode in ("ec2", "landing") else 0)
+    # moto cannot delete a VPC's dependents (docs/rehearsal.md); every stack record is gone nonetheless. In the
+    # landing mode the one VPC is the landing zone's, which the platform never owned.
     assert len(left["vpcs"]) == 1
     assert "stacks" not in left
 
@@ -94,3 +98,14 @@ def test_sagemaker_mode_deploys_per_user_access_and_a_user_submits_with_their_ow
     submitted = next(s for s in report.steps if s.name == "submit as user")
     assert submitted.detail.startswith("rehearsal-bob-sim-")
     assert submitted.detail.endswith(" as bob: own job role, prefix and tag")
+
+
+def test_the_landing_zone_mode_deploys_into_the_given_vpc_with_boundary_tags_and_own_qualifier(reports):
+    report = reports["landing"]
+    detail = {s.name: s.detail for s in report.steps}
+    assert detail["bootstrap"].startswith("CDKToolkit (qualifier lz42rehe)")
+    assert "image cdk-lz42rehe-container-assets-" in detail["job config"]
+    assert detail["governance"].startswith("5 roles with boundary LandingZoneBoundary and path /rehearsal/")
+    assert "no VPC, subnet, NAT, gateway, route or flow log of the platform's" in detail["governance"]
+    assert "Custom::LandingZoneNetwork replaced by the network check's answer" in detail["patch copy"]
+    assert "interface_endpoints=none" in detail["synth"]

@@ -1,5 +1,5 @@
 """The sagemaker workspace as synthesized: one synth (two users, an admin and a user) for every item of the
-SageMaker mode (issue 13 A), nag- and cfn-lint-clean. Access is checked by matching each policy's resources
+SageMaker mode, nag- and cfn-lint-clean. Access is checked by matching each policy's resources
 the way IAM does (`*` any run of characters, `?` one), against ARNs written by hand."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import synthesize
+from tests.conftest import MODE_CONTEXTS, synthesize
 from tests.infra.helpers import CFN_LINT_IGNORED, as_list, cfn_lint, one, render_join, resources, statements
 
 CONTEXT = {"rstudio_mode": "sagemaker", "rstudio_users": "alice:admin,bob"}
@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    return synthesize(CONTEXT, tmp_path_factory.mktemp("studio.out"))
+def studio(synth_of):
+    assert MODE_CONTEXTS["sagemaker"] == CONTEXT  # the session's sagemaker synth is this one
+    return synth_of("sagemaker")
 
 
 @pytest.fixture(scope="module")

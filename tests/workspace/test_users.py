@@ -1,4 +1,4 @@
-"""Per-user logins on the EC2 host (issue 13 B): one secret and one output per user, no password anywhere in
+"""Per-user logins on the EC2 host: one secret and one output per user, no password anywhere in
 the template, the users and roles in the user data, and the bootstrap's user handling run for real in bash
 with the account commands (useradd, usermod, gpasswd, ...) replaced by recorders."""
 

@@ -1,4 +1,4 @@
-"""RStudio Server on EC2 (issue 6): properties of the synthesized workspace stack in both access modes.
+"""RStudio Server on EC2: properties of the synthesized workspace stack in both access modes.
 
 The default app (session fixture `synthesized`: cloudfront access, idle stop on, data kept) is checked
 alongside ONE extra small app with the other variants: ssm access, idle stop off, data deleted on destroy,
@@ -581,7 +581,7 @@ def test_package_asset_holds_the_project_and_nothing_else(default: dict[str, Any
         "stacks/workspace/credential_service.py",
         "stacks/workspace/welcome.R",
     }
-    assert {"pyproject.toml", "simulation/__init__.py", *host_files} <= files
+    assert {"pyproject.toml", "simulation/__init__.py", "simulation/engine/montecarlo.py", *host_files} <= files
     # No CDK code: of stacks/, only the files the host itself runs.
     assert {f for f in files if f.startswith("stacks/")} == host_files
     assert not {

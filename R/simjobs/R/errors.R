@@ -8,8 +8,3 @@
   message <- sub("\n.*$", "", message)
   trimws(message)
 }
-
-# Calls fn(...) and turns any error into one line with no call attached.
-.call <- function(fn, ...) {
-  tryCatch(fn(...), error = function(e) stop(.one_line(conditionMessage(e)), call. = FALSE))
-}

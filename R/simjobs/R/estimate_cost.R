@@ -13,8 +13,8 @@
 #' @param width,height,radius The simulation's area and radius. `NULL`: the run defaults.
 #' @return A list. Priced hours: `usd`, `usd_per_hour`, `instance_hours`, `text`. A plan also has
 #'   `compute_seconds_per_host`, `startup_seconds`, `predicted_seconds`, `local_seconds`, `local_faster`
-#'   and `text` saying which is faster. `usd` (and the predictions) are `NA` for a type not in the
-#'   price table.
+#'   and `text` saying which is faster (when it is this machine: call [run_simulation()]). `usd` (and the
+#'   predictions) are `NA` for a type not in the price table.
 #' @section Prices:
 #' On-demand list prices of one region, transcribed once: an order of magnitude for choosing an instance,
 #' not a bill. Storage, S3 and logs are not included.
@@ -28,15 +28,15 @@
 estimate_cost <- function(instance_type, instance_count = 1, hours = NULL, people = NULL, iterations = NULL,
                           width = NULL, height = NULL, radius = NULL) {
   if (is.null(people) && is.null(iterations)) {
-    estimate <- .call(.client()$estimate_cost, instance_type, instance_count, if (is.null(hours)) 1 else hours)
+    # hours left NULL: Python's default (one hour)
+    given <- Filter(Negate(is.null), list(hours = hours))
+    estimate <- do.call(function(...) .call(.client()$estimate_cost, instance_type, instance_count, ...), given)
   } else {
     if (!is.null(hours)) stop("estimate_cost: hours prices instance-hours; a workload is timed by the model", call. = FALSE)
-    defaults <- run_defaults()
-    given <- list(people = people, iterations = iterations, width = width, height = height, radius = radius)
-    workload <- lapply(stats::setNames(names(given), names(given)), function(k) {
-      if (is.null(given[[k]])) defaults[[k]] else given[[k]]
-    })
-    estimate <- do.call(function(...) .call(.client()$plan_simulation, instance_type, instance_count, ...), workload)
+    # NULLs stay None: Python fills them from the run defaults, as for a submission
+    estimate <- .call(.client()$plan_simulation, instance_type, instance_count, people = .opt(people),
+                      iterations = .opt(iterations), width = .opt(width), height = .opt(height),
+                      radius = .opt(radius), run_here = "run_simulation(...)")
   }
   for (key in c("usd", "predicted_seconds", "compute_seconds_per_host")) {
     if (key %in% names(estimate) && is.null(estimate[[key]])) estimate[[key]] <- NA_real_

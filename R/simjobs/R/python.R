@@ -11,6 +11,26 @@
   .simjobs$client
 }
 
+# Calls fn(...), a Python function, with Python's view of the environment brought up to date first, and turns
+# any error into one line with no call attached (errors.R).
+.call <- function(fn, ...) {
+  tryCatch({
+    .update_environment()
+    fn(...)
+  }, error = function(e) stop(.one_line(conditionMessage(e)), call. = FALSE))
+}
+
+# Python copied the process environment when it started; Sys.setenv() since then is invisible to it. Every
+# call hands R's environment to the client, which takes its own variables from it (AWS_*, SIMLAB_*), so
+# Sys.setenv(AWS_DEFAULT_REGION = ...) after a "no AWS region" error works without restarting R.
+.update_environment <- function() {
+  if (is.null(.simjobs$aws)) {
+    .simjobs$aws <- reticulate::import("simulation.client.aws", convert = FALSE)
+  }
+  environment <- Sys.getenv()
+  .simjobs$aws$update_environment(reticulate::py_dict(names(environment), as.character(environment)))
+}
+
 # Calls `simulation.client.<name>` and converts the result through Python's values.for_r, which turns
 # integers beyond R's 32 bits (a fresh seed has 128) into their digits: reticulate would wrap them around
 # silently (2^40 arrives as 0). Results that may hold a seed go through here.

@@ -16,10 +16,10 @@ run_defaults <- function() {
   .call(function() reticulate::py_to_r(.python_defaults()))
 }
 
-# Python's run defaults as a Python dict. Its home is simulation.defaults.RUN.
+# Python's run defaults as a Python dict, a fresh copy each time: simulation.defaults.for_r().
 .python_defaults <- function() {
   if (is.null(.simjobs$defaults)) {
     .simjobs$defaults <- reticulate::import("simulation.defaults", convert = FALSE)
   }
-  .simjobs$defaults$RUN
+  .simjobs$defaults$for_r()
 }

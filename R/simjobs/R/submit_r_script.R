@@ -13,8 +13,8 @@
 #' @section Hosts:
 #' With `instance_count > 1` every host runs the whole script: split the work and name output files by
 #' `Sys.getenv("HOST_INDEX")` (0-based), `HOSTS` and `CURRENT_HOST`, since all hosts write into one S3
-#' prefix.
-#' @seealso [build_image()] for packages the job image lacks.
+#' prefix. Try it first on this machine with [local_job()] (`script =`).
+#' @seealso [local_job()], [build_image()] for packages the job image lacks.
 #' @examples
 #' \dontrun{
 #' job <- submit_r_script("my_sim/main.R", args = c(1000, 1000, 1000, 100, 0), wait = TRUE)

@@ -32,7 +32,8 @@
 #' `instance_type`, `instance_count`, `volume_size_gb`, `max_runtime_seconds`, `name` and `image` become
 #' one Python `Resources` value, checked against the platform's limits before anything reaches AWS; a
 #' value outside them stops the call with one line naming it.
-#' @seealso [estimate_cost()] to plan, [job_results()], [resume_job()].
+#' @seealso [estimate_cost()] to plan, [job_results()], [resume_job()], [run_simulation()] and [local_job()]
+#'   to run the same case on this machine.
 #' @examples
 #' \dontrun{
 #' job <- submit_simulation(people = 1000, iterations = 10000, instance_type = "ml.c5.4xlarge",

@@ -27,7 +27,6 @@ SHARED_PROFILE = "domain-shared"
 SERVER_APP_TYPE = "RStudioServerPro"
 SERVER_APP_NAME = "default"
 GONE_APP_STATES = ("Deleted", "Failed")
-BUSY_STATES = ("Deleting", "Pending", "Updating", "Creating", "Update_Failed", "Delete_Failed")
 NOT_FOUND = (
     "ResourceNotFound",
     "ValidationException",
