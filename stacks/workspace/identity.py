@@ -10,7 +10,7 @@ The client finds the job config from its role (sts:GetCallerIdentity) through SI
 `/<platform>/job-config/{role}`, as in the SageMaker mode.
 
 Role names are fixed so that the host can name each user's role without one CloudFormation token per user in
-the user data (16 KB): the bootstrap gets one pattern, ROLE_NAME with `{user}` left in.
+the user data (16 KB): the bootstrap gets one pattern, role_arn() with `{user}` left in.
 """
 
 from __future__ import annotations
@@ -32,9 +32,15 @@ def role_name(platform_name: str, user: str) -> str:
     return ROLE_NAME.format(platform=platform_name, user=user)
 
 
+def role_arn(scope: Construct, platform_name: str, user: str, path: str = "") -> str:
+    """The ARN of `user`'s role (`{user}` gives the bootstrap's pattern); `path`: the roles' IAM path
+    (iam_role_path, set on every role by stacks/governance.py), which is part of a role's ARN."""
+    name = path.lstrip("/") + role_name(platform_name, user)
+    return cdk.Stack.of(scope).format_arn(service="iam", region="", resource="role", resource_name=name)
+
+
 class UserIdentities(Construct):
-    """Exposes `roles` and `access` (user name -> the user's role / JobAccess) and `role_arn_pattern` (the
-    roles' ARN with `{user}` in place of the name, for the bootstrap)."""
+    """Exposes `roles` and `access`: user name -> the user's role / JobAccess."""
 
     def __init__(
         self,
@@ -46,7 +52,6 @@ class UserIdentities(Construct):
         host_role: iam.IRole,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         self.roles: dict[str, iam.Role] = {}
         self.access: dict[str, JobAccess] = {}
         for user in users:
@@ -71,6 +76,3 @@ class UserIdentities(Construct):
             role.grant_assume_role(host_role)
             self.roles[user.name] = role
             self.access[user.name] = access
-        self.role_arn_pattern = stack.format_arn(
-            service="iam", region="", resource="role", resource_name=role_name(platform.name, "{user}")
-        )

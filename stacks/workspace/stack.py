@@ -15,7 +15,7 @@ from stacks.settings import Settings
 from stacks.workspace.access import RSTUDIO_PORT, CloudFrontAccess
 from stacks.workspace.home import HomeDirectories
 from stacks.workspace.host import HostOptions, RStudioHost, output_id
-from stacks.workspace.identity import CONFIG_PARAMETER, UserIdentities, role_name
+from stacks.workspace.identity import CONFIG_PARAMETER, UserIdentities, role_arn
 from stacks.workspace.idle import IdleStop
 
 PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSession"
@@ -65,9 +65,7 @@ class RStudioEc2Stack(cdk.Stack):
             vpc=network.vpc,
             subnets=network.workspace_subnets,
             home=self.home.file_system,
-            user_role_arn_pattern=self.format_arn(
-                service="iam", region="", resource="role", resource_name=role_name(settings.platform_name, "{user}")
-            ),
+            user_role_arn_pattern=role_arn(self, settings.platform_name, "{user}", settings.iam_role_path),
         )
         self.identities = UserIdentities(
             self, "Users", platform=jobs.platform, users=settings.users, host_role=self.host.role

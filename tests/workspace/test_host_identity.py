@@ -110,3 +110,14 @@ def test_user_data_stays_under_ec2s_limit_with_the_most_users(tmp_path_factory: 
     secrets = set(resources(template, "AWS::SecretsManager::Secret"))
     size = sum(len(p.encode()) if isinstance(p, str) else (110 if p.get("Ref") in secrets else 200) for p in parts)
     assert size < bootstrap.USER_DATA_LIMIT, size
+
+
+def test_the_pattern_carries_the_roles_iam_path(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """iam_role_path puts every role under a path (stacks/governance.py), which is part of its ARN."""
+    context = {**CONTEXT, "iam_role_path": "/teams/lab/"}
+    template = synthesize(context, tmp_path_factory.mktemp("path.out")).template_json["workspace"]
+    roles = _user_roles(template)
+    assert {role["Properties"]["Path"] for role in roles.values()} == {"/teams/lab/"}
+    (instance,) = resources(template, "AWS::EC2::Instance").values()
+    script = render_join(instance["Properties"]["UserData"]["Fn::Base64"], "TOKEN")
+    assert "export SIMLAB_USER_ROLE_ARN='arn:TOKEN:iam::TOKEN:role/teams/lab/lab-{user}-rstudio'\n" in script
