@@ -55,10 +55,14 @@ def parse_users(entries: tuple[str, ...], *, mode: str, platform_name: str) -> t
         if role not in ROLES:
             raise UsersError(f"'{entry}' has role '{role}'; roles are admin or user (name, name:admin, name:user)")
         if not _PROFILE_NAME.fullmatch(name):
-            what = "the user's profile" if mode == "sagemaker" else "the user's Linux account, IAM role"
+            what = (
+                "it starts the user's profile, job names and S3 prefix"
+                if mode == "sagemaker"
+                else "it names the user's Linux account and IAM role and starts their job names and S3 prefix"
+            )
             raise UsersError(
                 f"'{name}' is not a valid name in {mode} mode; use lowercase letters and digits, "
-                f"starting with a letter (it names {what}, job names and S3 prefix)"
+                f"starting with a letter ({what})"
             )
         if len(platform_name) + 1 + len(name) > MAX_JOB_NAME_PREFIX:
             room = MAX_JOB_NAME_PREFIX - len(platform_name) - 1
