@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "bad-input.md"
-AREAS = ("context", "cli", "job config", "resourceconfig", "s3 layout", "job output")
+AREAS = ("context", "cli", "r", "job config", "resourceconfig", "s3 layout", "job output")
 
 
 def _cell(text: str) -> str:
@@ -131,8 +132,56 @@ def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output
 
 
-@pytest.mark.parametrize(("kind", "given", "line"), ROWS, ids=[f"{k}: {g[:40]}" for k, g, _ in ROWS])
-def test_each_row_is_what_the_code_says(kind, given, line, tmp_path, good_output, monkeypatch):
+@pytest.fixture(scope="module")
+def r_lines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Every R row's input run in one R session (simjobs installed into a temporary library), as R prints an
+    uncaught error: `Error: <message>`. No AWS region, credentials or endpoint: nothing may reach AWS."""
+    work = tmp_path_factory.mktemp("r-rows")
+    installed = subprocess.run(
+        ["R", "CMD", "INSTALL", "--no-test-load", "-l", str(work), str(ROOT / "R" / "simjobs")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    inputs = [given for kind, given, _ in ROWS if kind == "r"]
+    script = ["suppressPackageStartupMessages(library(simjobs))"]
+    for given in inputs:
+        script.append(
+            f"cat(tryCatch({{ {given}; 'no error' }}, error = function(e) paste('Error:', conditionMessage(e))), '\\n')"
+        )
+    (work / "rows.R").write_text("\n".join(script) + "\n")
+    outside = ("AWS_", "SIMLAB_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(outside)}
+    env.update(
+        R_LIBS=str(work),
+        RETICULATE_PYTHON=sys.executable,
+        AWS_CONFIG_FILE=str(work / "absent"),
+        AWS_SHARED_CREDENTIALS_FILE=str(work / "absent"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    done = subprocess.run(
+        ["Rscript", "rows.R"], cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    assert len(lines) == len(inputs), done.stdout
+    return dict(zip(inputs, lines, strict=True))
+
+
+def _params() -> list[object]:
+    return [
+        pytest.param(kind, given, line, id=f"{kind}: {given[:40]}", marks=[pytest.mark.r] if kind == "r" else [])
+        for kind, given, line in ROWS
+    ]
+
+
+@pytest.mark.parametrize(("kind", "given", "line"), _params())
+def test_each_row_is_what_the_code_says(kind, given, line, tmp_path, good_output, monkeypatch, request):
+    if kind == "r":
+        assert request.getfixturevalue("r_lines")[given] == line
+        return
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
