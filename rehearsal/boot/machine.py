@@ -17,8 +17,9 @@ CONTAINERFILE = Path(__file__).with_name("Containerfile")
 JOB_DOCKERFILE = ROOT / "container" / "Dockerfile"
 BASE_SCRIPT = ROOT / "scripts" / "podman-base-image.sh"
 IMAGE = "localhost/ec2-boot-host"
-CONTAINER = "ec2-boot-host"
-VOLUME = "ec2-boot-efs"
+# One container and volume per run, named after the process, so that two runs on one machine do not meet.
+CONTAINER = f"ec2-boot-host-{os.getpid()}"
+VOLUME = f"ec2-boot-efs-{os.getpid()}"
 BOOT_SECONDS = 60
 
 
@@ -63,6 +64,29 @@ def build_image() -> tuple[str, bool]:
     return image, False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers() -> None:
+    """Containers and volumes of earlier runs whose process is gone (killed before it could clean up)."""
+    kinds = (
+        (["podman", "ps", "-a", "--format", "{{.Names}}"], "ec2-boot-host-", ["podman", "rm", "-f", "-t", "5"]),
+        (["podman", "volume", "ls", "--format", "{{.Name}}"], "ec2-boot-efs-", ["podman", "volume", "rm", "-f"]),
+    )
+    for listing, prefix, remove in kinds:
+        for name in _run(listing, check=False).stdout.split():
+            pid = name.removeprefix(prefix)
+            if name.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
+                _run([*remove, name], check=False, timeout=60)
+
+
 @dataclass
 class Machine:
     """A running host container with no network but its own loopback."""
@@ -73,6 +97,7 @@ class Machine:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start(self) -> None:
+        remove_leftovers()
         self.remove()
         _run(["podman", "volume", "create", VOLUME])
         _run(
