@@ -169,6 +169,8 @@ class Machine:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            if process.stdout is not None:  # the relay's, which printed its port
+                process.stdout.close()
         self.processes.clear()
 
     def remove(self) -> None:
