@@ -64,15 +64,22 @@ run: synth ## set up, synthesize every stack, run the bundled simulation as a lo
 test: setup system-deps ## set up (including R, podman, shellcheck from apt) and run every test; what CI runs
 	$(PY) -m pytest
 
-# W3005 is CDK's own (its custom-resource providers); the reason is in tests/infra/helpers.py.
-lint: synth ## ruff, mypy, cfn-lint, hadolint, shellcheck, checkov held to checkov-skips.txt
+# Every workspace mode is linted (checkov-skips.txt holds the accepted findings of all three), each synthesized
+# with cdk.json's settings and that mode. W3005 is CDK's own (its custom-resource providers); the reason is in
+# tests/infra/helpers.py.
+LINT_MODES := ec2 sagemaker none
+lint: setup ## ruff, mypy, cfn-lint, hadolint, shellcheck, checkov (held to checkov-skips.txt) over all three modes
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+	@for mode in $(LINT_MODES); do \
+	  echo "synth rstudio_mode=$$mode -> cdk.out.lint/$$mode"; \
+	  $(CDK) synth --quiet -c rstudio_mode=$$mode -o cdk.out.lint/$$mode >/dev/null || exit 1; \
+	done
+	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out.lint/*/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile stacks/studio/image/Dockerfile
 	shellcheck stacks/workspace/bootstrap.sh stacks/workspace/host-setup.sh stacks/workspace/verify-deb.sh scripts/*.sh
-	$(PY) scripts/checkov_gate.py cdk.out
+	$(PY) scripts/checkov_gate.py $(addprefix cdk.out.lint/,$(LINT_MODES))
 
 rehearse: setup ## deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
 	$(PY) -m rehearsal
@@ -93,5 +100,5 @@ diff: setup ## cdk diff --all against the deployed stacks
 destroy: setup ## cdk destroy --all (data is kept unless delete_data_on_destroy=true)
 	$(CDK) destroy --all
 
-clean: ## remove cdk.out, out and .pytest_cache
-	rm -rf cdk.out out .pytest_cache
+clean: ## remove cdk.out, cdk.out.lint, out and .pytest_cache
+	rm -rf cdk.out cdk.out.lint out .pytest_cache

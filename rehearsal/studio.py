@@ -1,13 +1,13 @@
 """The sagemaker mode in the rehearsal, as far as moto allows (docs/rehearsal.md).
 
 moto's CloudFormation has no SageMaker Domain, user profile or image resources, and runs Lambda-backed custom
-resources only in Docker; it has no License Manager at all. The copy of the workspace template therefore loses
-those resources (every reference to one becomes a stand-in value of the same shape), and what remains deploys
-for real: the per-user profile roles, job roles, submitter policies and job config parameters, the domain's
-security groups and the License Manager and SageMaker runtime endpoints. The rehearsal then checks each user's
-job config against the emulator and submits a job *as that user*: with the credentials of their profile role
-and the RSession image's $SIMLAB_JOB_CONFIG_PARAMETER, the project's CLI must find the user's own config and
-create a job with the user's job role, name prefix and tag.
+resources (licence preflight, Workbench version pin, teardown) only in Docker; it has no License Manager at all. The
+copy of the workspace template therefore loses those resources (every reference to one becomes a stand-in value of
+the same shape), and what remains deploys for real: the per-user profile roles, job roles, submitter policies and
+job config parameters, the domain's security groups and the License Manager and SageMaker runtime endpoints. The
+rehearsal then checks each user's job config against the emulator and submits a job *as that user*: with the
+credentials of their profile role and the RSession image's $SIMLAB_JOB_CONFIG_PARAMETER, the project's CLI must find
+the user's own config and create a job with the user's job role, name prefix and tag.
 """
 
 from __future__ import annotations

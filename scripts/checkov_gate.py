@@ -1,4 +1,4 @@
-"""checkov (pinned, from .venv-checkov) over the synthesized templates and the job image's Dockerfile, held to
+"""checkov (pinned, from .venv-checkov) over the synthesized templates and the images' Dockerfiles, held to
 checkov-skips.txt: `python scripts/checkov_gate.py CDK_OUT [CDK_OUT ...]` (one cloud assembly per workspace mode:
 the list holds every mode's accepted findings, so a skip must match a finding in at least one of them). Exit 1,
 with one line per problem, on a finding the list does not name or on a listed skip that matches nothing any more."""
@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 SKIPS = ROOT / "checkov-skips.txt"
 DOCKERFILE = "container/Dockerfile"
+# The job image and the sagemaker mode's RSession image (scanned whatever the modes given).
+DOCKERFILES = (DOCKERFILE, "stacks/studio/image/Dockerfile")
 
 
 def skips(path: Path = SKIPS) -> dict[tuple[str, str], str]:
@@ -43,16 +45,17 @@ def findings(*cdk_outs: Path) -> set[tuple[str, str]]:
     """(check id, resource) of every failed check in any of the assemblies: CloudFormation resources as
     TYPE.LogicalId, the Dockerfile by its path in the repository."""
     runs = [["--directory", str(cdk_out), "--framework", "cloudformation"] for cdk_out in cdk_outs]
-    runs.append(["--file", DOCKERFILE, "--framework", "dockerfile"])
+    runs += [["--file", dockerfile, "--framework", "dockerfile"] for dockerfile in DOCKERFILES]
     with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time: checkov is CPU-bound
-        reports = [report for batch in pool.map(_scan, runs) for report in batch]
+        batches = list(pool.map(_scan, runs))
     failed = set()
-    for report in reports:
-        results = report.get("results", {})
-        assert isinstance(results, dict)
-        for check in results.get("failed_checks", []):
-            resource = DOCKERFILE if report.get("check_type") == "dockerfile" else str(check["resource"])
-            failed.add((str(check["check_id"]), resource))
+    for run, batch in zip(runs, batches, strict=True):
+        for report in batch:
+            results = report.get("results", {})
+            assert isinstance(results, dict)
+            for check in results.get("failed_checks", []):
+                resource = run[1] if report.get("check_type") == "dockerfile" else str(check["resource"])
+                failed.add((str(check["check_id"]), resource))
     return failed
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from stacks.landing_zone import landing_zone_problem
+from stacks.studio import versions
 from stacks.users import LINUX_NAME, RESERVED_NAMES, RStudioUser, UsersError, parse_users
 from stacks.workspace import posit
 
@@ -78,6 +79,9 @@ class Settings:
     rstudio_connect_url: str = ""
     rstudio_package_manager_url: str = ""
     rstudio_license_product: str = "RSW-SageMaker"
+    # sagemaker mode: the Posit Workbench version of the domain's RStudioServerPro app and of the RSession image
+    # (AWS requires them to match). Versions and their AWS facts: stacks/studio/versions.py.
+    rstudio_workbench_version: str = versions.DEFAULT_WORKBENCH_VERSION
     # Stop the RStudio host (ec2) or delete RSession apps (sagemaker) after this many idle minutes; 0: never.
     rstudio_idle_stop_minutes: int = 120
     rstudio_idle_cpu_percent: float = 5.0
@@ -190,6 +194,13 @@ class Settings:
             ),
             "an e-mail address when budget_monthly_usd is set, else empty",
         )
+        # Checked where it is used (sagemaker mode) and wherever it is set: an unused default that AWS retires
+        # later must not break an ec2 deploy.
+        if self.rstudio_mode == "sagemaker" or "rstudio_workbench_version" in self.overrides:
+            try:
+                versions.check_version(self.rstudio_workbench_version, versions.today())
+            except versions.VersionRefused as refused:
+                _check(self, "rstudio_workbench_version", False, str(refused))
         problem = landing_zone_problem(self)
         if problem:
             raise SettingsError(problem)

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "bad-input.md"
-AREAS = ("context", "cli", "r", "job config", "resourceconfig", "s3 layout", "job output")
+AREAS = ("context", "deploy region", "cli", "r", "job config", "resourceconfig", "s3 layout", "job output")
 
 
 def _cell(text: str) -> str:
@@ -47,6 +47,19 @@ def _line(kind: str, given: str, tmp_path: Path, good_output: Path) -> str:
         with pytest.raises(SettingsError) as caught:
             Settings.from_context(context)
         return f"error: {caught.value}"
+    if kind == "deploy region":
+        env = {
+            **os.environ,
+            "CDK_DEFAULT_REGION": given,
+            "CDK_CONTEXT_JSON": json.dumps({"rstudio_mode": "sagemaker"}),
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+        result = subprocess.run(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 2, result.stderr[-2000:]
+        (line,) = result.stderr.strip().splitlines()
+        return line
     if kind == "cli":
         result = subprocess.run(
             [sys.executable, "-m", "simulation", *given.split()], capture_output=True, text=True, timeout=120

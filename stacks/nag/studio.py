@@ -18,8 +18,14 @@ def studio(stack: RStudioSageMakerStack) -> None:
     acknowledge(
         stack.studio.execution_role,
         "IAM5[Resource::*]",
-        "The RStudio domain execution role holds exactly the License Manager, log delivery and sagemaker:CreateApp "
-        "actions the RStudio on SageMaker docs list; none of them names a resource that exists before the domain.",
+        "The RStudio domain execution role holds exactly the policy AWS lists for it (License Manager, log delivery, "
+        "sagemaker:CreateApp on Resource *); AWS does not say which resources SageMaker reaches with it.",
+    )
+    acknowledge(
+        stack.studio.execution_role,
+        "IAM5[Action::logs:Describe*]",
+        "logs:Describe* is in AWS's listed DomainExecution policy as written; AWS does not say which Describe "
+        "calls RStudio's log delivery makes, so a narrower list could fail only on a real deploy.",
     )
     acknowledge(
         stack.image.role,
@@ -27,7 +33,13 @@ def studio(stack: RStudioSageMakerStack) -> None:
         "SageMaker needs ecr:GetAuthorizationToken (no resource type) to read the RSession image from the CDK assets "
         "repository; pulls are limited to that repository.",
     )
-    functions = [stack.licence.handler, stack.teardown.on_event, stack.teardown.is_complete]
+    functions = [
+        stack.licence.handler,
+        stack.teardown.on_event,
+        stack.teardown.is_complete,
+        stack.pin.on_event,
+        stack.pin.is_complete,
+    ]
     if stack.reaper is not None:
         functions.append(stack.reaper.handler)
     for function in functions:
@@ -66,13 +78,30 @@ def studio(stack: RStudioSageMakerStack) -> None:
                 f"Teardown ({function.node.id}) removes the two NFS security groups SageMaker created for the domain "
                 "(IDs unknown to CloudFormation), held to this platform's VPC by the ec2:Vpc condition.",
             )
+    for function in (stack.pin.on_event, stack.pin.is_complete):
+        acknowledge(
+            function.role,
+            f"IAM5[Resource::{flat(stack, stack.pin.apps_arn)}]",
+            f"Workbench upgrade ({function.node.id}) stops the RSessions and the RStudioServerPro app of this "
+            "platform's domain, as AWS's upgrade procedure says; users name their sessions, the domain ID scopes it.",
+        )
+        acknowledge(
+            function.role,
+            "IAM5[Resource::*]",
+            f"Workbench upgrade ({function.node.id}): sagemaker:ListApps has no resource type; it only reads.",
+        )
     if stack.reaper is not None:
         policy = stack.reaper.handler.role
-        arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
         acknowledge(
             policy,
-            f"IAM5[Resource::{flat(stack, arn)}]",
-            "The idle reaper describes and deletes RSession apps of this domain only; users name their sessions.",
+            f"IAM5[Resource::{flat(stack, stack.reaper.apps_arn)}]",
+            "The idle reaper deletes RSession apps of this domain only; users name their sessions.",
+        )
+        acknowledge(
+            policy,
+            f"IAM5[Resource::{flat(stack, stack.reaper.log_streams_arn)}]",
+            "The idle reaper reads the last event of this domain's RSession log streams only (stream names start "
+            "with the domain ID; SageMaker names them per user and app).",
         )
         acknowledge(
             policy, "IAM5[Resource::*]", "The idle reaper's sagemaker:ListApps has no resource type (read-only)."
@@ -80,33 +109,43 @@ def studio(stack: RStudioSageMakerStack) -> None:
     _studio_compliance(stack, functions)
     _provider(stack, stack.licence.provider, [stack.licence.handler])
     _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
-    teardown = ProviderFramework.of(stack.teardown.provider)
-    waiter = teardown.waiter
-    assert waiter is not None  # the teardown waits for its is-complete check
+    _provider(stack, stack.pin.provider, [stack.pin.on_event, stack.pin.is_complete])
+    _waiter(stack, stack.teardown.provider, "stack delete")
+    _waiter(stack, stack.pin.provider, "a change of the Workbench version")
+
+
+def _waiter(stack: RStudioSageMakerStack, provider: cr.Provider, runs_on: str) -> None:
+    framework = ProviderFramework.of(provider)
+    waiter = framework.waiter
+    assert waiter is not None  # these providers wait for their is-complete check
     acknowledge(
         waiter,
         "SF1",
-        "CDK's provider waiter only loops over the is-complete check; each check logs what it deleted and what "
+        "CDK's provider waiter only loops over the is-complete check; each check logs what it requested and what "
         "remains in its own function's log group.",
     )
     acknowledge(
         waiter,
         "SF2",
-        "X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on stack delete.",
+        f"X-Ray tracing of CDK's provider waiter would trace a polling loop that runs only on {runs_on}.",
     )
-    assert teardown.waiter_role is not None
-    for framework in ("isComplete", "onTimeout"):
+    assert framework.waiter_role is not None
+    for name in ("isComplete", "onTimeout"):
         acknowledge(
-            teardown.waiter_role,
-            f"IAM5[Resource::{flat(stack, teardown.function(framework).function_arn)}:*]",
-            f"The waiter invokes CDK's framework-{framework} function of this provider (any version of it).",
+            framework.waiter_role,
+            f"IAM5[Resource::{flat(stack, framework.function(name).function_arn)}:*]",
+            f"The waiter invokes CDK's framework-{name} function of this provider (any version of it).",
         )
 
 
 def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> None:
-    """The domain stack's control-plane functions (licence preflight, teardown, idle reaper) and CDK's provider
-    framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a schedule."""
-    providers = [ProviderFramework.of(provider) for provider in (stack.licence.provider, stack.teardown.provider)]
+    """The domain stack's control-plane functions (licence preflight, version pin, teardown, idle reaper) and CDK's
+    provider framework around them: HIPAA / NIST findings that do not fit functions run by CloudFormation or a
+    schedule."""
+    providers = [
+        ProviderFramework.of(provider)
+        for provider in (stack.licence.provider, stack.teardown.provider, stack.pin.provider)
+    ]
     framework = [function for provider in providers for function in provider.functions]
     for function in [f.function for f in functions] + framework:
         acknowledge_compliance(

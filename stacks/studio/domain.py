@@ -13,11 +13,29 @@ from constructs import Construct
 from stacks.studio.access import UserAccess
 from stacks.studio.image import RSessionImage
 from stacks.studio.network import DomainNetwork
+from stacks.studio.versions import SERVER_INSTANCE_TYPE
 from stacks.users import RStudioUser
 
-# The RStudioServerPro app (Posit Workbench itself) runs on SageMaker's "system" instance (ml.t3.medium class).
-SERVER_INSTANCE_TYPE = "system"
 USER_GROUPS = {True: "R_STUDIO_ADMIN", False: "R_STUDIO_USER"}
+DOMAIN_EXECUTION_ACTIONS = (
+    "license-manager:ExtendLicenseConsumption",
+    "license-manager:ListReceivedLicenses",
+    "license-manager:GetLicense",
+    "license-manager:CheckoutLicense",
+    "license-manager:CheckInLicense",
+    "logs:CreateLogDelivery",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DeleteLogDelivery",
+    "logs:Describe*",
+    "logs:GetLogDelivery",
+    "logs:GetLogEvents",
+    "logs:ListLogDeliveries",
+    "logs:PutLogEvents",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "sagemaker:CreateApp",
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +64,11 @@ class RStudioDomain(Construct):
         access: dict[str, UserAccess],
     ) -> None:
         super().__init__(scope, construct_id)
-        # What the RStudio docs list for the domain execution role: License Manager consumption of the Posit
-        # licence, delivery of RStudio's logs, and sagemaker:CreateApp to start RSessions. None of these
-        # actions names a resource that exists before the domain.
+        # The DomainExecution role exactly as AWS lists it ("Create an Amazon SageMaker Domain with RStudio using
+        # the AWS CLI", domain-setting-policy.json): License Manager for the Posit licence, CloudWatch Logs for
+        # RStudio's logs, and sagemaker:CreateApp, with which SageMaker relaunches the RStudioServerPro app when
+        # it is Deleted or Failed. Not narrowed: AWS does not say which resources or which Describe calls
+        # SageMaker makes with it, and a narrower role fails only on a real deploy.
         self.execution_role = iam.Role(
             self,
             "ExecutionRole",
@@ -56,31 +76,19 @@ class RStudioDomain(Construct):
             description=f"{options.platform_name}: the domain's RStudioServerPro app (Posit Workbench)",
         )
         self.execution_role.add_to_policy(
-            iam.PolicyStatement(
-                sid="RStudioServerPro",
-                actions=[
-                    "license-manager:ExtendLicenseConsumption",
-                    "license-manager:ListReceivedLicenses",
-                    "license-manager:GetLicense",
-                    "license-manager:CheckoutLicense",
-                    "license-manager:CheckInLicense",
-                    "logs:CreateLogDelivery",
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DeleteLogDelivery",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeLogStreams",
-                    "logs:DescribeResourcePolicies",
-                    "logs:GetLogDelivery",
-                    "logs:GetLogEvents",
-                    "logs:ListLogDeliveries",
-                    "logs:PutLogEvents",
-                    "logs:PutResourcePolicy",
-                    "logs:UpdateLogDelivery",
-                    "sagemaker:CreateApp",
-                ],
-                resources=["*"],
-            )
+            iam.PolicyStatement(sid="RStudioServerPro", actions=list(DOMAIN_EXECUTION_ACTIONS), resources=["*"])
+        )
+        # Attached only while the server app must stay down (version upgrade, teardown; handlers/common.py): an
+        # explicit deny of the CreateApp above, so SageMaker cannot relaunch the app meanwhile.
+        self.relaunch_guard = iam.ManagedPolicy(
+            self,
+            "RelaunchGuard",
+            description=f"{options.platform_name}: stops SageMaker relaunching the RStudioServerPro app",
+            statements=[
+                iam.PolicyStatement(
+                    sid="NoServerRelaunch", effect=iam.Effect.DENY, actions=["sagemaker:CreateApp"], resources=["*"]
+                )
+            ],
         )
         # The domain requires a default execution role; every profile names its own, so this one holds nothing.
         self.default_role = iam.Role(
@@ -89,14 +97,18 @@ class RStudioDomain(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"{options.platform_name}: the domain's default user role, with no permissions",
         )
+        # The image, not an image version: new RSessions start from its latest version, so a rebuilt image never
+        # changes (or, through a changed property, updates) the domain.
         r_session = sagemaker.CfnDomain.RSessionAppSettingsProperty(
             custom_images=[image.custom_image],
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
                 instance_type=options.session_instance_type,
                 sage_maker_image_arn=image.image.attr_image_arn,
-                sage_maker_image_version_arn=image.version.attr_image_version_arn,
             ),
         )
+        # No image here: CloudFormation replaces a domain whose DefaultResourceSpec changes, and the homes live on
+        # its EFS. The Workbench version is pinned and changed by Custom::WorkbenchVersion (stacks/studio/pin.py)
+        # through UpdateDomain, as AWS documents. "system" is free (AWS, RStudio instance types).
         server = sagemaker.CfnDomain.RStudioServerProDomainSettingsProperty(
             domain_execution_role_arn=self.execution_role.role_arn,
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(instance_type=SERVER_INSTANCE_TYPE),

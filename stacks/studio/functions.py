@@ -10,13 +10,16 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-HANDLERS = Path(__file__).with_name("handlers")
+STUDIO = Path(__file__).parent
+# The asset is stacks/studio reduced to the `handlers` package, so its modules share code by relative import.
+CODE_EXCLUDE = ["*", "!handlers", "!handlers/*.py"]
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
 class HandlerFunction(Construct):
-    """One function from handlers/<module>.py. Its role may write its own log group and nothing else until the
-    caller adds statements (no AWSLambdaBasicExecutionRole: that one may create any log group)."""
+    """One function from handlers/<module>.py (`handler` is "<module>.<function>"). Its role may write its own log
+    group and nothing else until the caller adds statements (no AWSLambdaBasicExecutionRole: that one may create
+    any log group)."""
 
     def __init__(
         self,
@@ -46,8 +49,8 @@ class HandlerFunction(Construct):
             self,
             "Function",
             runtime=RUNTIME,
-            code=lambda_.Code.from_asset(str(HANDLERS), exclude=["__pycache__", "*.pyc"]),
-            handler=handler,
+            code=lambda_.Code.from_asset(str(STUDIO), exclude=CODE_EXCLUDE),
+            handler=f"handlers.{handler}",
             description=description,
             timeout=timeout,
             memory_size=256,

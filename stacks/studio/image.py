@@ -1,6 +1,6 @@
-"""The RSession image: Posit's session image with the job client preinstalled (image/Dockerfile), built by
-`cdk deploy` as a CDK image asset and attached to the domain as a SageMaker image (Image, ImageVersion,
-AppImageConfig) that RSessions start from by default."""
+"""The RSession image: Posit's session image with the Workbench session components of the domain's version and the
+job client preinstalled (image/Dockerfile), built by `cdk deploy` as a CDK image asset and attached to the domain
+as a SageMaker image (Image, ImageVersion, AppImageConfig) that RSessions start from by default."""
 
 from __future__ import annotations
 
@@ -23,6 +23,23 @@ def sdk_requirement() -> str:
     return line
 
 
+def build_args(
+    *, platform_name: str, workbench_version: str, idle_minutes: int, connect_url: str, package_manager_url: str
+) -> dict[str, str]:
+    """The Dockerfile's build args from the settings; the tests build the image with these plus stand-ins."""
+    args = {
+        "SIMLAB_PLATFORM": platform_name,
+        "RSW_VERSION": workbench_version,
+        "RSESSION_TIMEOUT_MINUTES": str(idle_minutes),
+        "RSTUDIO_CONNECT_URL": connect_url,
+        # AWS's list asks for the SDK with its [local] extra.
+        "SAGEMAKER_REQUIREMENT": sdk_requirement().replace("sagemaker==", "sagemaker[local]==", 1),
+    }
+    if package_manager_url:
+        args["RSTUDIO_PACKAGE_MANAGER_URL"] = package_manager_url
+    return args
+
+
 class RSessionImage(Construct):
     """Exposes `asset`, `image` (AWS::SageMaker::Image), `version`, `app_image_config` and `custom_image`
     (the RSessionAppSettings.CustomImages entry)."""
@@ -33,24 +50,26 @@ class RSessionImage(Construct):
         construct_id: str,
         *,
         platform_name: str,
+        workbench_version: str,
+        idle_minutes: int,
         connect_url: str,
         package_manager_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        build_args = {
-            "SIMLAB_PLATFORM": platform_name,
-            "RSTUDIO_CONNECT_URL": connect_url,
-            "SAGEMAKER_REQUIREMENT": sdk_requirement(),
-        }
-        if package_manager_url:
-            build_args["RSTUDIO_PACKAGE_MANAGER_URL"] = package_manager_url
+        self.build_args = build_args(
+            platform_name=platform_name,
+            workbench_version=workbench_version,
+            idle_minutes=idle_minutes,
+            connect_url=connect_url,
+            package_manager_url=package_manager_url,
+        )
         self.asset = ecr_assets.DockerImageAsset(
             self,
             "Asset",
             directory=str(REPOSITORY_ROOT),
             file=DOCKERFILE,
             platform=ecr_assets.Platform.LINUX_AMD64,
-            build_args=build_args,
+            build_args=self.build_args,
             exclude=[".venv", "node_modules", "cdk.out", ".git", "out"],
         )
         # SageMaker reads the image from ECR with this role when a version is created.
@@ -67,7 +86,7 @@ class RSessionImage(Construct):
             image_name=f"{platform_name}-rsession",
             image_role_arn=self.role.role_arn,
             image_display_name=f"{platform_name} R session",
-            image_description="Posit session image with the simlab job client (library(simjobs))",
+            image_description="Posit session image with Workbench session components and the job client",
         )
         self.image.node.add_dependency(self.role)
         self.version = sagemaker.CfnImageVersion(

@@ -48,9 +48,9 @@ class LicencePreflight(Construct):
 
 
 class DomainTeardown(Construct):
-    """On delete, empties the domain (apps, spaces, profiles, the shared RStudioServerPro app) and, with
-    `delete_data`, removes its home EFS and NFS security groups. It must depend on the domain and every
-    profile, so CloudFormation deletes it first."""
+    """On delete, empties and deletes the domain (handlers/teardown.py says in which order, and how the server app
+    is kept from relaunching) and, with `delete_data`, removes its home EFS and NFS security groups. It must
+    depend on the domain and every profile, so CloudFormation deletes it first."""
 
     def __init__(
         self,
@@ -61,6 +61,8 @@ class DomainTeardown(Construct):
         home_file_system_id: str,
         delete_data: bool,
         vpc_arn: str,
+        execution_role: iam.IRole,
+        relaunch_guard: iam.IManagedPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         app_arn = _domain_arn(self, "app", f"{domain_id}/*")
@@ -83,6 +85,7 @@ class DomainTeardown(Construct):
                 sid="EmptyDomain",
                 actions=[
                     "sagemaker:DescribeDomain",
+                    "sagemaker:DeleteDomain",
                     "sagemaker:DescribeApp",
                     "sagemaker:DeleteApp",
                     "sagemaker:DeleteSpace",
@@ -100,6 +103,16 @@ class DomainTeardown(Construct):
                 sid="ListDomainContents",
                 actions=["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles"],
                 resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
+            ),
+            # Only the relaunch guard, only on the domain execution role.
+            iam.PolicyStatement(
+                sid="HoldRelaunch",
+                actions=["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+                resources=[execution_role.role_arn],
+                conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
             ),
         ]
         # Kept for stacks/nag.py, which names these wildcards in its acknowledgements.
@@ -155,30 +168,43 @@ class DomainTeardown(Construct):
             "Resource",
             service_token=self.provider.service_token,
             resource_type="Custom::DomainTeardown",
-            properties={"DomainId": domain_id, "DeleteData": "true" if delete_data else "false"},
+            properties={
+                "DomainId": domain_id,
+                "DeleteData": "true" if delete_data else "false",
+                "HomeFileSystemId": home_file_system_id,
+                "ExecutionRoleName": execution_role.role_name,
+                "RelaunchGuardArn": relaunch_guard.managed_policy_arn,
+            },
         )
 
 
 class IdleReaper(Construct):
-    """Every REAP_INTERVAL, deletes RSession apps idle for longer than `minutes` (handlers/reaper.py says how
-    idleness is judged)."""
+    """Every `interval`, deletes RSession apps whose own log has been silent for longer than `minutes`
+    (handlers/reaper.py says why that signal and not DescribeApp's activity time)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, domain_id: str, minutes: int) -> None:
         super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
         self.handler = HandlerFunction(
             self,
             "Reap",
             handler="reaper.handler",
-            description=f"Deletes RSession apps idle for more than {minutes} minutes",
+            description=f"Deletes RSession apps with nothing logged for more than {minutes} minutes",
             timeout=cdk.Duration.minutes(5),
-            environment={"DOMAIN_ID": domain_id, "IDLE_MINUTES": str(minutes)},
+        )
+        self.apps_arn = _domain_arn(self, "app", f"{domain_id}/*")
+        # The RSession streams of this domain: /aws/sagemaker/studio, <domain>/<user>/RSession/<app>.
+        self.log_streams_arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/sagemaker/studio:log-stream:{domain_id}/*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
         self.handler.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReapSessions",
-                actions=["sagemaker:DescribeApp", "sagemaker:DeleteApp"],
-                resources=[_domain_arn(self, "app", f"{domain_id}/*")],
-            )
+            iam.PolicyStatement(sid="ReapSessions", actions=["sagemaker:DeleteApp"], resources=[self.apps_arn])
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(sid="ReadSessionLogs", actions=["logs:GetLogEvents"], resources=[self.log_streams_arn])
         )
         self.handler.role.add_to_policy(
             iam.PolicyStatement(sid="ListApps", actions=["sagemaker:ListApps"], resources=["*"])
@@ -189,5 +215,11 @@ class IdleReaper(Construct):
             "Schedule",
             description=f"Looks for idle RSessions every {self.interval.to_minutes()} minutes",
             schedule=events.Schedule.rate(self.interval),
-            targets=[targets.LambdaFunction(self.handler.function)],
+            # The schedule's event carries the settings (no environment variables to encrypt).
+            targets=[
+                targets.LambdaFunction(
+                    self.handler.function,
+                    event=events.RuleTargetInput.from_object({"domain_id": domain_id, "idle_minutes": minutes}),
+                )
+            ],
         )

@@ -1,9 +1,11 @@
 """The domain's network pieces: its security group, and the interface endpoints RStudio in VpcOnly mode needs
 beyond what the platform's network already has (License Manager for the Posit licence, SageMaker runtime).
 
-Two security groups only (RStudio's VPC guidance): the domain's, used by the RStudioServerPro app and every
-RSession, and the new endpoints' group, which admits HTTPS from the domain's group alone. SageMaker manages
-the NFS groups between the apps and the home EFS itself (AppSecurityGroupManagement: Service).
+As AWS's RStudio networking page has it ("Connect RStudio on SageMaker to a VPC"): the domain's security group
+"must allow all outbound access", and the endpoints' group "must allow inbound traffic from the Domain Security
+Group". Two groups only (a domain takes at most two): the domain's, used by the RStudioServerPro app and every
+RSession, and the new endpoints' group, which admits HTTPS from the domain's group alone. SageMaker manages the
+rules between the apps and the NFS groups of the home EFS itself (AppSecurityGroupManagement: Service).
 """
 
 from __future__ import annotations
@@ -32,19 +34,18 @@ class DomainNetwork(Construct):
         super().__init__(scope, construct_id)
         vpc, domain_subnets = network.vpc, network.workspace_subnets
         self.subnet_ids = vpc.select_subnets(subnet_group_name=domain_subnets.subnet_group_name).subnet_ids
+        # Outbound is not narrowed: AWS requires all of it and does not list what the apps reach (AWS APIs
+        # through the endpoints and the S3 gateway, package repositories through the NAT gateway when the platform
+        # has one). Inbound: nothing from outside the group.
         self.security_group = ec2.SecurityGroup(
             self,
             "DomainSecurityGroup",
             vpc=vpc,
-            allow_all_outbound=False,
-            description="RStudio on SageMaker: RStudioServerPro and RSession apps; HTTPS out, each other in",
+            allow_all_outbound=True,
+            description="RStudio on SageMaker: RStudioServerPro and RSession apps; all outbound (AWS requirement)",
         )
         # The RStudioServerPro app launches and proxies the RSession apps: they talk to each other.
         self.security_group.add_ingress_rule(self.security_group, ec2.Port.all_tcp(), "RStudio apps of this domain")
-        self.security_group.add_egress_rule(self.security_group, ec2.Port.all_tcp(), "RStudio apps of this domain")
-        # AWS APIs through the endpoints and the S3 gateway (a prefix list CloudFormation cannot name), and
-        # package repositories through the NAT gateway when the platform has one.
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), HTTPS, "HTTPS to AWS endpoints and package mirrors")
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",

@@ -12,12 +12,14 @@ from stacks.data.construct import Data
 from stacks.jobs.construct import Jobs
 from stacks.network.construct import Network
 from stacks.settings import Settings
+from stacks.studio import versions
 from stacks.studio.access import UserAccess
 from stacks.studio.domain import DomainOptions, RStudioDomain
 from stacks.studio.handlers.teardown import nfs_group_names
 from stacks.studio.image import RSessionImage
 from stacks.studio.lifecycle import DomainTeardown, IdleReaper, LicencePreflight
 from stacks.studio.network import DomainNetwork
+from stacks.studio.pin import WorkbenchPin
 
 
 class RStudioSageMakerStack(cdk.Stack):
@@ -39,6 +41,8 @@ class RStudioSageMakerStack(cdk.Stack):
             **kwargs,
         )
         users = settings.users
+        # Settings have refused a version AWS no longer supports.
+        release = versions.check_version(settings.rstudio_workbench_version, versions.today())
         self.licence = LicencePreflight(self, "Licence", product_name=settings.rstudio_license_product)
         self.network = DomainNetwork(self, "Network", network=network)
         self.access = {
@@ -48,6 +52,8 @@ class RStudioSageMakerStack(cdk.Stack):
             self,
             "SessionImage",
             platform_name=settings.platform_name,
+            workbench_version=release.version,
+            idle_minutes=settings.rstudio_idle_stop_minutes,
             connect_url=settings.rstudio_connect_url,
             package_manager_url=settings.rstudio_package_manager_url,
         )
@@ -70,6 +76,18 @@ class RStudioSageMakerStack(cdk.Stack):
         domain = self.studio.domain
         domain.node.add_dependency(self.licence.resource, *self.network.endpoints.values())
         domain_id = domain.attr_domain_id
+        self.pin = WorkbenchPin(
+            self,
+            "Workbench",
+            release=release,
+            domain=domain,
+            execution_role=self.studio.execution_role,
+            relaunch_guard=self.studio.relaunch_guard,
+            connect_url=settings.rstudio_connect_url,
+            package_manager_url=settings.rstudio_package_manager_url,
+        )
+        # After the image version it builds for: RSessions relaunched by an upgrade start from the new image.
+        self.pin.resource.node.add_dependency(domain, self.image.version)
         self.teardown = DomainTeardown(
             self,
             "Teardown",
@@ -77,9 +95,12 @@ class RStudioSageMakerStack(cdk.Stack):
             home_file_system_id=domain.attr_home_efs_file_system_id,
             delete_data=settings.delete_data_on_destroy,
             vpc_arn=network.vpc.vpc_arn,
+            execution_role=self.studio.execution_role,
+            relaunch_guard=self.studio.relaunch_guard,
         )
-        # Depending on the domain and every profile makes CloudFormation delete the teardown first.
-        self.teardown.resource.node.add_dependency(domain, *self.studio.profiles.values())
+        # Depending on the domain, every profile and the version pin makes CloudFormation delete the teardown
+        # first (and the pin cannot start an upgrade on a domain being emptied).
+        self.teardown.resource.node.add_dependency(domain, self.pin.resource, *self.studio.profiles.values())
         self.reaper: IdleReaper | None = None
         if settings.rstudio_idle_stop_minutes > 0:
             self.reaper = IdleReaper(

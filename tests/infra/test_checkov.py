@@ -25,6 +25,7 @@ def test_checkov_finds_nothing_beyond_the_skip_list(synth_of):
     assert gate.problems(found, gate.skips()) == []
     # The scan reached both frameworks and every mode (a silent parse failure would find nothing and pass).
     assert ("CKV_DOCKER_2", "container/Dockerfile") in found
+    assert ("CKV_DOCKER_3", "stacks/studio/image/Dockerfile") in found  # the RSession image
     assert any(resource.startswith("AWS::CloudFront::Distribution.") for _, resource in found)  # ec2
     sagemaker = synth_of("sagemaker").template_json["workspace"]["Resources"]
     assert any(resource.split(".", 1)[1] in sagemaker for _, resource in found if "." in resource)

@@ -180,6 +180,12 @@ BAD_VALUES = [
         "(or set rstudio_mode=none)",
     ),
     ("delete_data_on_destroy", "yes", "context key 'delete_data_on_destroy': got 'yes'; allowed: true or false"),
+    (
+        "rstudio_workbench_version",
+        "2022.02.2-485.pro2",
+        "context key 'rstudio_workbench_version': got '2022.02.2-485.pro2'; allowed: a version AWS still supports: "
+        "2026.08.2+200.pro1 (AWS lists 2022.02.2-485.pro2 as no longer supported)",
+    ),
     # The landing-zone keys: more cases (the keys together, tags) in tests/landing/test_landing_settings.py.
     ("vpc_id", "vpc-1", "context key 'vpc_id': got 'vpc-1'; allowed: empty or a VPC ID such as vpc-0123456789abcdef0"),
     (

@@ -84,45 +84,66 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 DOMAIN = "d-abc123"
 
 
-def _app(user: str, name: str, kind: str = "RSessionGateway", status: str = "InService"):
-    return {"DomainId": DOMAIN, "UserProfileName": user, "AppType": kind, "AppName": name, "Status": status}
-
-
-def test_reaper_deletes_only_rsessions_idle_longer_than_the_limit():
-    """Limit 120 min at NOW=12:00. By hand: alice active 10:30 (idle 90) stays; bob active 09:00 (idle 180)
-    goes; carol never active, created 09:59 (idle 121) goes; dave created 10:01 (idle 119) stays; the
-    RStudioServerPro app and a Deleting session are never touched."""
-    client = _client("sagemaker")
-    stub = Stubber(client)
-    apps = [
-        _app("alice", "a"),
-        _app("bob", "b"),
-        _app("domain-shared", "default", kind="RStudioServerPro"),
-        _app("carol", "c"),
-        _app("erin", "e", status="Deleting"),
-        _app("dave", "d"),
-    ]
-    stub.add_response("list_apps", {"Apps": apps[:3], "NextToken": "n"}, {"DomainIdEquals": DOMAIN})
-    described = {
-        "a": {"LastUserActivityTimestamp": NOW - timedelta(minutes=90), "CreationTime": NOW - timedelta(days=1)},
-        "b": {"LastUserActivityTimestamp": NOW - timedelta(minutes=180), "CreationTime": NOW - timedelta(days=1)},
-        "c": {"CreationTime": NOW - timedelta(minutes=121)},
-        "d": {"CreationTime": NOW - timedelta(minutes=119)},
+def _app(user: str, name: str, created: datetime, kind: str = "RSessionGateway", status: str = "InService"):
+    return {
+        "DomainId": DOMAIN,
+        "UserProfileName": user,
+        "AppType": kind,
+        "AppName": name,
+        "Status": status,
+        "CreationTime": created,
     }
-    for app in apps[:3]:
-        if app["AppType"] == "RSessionGateway":
+
+
+def _ms(stamp: datetime) -> int:
+    return int(stamp.timestamp() * 1000)
+
+
+def test_reaper_judges_sessions_by_their_own_log_not_by_health_checks():
+    """Limit 120 min at NOW=12:00. By hand: alice last logged 10:30 (90 min) stays; bob 09:00 (180) goes; carol
+    09:59 (121) goes; dave has no log stream, so is not judged; frank's stream ends 08:00 but his app was created
+    11:00 (a reused name), so 60 min, stays; the RStudioServerPro app and a Deleting session are never touched.
+    DescribeApp (whose LastUserActivityTimestamp health checks refresh) is never called: Stubber would refuse."""
+    sagemaker, logs = _client("sagemaker"), _client("logs")
+    sm_stub, logs_stub = Stubber(sagemaker), Stubber(logs)
+    day = NOW - timedelta(days=1)
+    apps = [
+        _app("alice", "a", day),
+        _app("bob", "b", day),
+        _app("domain-shared", "default", day, kind="RStudioServerPro"),
+        _app("carol", "c", NOW - timedelta(minutes=125)),
+        _app("erin", "e", day, status="Deleting"),
+        _app("dave", "d", day),
+        _app("frank", "f", NOW - timedelta(minutes=60)),
+    ]
+    last = {
+        "a": NOW - timedelta(minutes=90),
+        "b": NOW - timedelta(minutes=180),
+        "c": NOW - timedelta(minutes=121),
+        "f": NOW - timedelta(hours=4),
+    }
+    sm_stub.add_response("list_apps", {"Apps": apps[:3], "NextToken": "n"}, {"DomainIdEquals": DOMAIN})
+    sm_stub.add_response("list_apps", {"Apps": apps[3:]}, {"DomainIdEquals": DOMAIN, "NextToken": "n"})
+    for app in apps:
+        if app["AppType"] != "RSessionGateway" or app["Status"] != "InService":
+            continue
+        name = app["AppName"]
+        query = {
+            "logGroupName": "/aws/sagemaker/studio",
+            "logStreamName": f"{DOMAIN}/{app['UserProfileName']}/RSession/{name}",
+            "limit": 1,
+            "startFromHead": False,
+        }
+        if name == "d":
+            logs_stub.add_client_error("get_log_events", "ResourceNotFoundException", expected_params=query)
+            continue
+        logs_stub.add_response("get_log_events", {"events": [{"timestamp": _ms(last[name]), "message": "x"}]}, query)
+        if name in ("b", "c"):
             key = {k: app[k] for k in ("DomainId", "UserProfileName", "AppType", "AppName")}
-            stub.add_response("describe_app", {**described[app["AppName"]], "Status": "InService"}, key)
-            if app["AppName"] == "b":
-                stub.add_response("delete_app", {}, key)
-    stub.add_response("list_apps", {"Apps": apps[3:]}, {"DomainIdEquals": DOMAIN, "NextToken": "n"})
-    for app in apps[3:]:
-        if app["Status"] == "InService":
-            key = {k: app[k] for k in ("DomainId", "UserProfileName", "AppType", "AppName")}
-            stub.add_response("describe_app", {**described[app["AppName"]], "Status": "InService"}, key)
-            if app["AppName"] == "c":
-                stub.add_response("delete_app", {}, key)
-    with stub:
-        deleted = reaper.reap(client, domain_id=DOMAIN, idle=timedelta(minutes=120), now=NOW)
-    stub.assert_no_pending_responses()
+            sm_stub.add_response("delete_app", {}, key)
+    with sm_stub, logs_stub:
+        deleted, unjudged = reaper.reap(sagemaker, logs, domain_id=DOMAIN, idle=timedelta(minutes=120), now=NOW)
+    sm_stub.assert_no_pending_responses()
+    logs_stub.assert_no_pending_responses()
     assert deleted == ["bob/b", "carol/c"]
+    assert unjudged == ["dave/d"]

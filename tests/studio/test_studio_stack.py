@@ -1,62 +1,23 @@
-"""The sagemaker workspace as synthesized: one synth (two users, an admin and a user) for every item of the
-SageMaker mode, nag- and cfn-lint-clean. Access is checked by matching each policy's resources
+"""The sagemaker workspace as synthesized: one synth (two users, an admin and a user; tests/studio/conftest.py)
+for every part of the SageMaker mode, nag- and cfn-lint-clean. Access is checked by matching each policy's resources
 the way IAM does (`*` any run of characters, `?` one), against ARNs written by hand."""
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import MODE_CONTEXTS, synthesize
 from tests.infra.helpers import CFN_LINT_IGNORED, as_list, cfn_lint, one, render_join, resources, statements
+from tests.studio.helpers import allows as _allows
+from tests.studio.helpers import logical as _logical
+from tests.studio.helpers import policy_statements as _policy_statements
 
-CONTEXT = {"rstudio_mode": "sagemaker", "rstudio_users": "alice:admin,bob"}
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def studio(synth_of):
-    assert MODE_CONTEXTS["sagemaker"] == CONTEXT  # the session's sagemaker synth is this one
-    return synth_of("sagemaker")
-
-
-@pytest.fixture(scope="module")
-def template(studio) -> dict[str, Any]:
-    return studio.template_json["workspace"]
-
-
-def _logical(template: dict[str, Any], prefix: str, cfn_type: str) -> str:
-    return one(template, cfn_type, prefix)[0]
-
-
-def _policy_statements(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
-    """Every statement of every policy in the template attached to `role_id`."""
-    found = []
-    for res in template["Resources"].values():
-        props = res.get("Properties", {})
-        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            if {"Ref": role_id} in props.get("Roles", []):
-                found += statements(props["PolicyDocument"])
-    return found
-
-
-def _allows(stmts: list[dict[str, Any]], action: str, resource: str) -> bool:
-    for st in stmts:
-        if st["Effect"] != "Allow" or action not in as_list(st["Action"]):
-            continue
-        for pattern in as_list(st["Resource"]):
-            text = render_join(pattern, "*")  # account, region, partition, imported bucket ARN
-            text = re.sub(r"\$\{[^}]+\}", "*", text)
-            if fnmatch.fnmatchcase(resource, text):
-                return True
-    return False
 
 
 def test_domain_is_vpc_only_with_service_managed_groups_in_private_subnets(template):
@@ -69,20 +30,61 @@ def test_domain_is_vpc_only_with_service_managed_groups_in_private_subnets(templ
     assert len(subnets) == 2
     assert all("workspaceSubnet" in s for s in subnets)
     server = props["DomainSettings"]["RStudioServerProDomainSettings"]
+    # The version is not the domain's property (see test_workbench_version.py); the instance is the free one.
+    assert server["DefaultResourceSpec"] == {"InstanceType": "system"}
     role_id = server["DomainExecutionRoleArn"]["Fn::GetAtt"][0]
-    actions = {a for st in _policy_statements(template, role_id) for a in as_list(st["Action"])}
-    # The RStudio on SageMaker docs' domain execution role: License Manager, log delivery, CreateApp.
-    assert "sagemaker:CreateApp" in actions
-    assert "license-manager:CheckoutLicense" in actions
-    assert {a.split(":")[0] for a in actions} == {"license-manager", "logs", "sagemaker"}
+    stmts = _policy_statements(template, role_id)
+    assert len(stmts) == 1
+    assert stmts[0]["Effect"] == "Allow"
+    assert stmts[0]["Resource"] == "*"
+    assert sorted(as_list(stmts[0]["Action"])) == sorted(DOMAIN_EXECUTION_POLICY)
     assert not any(r["Type"] == "AWS::SageMaker::App" for r in template["Resources"].values())
 
 
-def test_only_two_security_groups_and_endpoints_admit_https_from_the_domain_group(template):
+# AWS, "Create an Amazon SageMaker Domain with RStudio using the AWS CLI", domain-setting-policy.json, copied by hand.
+DOMAIN_EXECUTION_POLICY = """
+license-manager:ExtendLicenseConsumption license-manager:ListReceivedLicenses license-manager:GetLicense
+license-manager:CheckoutLicense license-manager:CheckInLicense logs:CreateLogDelivery logs:CreateLogGroup
+logs:CreateLogStream logs:DeleteLogDelivery logs:Describe* logs:GetLogDelivery logs:GetLogEvents
+logs:ListLogDeliveries logs:PutLogEvents logs:PutResourcePolicy logs:UpdateLogDelivery sagemaker:CreateApp
+""".split()
+
+
+def test_the_relaunch_guard_denies_create_app_and_only_the_lifecycle_functions_may_attach_it(template):
+    guard_id = _logical(template, "StudioRelaunchGuard", "AWS::IAM::ManagedPolicy")
+    guard = resources(template, "AWS::IAM::ManagedPolicy")[guard_id]["Properties"]
+    assert statements(guard["PolicyDocument"]) == [
+        {"Action": "sagemaker:CreateApp", "Effect": "Deny", "Resource": "*", "Sid": "NoServerRelaunch"}
+    ]
+    assert not {"Roles", "Users", "Groups"} & set(guard)  # attached only while the server app must stay down
+    role_id = _logical(template, "StudioExecutionRole", "AWS::IAM::Role")
+    attachers = []
+    for logical, res in resources(template, "AWS::IAM::Policy").items():
+        for st in statements(res["Properties"]["PolicyDocument"]):
+            if "iam:AttachRolePolicy" in as_list(st["Action"]):
+                assert st["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+                assert st["Condition"] == {"ArnEquals": {"iam:PolicyARN": {"Ref": guard_id}}}
+                attachers.append(logical)
+    assert sorted(a[: a.index("Role")] for a in attachers) == sorted(
+        ["TeardownStart", "TeardownCheck", "WorkbenchStart", "WorkbenchCheck"]
+    )
+
+
+def test_only_two_security_groups_the_domains_allows_all_outbound_and_endpoints_admit_it(template):
     groups = resources(template, "AWS::EC2::SecurityGroup")
     assert len(groups) == 2
     endpoint_sg = _logical(template, "NetworkEndpointSecurityGroup", "AWS::EC2::SecurityGroup")
     domain_sg = _logical(template, "NetworkDomainSecurityGroup", "AWS::EC2::SecurityGroup")
+    # AWS: the domain's group "must allow all outbound access".
+    egress = groups[domain_sg]["Properties"]["SecurityGroupEgress"]
+    assert egress == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Allow all outbound traffic by default", "IpProtocol": "-1"}
+    ]
+    assert not [
+        r
+        for r in resources(template, "AWS::EC2::SecurityGroupEgress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [domain_sg, "GroupId"]}
+    ]
     ingress = [
         r["Properties"]
         for r in resources(template, "AWS::EC2::SecurityGroupIngress").values()
@@ -188,16 +190,25 @@ def test_each_user_has_a_job_config_named_after_their_profile_role(template):
     assert {"Fn::GetAtt": [_logical(template, "UseraliceJobRole", "AWS::IAM::Role"), "Arn"]} in parts
 
 
-def test_rsession_image_is_a_cdk_asset_attached_as_the_default(studio, template):
+def test_rsession_image_is_built_for_the_domains_version_and_attached_as_the_default(studio, template):
     assets = json.loads((studio.cdk_out / "simlab-workspace.assets.json").read_text())["dockerImages"]
     (image,) = [a for a in assets.values() if a["source"].get("dockerFile") == "stacks/studio/image/Dockerfile"]
-    assert image["source"]["dockerBuildArgs"]["SIMLAB_PLATFORM"] == "simlab"
+    args = image["source"]["dockerBuildArgs"]
+    assert args["SIMLAB_PLATFORM"] == "simlab"
+    assert args["RSW_VERSION"] == "2026.08.2+200.pro1"
+    assert args["RSESSION_TIMEOUT_MINUTES"] == "120"
+    assert args["SAGEMAKER_REQUIREMENT"].startswith("sagemaker[local]==2.")
     _, version = one(template, "AWS::SageMaker::ImageVersion")
     assert next(iter(image["destinations"].values()))["imageTag"] in json.dumps(version["Properties"]["BaseImage"])
     _, domain = one(template, "AWS::SageMaker::Domain")
     rsession = domain["Properties"]["DefaultUserSettings"]["RSessionAppSettings"]
     assert rsession["CustomImages"] == [{"AppImageConfigName": "simlab-rsession", "ImageName": "simlab-rsession"}]
-    assert rsession["DefaultResourceSpec"]["InstanceType"] == "ml.t3.medium"
+    # The image, not a version of it: a rebuilt image changes nothing on the domain.
+    image_id = _logical(template, "SessionImage", "AWS::SageMaker::Image")
+    assert rsession["DefaultResourceSpec"] == {
+        "InstanceType": "ml.t3.medium",
+        "SageMakerImageArn": {"Fn::GetAtt": [image_id, "ImageArn"]},
+    }
 
 
 def test_rsession_dockerfile_lints_clean_and_sets_the_role_parameter():
@@ -207,6 +218,7 @@ def test_rsession_dockerfile_lints_clean_and_sets_the_role_parameter():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = dockerfile.read_text()
+    assert 'ENV RSTUDIO_FORCE_NON_ZERO_EXIT_CODE="1"' in text
     assert "SIMLAB_JOB_CONFIG_PARAMETER=/${SIMLAB_PLATFORM}/job-config/{role}" in text
     assert "R/simjobs" in text
     assert "RSTUDIO_CONNECT_URL" in text
@@ -220,30 +232,62 @@ def test_licence_preflight_comes_before_the_domain(template):
     assert licence in domain["DependsOn"]
 
 
-def test_teardown_is_deleted_before_the_domain_and_profiles_and_waits_up_to_two_hours(template):
+def test_teardown_is_deleted_before_the_domain_profiles_and_pin_and_waits_up_to_two_hours(template):
     logical, teardown = one(template, "Custom::DomainTeardown")
     domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
+    pin_id, _ = one(template, "Custom::WorkbenchVersion")
     profiles = set(resources(template, "AWS::SageMaker::UserProfile"))
-    assert set(teardown["DependsOn"]) >= {domain_id, *profiles}
-    assert teardown["Properties"]["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
-    assert teardown["Properties"]["DeleteData"] == "false"
+    assert set(teardown["DependsOn"]) >= {domain_id, pin_id, *profiles}
+    props = teardown["Properties"]
+    assert props["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
+    assert props["HomeFileSystemId"] == {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]}
+    assert props["ExecutionRoleName"] == {"Ref": _logical(template, "StudioExecutionRole", "AWS::IAM::Role")}
+    assert props["RelaunchGuardArn"] == {"Ref": _logical(template, "StudioRelaunchGuard", "AWS::IAM::ManagedPolicy")}
+    assert props["DeleteData"] == "false"
     handlers = {f["Properties"]["Handler"] for f in resources(template, "AWS::Lambda::Function").values()}
-    assert {"teardown.on_event", "teardown.is_complete", "licence.on_event", "reaper.handler"} <= handlers
-    _, waiter = one(template, "AWS::StepFunctions::StateMachine")
-    definition = render_join(waiter["Properties"]["DefinitionString"])
-    # 2 hours at one check every 30 s = 240 attempts.
-    assert '"IntervalSeconds":30,"MaxAttempts":240' in definition
+    assert {
+        "handlers.teardown.on_event",
+        "handlers.teardown.is_complete",
+        "handlers.upgrade.on_event",
+        "handlers.upgrade.is_complete",
+        "handlers.licence.on_event",
+        "handlers.reaper.handler",
+    } <= handlers
+    waiters = [
+        render_join(w["Properties"]["DefinitionString"])
+        for w in resources(template, "AWS::StepFunctions::StateMachine").values()
+    ]
+    # Teardown: 2 hours at one check every 30 s = 240 attempts; the version pin: 1 hour = 120.
+    assert sorted(re.findall(r'"IntervalSeconds":30,"MaxAttempts":(\d+)', "".join(waiters))) == ["120", "240"]
 
 
-def test_idle_reaper_runs_on_a_schedule_with_the_idle_setting(template):
+def test_lambda_code_is_the_handlers_package_only(studio):
+    assets = json.loads((studio.cdk_out / "simlab-workspace.assets.json").read_text())["files"]
+    staged = [studio.cdk_out / a["source"]["path"] for a in assets.values() if a["source"].get("packaging") == "zip"]
+    ours = {
+        tuple(sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()))
+        for d in staged
+        if (d / "handlers").is_dir()
+    }
+    # One asset for every function of the domain, holding the package and nothing else of the repository.
+    assert ours == {
+        tuple(sorted(f"handlers/{m}.py" for m in ("__init__", "common", "licence", "reaper", "teardown", "upgrade")))
+    }
+
+
+def test_idle_reaper_runs_on_a_schedule_with_the_idle_setting_in_its_event(template):
+    _, rule = one(template, "AWS::Events::Rule")
+    assert rule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"  # 120 / 4
+    (target,) = rule["Properties"]["Targets"]
+    domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
+    assert json.loads(render_join(target["Input"], "D")) == {"domain_id": "D", "idle_minutes": 120}
+    assert {"Fn::GetAtt": [domain_id, "DomainId"]} in target["Input"]["Fn::Join"][1]
     (function,) = [
         f
         for f in resources(template, "AWS::Lambda::Function").values()
-        if f["Properties"]["Handler"] == "reaper.handler"
+        if f["Properties"]["Handler"] == "handlers.reaper.handler"
     ]
-    assert function["Properties"]["Environment"]["Variables"]["IDLE_MINUTES"] == "120"
-    _, rule = one(template, "AWS::Events::Rule")
-    assert rule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"  # 120 / 4
+    assert "Environment" not in function["Properties"]
 
 
 def test_outputs_name_the_domain_and_print_each_users_login_url(template):
@@ -261,53 +305,3 @@ def test_sagemaker_mode_is_nag_and_lint_clean(studio):
     assert [r for r in studio.validation_report["pluginReports"] if r.get("violations")] == []
     result = cfn_lint(list(studio.template_paths.values()), ignore=CFN_LINT_IGNORED)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-# ------------------------------------------------------------------ the other branch of every switch
-VARIANT = {
-    "rstudio_mode": "sagemaker",
-    "rstudio_users": "carol",
-    "delete_data_on_destroy": "true",
-    "rstudio_auth": "sso",
-    "rstudio_idle_stop_minutes": "0",
-    "nat_gateways": "0",
-    "rstudio_connect_url": "https://connect.example.com",
-}
-
-
-@pytest.fixture(scope="module")
-def variant(tmp_path_factory):
-    return synthesize(VARIANT, tmp_path_factory.mktemp("studio-variant.out"))
-
-
-def test_variant_is_nag_and_lint_clean(variant):
-    assert [r for r in variant.validation_report["pluginReports"] if r.get("violations")] == []
-    result = cfn_lint(list(variant.template_paths.values()), ignore=CFN_LINT_IGNORED)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_delete_data_lets_teardown_remove_exactly_the_domains_home(variant):
-    template = variant.template_json["workspace"]
-    _, teardown = one(template, "Custom::DomainTeardown")
-    assert teardown["Properties"]["DeleteData"] == "true"
-    domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
-    role = _logical(template, "TeardownCheckRole", "AWS::IAM::Role")
-    (efs,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteHomeFileSystem"]
-    assert {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]} in efs["Resource"]["Fn::Join"][1]
-    (groups,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteNfsSecurityGroups"]
-    assert list(groups["Condition"]["ArnEquals"]) == ["ec2:Vpc"]
-    assert "HomeFileSystem" in template["Outputs"]
-    assert "KeptOnDestroy" not in template["Outputs"]
-
-
-def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_reaper(variant):
-    template = variant.template_json["workspace"]
-    _, profile = one(template, "AWS::SageMaker::UserProfile")
-    assert profile["Properties"]["SingleSignOnUserIdentifier"] == "UserName"
-    assert profile["Properties"]["SingleSignOnUserValue"] == "carol"
-    _, domain = one(template, "AWS::SageMaker::Domain")
-    assert domain["Properties"]["AuthMode"] == "SSO"
-    server = domain["Properties"]["DomainSettings"]["RStudioServerProDomainSettings"]
-    assert server["RStudioConnectUrl"] == "https://connect.example.com"
-    assert not resources(template, "AWS::Events::Rule")
-    assert "presigned" not in json.dumps(template["Outputs"])

@@ -1,13 +1,9 @@
-"""The domain teardown handler against a stateful fake of SageMaker, EFS and EC2 (moto has no user profiles,
-apps, spaces), and its exact requests against botocore's Stubber (which checks them against the API model).
-
-The fake behaves as the SageMaker docs describe: a profile or space cannot be deleted while it has apps
-(ResourceInUse), deleting an app takes a while (Deleting for N list calls, then Deleted), the NFS security
-groups reference each other (DependencyViolation until both are free of rules)."""
+"""The domain teardown handler against the stateful fake in fakes.py (apps take time to go, SageMaker relaunches
+the server app while the domain execution role may create apps, one relaunch is already under way when the
+deny lands), and its first requests against botocore's Stubber (which checks them against the API model)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -15,287 +11,218 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from stacks.studio.handlers import teardown
+from stacks.studio.handlers import common, teardown
 from stacks.studio.handlers.teardown import Clients
+from tests.studio.fakes import (
+    DOMAIN,
+    GUARD,
+    ROLE,
+    SERVER,
+    Clock,
+    FakeEc2,
+    FakeEfs,
+    FakeIam,
+    busy_domain,
+    error,
+    nfs_groups,
+)
 
-DOMAIN = "d-abc123"
-EVENT = {"RequestType": "Delete", "ResourceProperties": {"DomainId": DOMAIN, "DeleteData": "true"}}
-
-
-def _error(code: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}}, "op")
-
-
-@dataclass
-class FakeSageMaker:
-    apps: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (owner, type, name)
-    spaces: dict[str, str] = field(default_factory=dict)
-    profiles: dict[str, str] = field(default_factory=dict)
-    domain_exists: bool = True
-    delete_delay: int = 2  # list calls an app stays Deleting
-    log: list[str] = field(default_factory=list)
-
-    def describe_domain(self, DomainId: str) -> dict[str, Any]:
-        if not self.domain_exists:
-            raise _error("ResourceNotFound")
-        return {"DomainId": DomainId, "HomeEfsFileSystemId": "fs-home"}
-
-    def _tick(self) -> None:
-        for app in self.apps.values():
-            if app["Status"] == "Deleting":
-                app["wait"] -= 1
-                if app["wait"] <= 0:
-                    app["Status"] = "Deleted"
-
-    def list_apps(self, DomainIdEquals: str, NextToken: str | None = None) -> dict[str, Any]:
-        self._tick()
-        rows = []
-        for (owner, kind, name), app in self.apps.items():
-            row = {"AppType": kind, "AppName": name, "Status": app["Status"]}
-            row["SpaceName" if owner.startswith("space:") else "UserProfileName"] = owner.removeprefix("space:")
-            rows.append(row)
-        # Two pages, to exercise NextToken.
-        half = len(rows) // 2
-        return {"Apps": rows[half:], "NextToken": None} if NextToken else {"Apps": rows[:half], "NextToken": "p2"}
-
-    def delete_app(self, **kw: Any) -> None:
-        owner = kw.get("UserProfileName") or f"space:{kw['SpaceName']}"
-        app = self.apps.get((owner, kw["AppType"], kw["AppName"]))
-        if app is None or app["Status"] == "Deleted":
-            raise _error("ResourceNotFound")
-        app.update(Status="Deleting", wait=self.delete_delay)
-        self.log.append(f"delete_app {owner} {kw['AppType']}")
-
-    def describe_app(self, **kw: Any) -> dict[str, Any]:
-        app = self.apps.get((kw["UserProfileName"], kw["AppType"], kw["AppName"]))
-        if app is None:
-            raise _error("ResourceNotFound")
-        return {"Status": app["Status"]}
-
-    def _live(self, owner: str) -> bool:
-        return any(o == owner and a["Status"] not in ("Deleted", "Failed") for (o, _, _), a in self.apps.items())
-
-    def list_spaces(self, DomainIdEquals: str) -> dict[str, Any]:
-        return {"Spaces": [{"SpaceName": n, "Status": s} for n, s in self.spaces.items()]}
-
-    def delete_space(self, DomainId: str, SpaceName: str) -> None:
-        if self._live(f"space:{SpaceName}"):
-            raise _error("ResourceInUse")
-        self.log.append(f"delete_space {SpaceName}")
-        del self.spaces[SpaceName]
-
-    def list_user_profiles(self, DomainIdEquals: str) -> dict[str, Any]:
-        return {"UserProfiles": [{"UserProfileName": n, "Status": s} for n, s in self.profiles.items()]}
-
-    def delete_user_profile(self, DomainId: str, UserProfileName: str) -> None:
-        if self._live(UserProfileName):
-            raise _error("ResourceInUse")
-        self.log.append(f"delete_user_profile {UserProfileName}")
-        del self.profiles[UserProfileName]
+PROPS = {
+    "DomainId": DOMAIN,
+    "DeleteData": "true",
+    "HomeFileSystemId": "fs-home",
+    "ExecutionRoleName": ROLE,
+    "RelaunchGuardArn": GUARD,
+}
+EVENT = {"RequestType": "Delete", "ResourceProperties": PROPS}
+POLL_SECONDS = 30  # the provider's query interval (stacks/studio/lifecycle.py)
 
 
-@dataclass
-class FakeEfs:
-    mount_targets: dict[str, str] = field(default_factory=lambda: {"fsmt-1": "available", "fsmt-2": "available"})
-    file_system: bool = True
-    log: list[str] = field(default_factory=list)
-
-    def describe_mount_targets(self, FileSystemId: str) -> dict[str, Any]:
-        if not self.file_system:
-            raise _error("FileSystemNotFound")
-        # A deleting mount target disappears on the next look.
-        for target, state in list(self.mount_targets.items()):
-            if state == "deleting":
-                del self.mount_targets[target]
-        return {"MountTargets": [{"MountTargetId": t, "LifeCycleState": s} for t, s in self.mount_targets.items()]}
-
-    def delete_mount_target(self, MountTargetId: str) -> None:
-        self.mount_targets[MountTargetId] = "deleting"
-        self.log.append(f"delete_mount_target {MountTargetId}")
-
-    def describe_file_systems(self, FileSystemId: str) -> dict[str, Any]:
-        if not self.file_system:
-            raise _error("FileSystemNotFound")
-        return {"FileSystems": [{"FileSystemId": FileSystemId, "LifeCycleState": "available"}]}
-
-    def delete_file_system(self, FileSystemId: str) -> None:
-        if self.mount_targets:
-            raise _error("FileSystemInUse")
-        self.file_system = False
-        self.log.append("delete_file_system")
+def _world(in_flight: int = 1) -> tuple[Clock, Any, FakeEfs, FakeEc2, FakeIam, Clients]:
+    clock, iam = Clock(), FakeIam()
+    sm = busy_domain(clock, iam, in_flight=in_flight)
+    efs, ec2 = FakeEfs(), FakeEc2(nfs_groups(*teardown.nfs_group_names(DOMAIN)))
+    return clock, sm, efs, ec2, iam, Clients(sagemaker=sm, ec2=ec2, efs=efs, iam=iam, sleep=clock.sleep)
 
 
-@dataclass
-class FakeEc2:
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
-    log: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        inbound, outbound = teardown.nfs_group_names(DOMAIN)
-        rule_to = {"IpProtocol": "tcp", "FromPort": 2049, "ToPort": 2049}
-        self.groups = {
-            "sg-in": {"GroupName": inbound, "In": [dict(rule_to, UserIdGroupPairs=[{"GroupId": "sg-out"}])], "Out": []},
-            "sg-out": {
-                "GroupName": outbound,
-                "In": [],
-                "Out": [dict(rule_to, UserIdGroupPairs=[{"GroupId": "sg-in"}])],
-            },
-        }
-
-    def describe_security_groups(self, Filters: list[dict[str, Any]]) -> dict[str, Any]:
-        names = set(Filters[0]["Values"])
-        return {
-            "SecurityGroups": [
-                {"GroupId": gid, "GroupName": g["GroupName"], "IpPermissions": g["In"], "IpPermissionsEgress": g["Out"]}
-                for gid, g in self.groups.items()
-                if g["GroupName"] in names
-            ]
-        }
-
-    def revoke_security_group_ingress(self, GroupId: str, IpPermissions: list[Any]) -> None:
-        self.groups[GroupId]["In"] = []
-
-    def revoke_security_group_egress(self, GroupId: str, IpPermissions: list[Any]) -> None:
-        self.groups[GroupId]["Out"] = []
-
-    def delete_security_group(self, GroupId: str) -> None:
-        referenced = any(
-            pair["GroupId"] == GroupId
-            for g in self.groups.values()
-            for rule in g["In"] + g["Out"]
-            for pair in rule["UserIdGroupPairs"]
-        )
-        if referenced:
-            raise _error("DependencyViolation")
-        self.log.append(f"delete_security_group {self.groups.pop(GroupId)['GroupName']}")
-
-
-def _busy_domain() -> FakeSageMaker:
-    return FakeSageMaker(
-        apps={
-            ("alice", "RSessionGateway", "s1"): {"Status": "InService"},
-            ("alice", "RSessionGateway", "s2"): {"Status": "Failed"},  # must be skipped
-            ("bob", "RSessionGateway", "s3"): {"Status": "InService"},
-            ("space:shared", "JupyterLab", "default"): {"Status": "InService"},
-            ("domain-shared", "RStudioServerPro", "default"): {"Status": "InService"},
-        },
-        spaces={"shared": "InService"},
-        profiles={"alice": "InService", "bob": "InService"},
-    )
-
-
-def _run(clients: Clients, event: dict[str, Any], limit: int = 50) -> int:
+def _run(clients: Clients, clock: Clock, event: dict[str, Any], limit: int = 200) -> int:
+    """What CDK's provider does: on_event, then is_complete every POLL_SECONDS until it says complete."""
     assert teardown.handle_event(event, clients)["PhysicalResourceId"] == f"teardown-{DOMAIN}"
     for passes in range(1, limit + 1):
+        clock.sleep(POLL_SECONDS)
         if teardown.check_complete(event, clients)["IsComplete"]:
             return passes
     raise AssertionError("teardown never completed")
 
 
-def test_busy_domain_is_emptied_in_the_documented_order_and_its_home_removed():
-    sm, efs, ec2 = _busy_domain(), FakeEfs(), FakeEc2()
-    passes = _run(Clients(sagemaker=sm, ec2=ec2, efs=efs), EVENT)
-    assert passes > 1  # app deletion takes several polls: the is-complete loop is what waits
-    assert all(a["Status"] in ("Deleted", "Failed") for a in sm.apps.values())
-    assert sm.spaces == {}
+def test_teardown_outlasts_the_relaunch_and_deletes_everything_in_order():
+    clock, sm, efs, ec2, iam, clients = _world(in_flight=1)
+    _run(clients, clock, EVENT)
+    # The fake relaunched the server app once after its first deletion (it was under way before the deny).
+    assert sm.relaunches == 1
+    assert sm.log.count("delete_app domain-shared RStudioServerPro") == 2
+    # Ends with no apps, profiles or spaces, and no domain.
+    assert sm.domain is None
     assert sm.profiles == {}
+    assert sm.spaces == {}
+    assert all(app["Status"] in ("Deleted", "Failed") for app in sm.apps.values())
     order = sm.log
-    # Every user/space app before any space or profile; the shared RStudioServerPro app last.
     last_user_app = max(i for i, e in enumerate(order) if e.startswith("delete_app") and "domain-shared" not in e)
-    first_space = order.index("delete_space shared")
-    assert last_user_app < first_space < order.index("delete_user_profile alice")
-    assert order[-1] == "delete_app domain-shared RStudioServerPro"
+    last_server_delete = max(i for i, e in enumerate(order) if e == "delete_app domain-shared RStudioServerPro")
+    # users' apps, then the server app (until it stays gone), then spaces and profiles, then the domain
+    assert last_user_app < order.index("delete_app domain-shared RStudioServerPro")
+    assert last_server_delete < order.index("delete_space shared") < order.index("delete_user_profile alice")
+    assert order[-1] == "delete_domain"
     assert "delete_app alice RSessionGateway" in order
-    assert order.count("delete_app alice RSessionGateway") == 1
+    assert order.count("delete_app alice RSessionGateway") == 1  # the Failed one is skipped
+    # CreateApp was denied before the server app went, and allowed again once the domain was gone.
+    assert iam.log == ["attach simlab-workspace-StudioRelaunchGuard", "detach simlab-workspace-StudioRelaunchGuard"]
+    assert iam.attached[ROLE] == []
     # Home: mount targets, then the file system, then both NFS groups (rules revoked first).
     assert efs.log == ["delete_mount_target fsmt-1", "delete_mount_target fsmt-2", "delete_file_system"]
     assert sorted(ec2.log) == sorted(f"delete_security_group {n}" for n in teardown.nfs_group_names(DOMAIN))
-    assert ec2.groups == {}
+
+
+def test_a_second_run_changes_nothing():
+    clock, sm, efs, ec2, iam, clients = _world()
+    _run(clients, clock, EVENT)
+    logs = (list(sm.log), list(efs.log), list(ec2.log), list(iam.log))
+    assert _run(clients, clock, EVENT) == 1
+    assert (sm.log, efs.log, ec2.log, iam.log) == logs
+
+
+def test_without_the_deny_the_relaunch_never_lets_it_finish(monkeypatch):
+    """The teardown's guard is what ends the relaunch: with hold_relaunch a no-op, SageMaker brings the server app
+    back after every deletion and the profiles and domain are never reached."""
+    clock, sm, _efs, _ec2, _iam, clients = _world(in_flight=0)
+    monkeypatch.setattr(teardown, "hold_relaunch", lambda *args: None)
+    with pytest.raises(AssertionError, match="never completed"):
+        _run(clients, clock, EVENT, limit=120)
+    assert sm.relaunches > 3
+    assert sm.profiles
+    assert sm.domain is not None
+
+
+def test_server_app_must_stay_gone_for_the_settle_time(monkeypatch):
+    """The app is reported gone only after a second look SETTLE_SECONDS later."""
+    clock, sm, _efs, _ec2, iam, clients = _world(in_flight=0)
+    for key in list(sm.apps):
+        if key != SERVER:
+            del sm.apps[key]
+    sm.apps[SERVER].update(Status="Deleted", gone_at=0.0)
+    iam.attached[ROLE] = [GUARD]
+    slept: list[float] = []
+    clients.sleep = lambda s: (slept.append(s), clock.sleep(s))  # type: ignore[assignment,func-returns-value]
+    result = common.Pass()
+    common.stop_server_app(sm, DOMAIN, result, clients.sleep)
+    assert result.done
+    assert slept == [common.SETTLE_SECONDS]
 
 
 def test_without_delete_data_the_home_and_groups_are_kept():
-    sm, efs, ec2 = _busy_domain(), FakeEfs(), FakeEc2()
-    keep = {"RequestType": "Delete", "ResourceProperties": {"DomainId": DOMAIN, "DeleteData": "false"}}
-    _run(Clients(sagemaker=sm, ec2=ec2, efs=efs), keep)
-    assert sm.profiles == {}
+    clock, sm, efs, ec2, iam, clients = _world()
+    _run(clients, clock, {"RequestType": "Delete", "ResourceProperties": {**PROPS, "DeleteData": "false"}})
+    assert sm.domain is None
     assert efs.log == []
     assert efs.file_system
     assert len(ec2.groups) == 2
+    assert iam.attached[ROLE] == []
 
 
-def test_rerun_on_a_partly_deleted_domain_and_on_a_gone_domain_is_safe():
-    sm, efs, ec2 = _busy_domain(), FakeEfs(), FakeEc2()
-    clients = Clients(sagemaker=sm, ec2=ec2, efs=efs)
+def test_rerun_after_a_restart_midway_is_safe():
+    clock, sm, efs, ec2, iam, clients = _world()
     teardown.handle_event(EVENT, clients)
-    teardown.check_complete(EVENT, clients)  # a first pass, then the handler "restarts" (new Lambda)
-    _run(clients, EVENT)
-    assert sm.profiles == {}
+    clock.sleep(POLL_SECONDS)
+    teardown.check_complete(EVENT, clients)  # a first pass, then the provider "restarts" (a new Lambda)
+    _run(clients, clock, EVENT)
+    assert sm.domain is None
     assert not efs.file_system
-    _run(clients, EVENT)  # everything already gone: completes at once, no error
-    sm.domain_exists = False
-    assert teardown.check_complete(EVENT, clients) == {"IsComplete": True}
+    assert iam.attached[ROLE] == []
 
 
 def test_create_and_update_do_nothing():
-    sm = _busy_domain()
-    clients = Clients(sagemaker=sm, ec2=FakeEc2(), efs=FakeEfs())
+    clock, sm, _efs, _ec2, iam, clients = _world()
     for kind in ("Create", "Update"):
-        event = {"RequestType": kind, "ResourceProperties": {"DomainId": DOMAIN}}
+        event = {"RequestType": kind, "ResourceProperties": PROPS}
         assert teardown.handle_event(event, clients) == {"PhysicalResourceId": f"teardown-{DOMAIN}"}
         assert teardown.check_complete(event, clients) == {"IsComplete": True}
     assert sm.log == []
+    assert iam.log == []
 
 
-def test_first_pass_requests_match_the_sagemaker_api_model():
-    """Stubber rejects any parameter the real API would refuse (e.g. a wrong AppType spelling)."""
-    sagemaker = boto3.client("sagemaker", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    stub = Stubber(sagemaker)
-    stub.add_response("describe_domain", {"DomainId": DOMAIN, "HomeEfsFileSystemId": "fs-1"}, {"DomainId": DOMAIN})
-    stub.add_response(
+def test_a_role_deleted_already_is_no_obstacle():
+    clock, sm, _efs, _ec2, iam, clients = _world(in_flight=0)
+    del iam.attached[ROLE]
+    _run(clients, clock, EVENT)
+    assert sm.domain is None
+    assert iam.log == []
+
+
+def test_first_pass_requests_match_the_api_models():
+    """Stubber rejects any parameter the real APIs would refuse (a wrong AppType spelling, a missing field)."""
+    creds = {"region_name": "eu-west-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+    sagemaker, iam = boto3.client("sagemaker", **creds), boto3.client("iam", **creds)
+    sm_stub, iam_stub = Stubber(sagemaker), Stubber(iam)
+    sm_stub.add_response("describe_domain", {"DomainId": DOMAIN, "Status": "InService"}, {"DomainId": DOMAIN})
+    sm_stub.add_response(
         "list_apps",
         {
             "Apps": [
                 {
                     "DomainId": DOMAIN,
-                    "UserProfileName": "alice",
-                    "AppType": "RSessionGateway",
-                    "AppName": "s1",
-                    "Status": "InService",
-                },
-                {
-                    "DomainId": DOMAIN,
                     "SpaceName": "sp",
                     "AppType": "JupyterLab",
                     "AppName": "default",
-                    "Status": "Deleting",
-                },
-                {
-                    "DomainId": DOMAIN,
-                    "UserProfileName": "domain-shared",
-                    "AppType": "RStudioServerPro",
-                    "AppName": "default",
-                    "Status": "InService",
-                },
+                    "Status": "Failed",
+                }
             ]
         },
         {"DomainIdEquals": DOMAIN},
     )
-    stub.add_response(
-        "delete_app",
-        {},
-        {"DomainId": DOMAIN, "UserProfileName": "alice", "AppType": "RSessionGateway", "AppName": "s1"},
+    iam_stub.add_response(
+        "list_attached_role_policies", {"AttachedPolicies": [], "IsTruncated": False}, {"RoleName": ROLE}
     )
+    iam_stub.add_response("attach_role_policy", {}, {"RoleName": ROLE, "PolicyArn": GUARD})
+    server = {
+        "DomainId": DOMAIN,
+        "UserProfileName": "domain-shared",
+        "AppType": "RStudioServerPro",
+        "AppName": "default",
+    }
+    sm_stub.add_response("describe_app", {**server, "Status": "InService"}, server)
+    sm_stub.add_response("delete_app", {}, server)
+    with sm_stub, iam_stub:
+        result = teardown.teardown_pass(
+            Clients(sagemaker=sagemaker, ec2=None, efs=None, iam=iam, sleep=lambda s: None),
+            teardown.Target.of(PROPS),
+        )
+    sm_stub.assert_no_pending_responses()
+    iam_stub.assert_no_pending_responses()
+    assert result.requested == [
+        f"deny sagemaker:CreateApp to {ROLE}",
+        "app RStudioServerPro/default of domain-shared",
+    ]
+    assert not result.done
+
+
+def test_delete_domain_request_matches_the_api_model():
+    sagemaker = boto3.client("sagemaker", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(sagemaker)
+    params = {"DomainId": DOMAIN, "RetentionPolicy": {"HomeEfsFileSystem": "Retain"}}
+    stub.add_response("delete_domain", {}, params)
+    result = common.Pass()
     with stub:
-        result = teardown.teardown_pass(Clients(sagemaker=sagemaker, ec2=None, efs=None), DOMAIN, delete_data=True)
+        teardown._domain(sagemaker, DOMAIN, result)
     stub.assert_no_pending_responses()
-    assert result.requested == ["app RSessionGateway/s1 of alice"]
-    assert not result.done  # apps remain (one deleting): spaces and profiles wait for the next pass
+    assert result.requested == [f"domain {DOMAIN}"]
 
 
 def test_unexpected_errors_are_not_swallowed():
-    class Denied(FakeSageMaker):
-        def list_apps(self, DomainIdEquals: str, NextToken: str | None = None) -> dict[str, Any]:
-            raise _error("AccessDeniedException")
+    clock, sm, _efs, _ec2, _iam, clients = _world()
 
+    def denied(**_: Any) -> None:
+        raise error("AccessDeniedException")
+
+    sm.list_apps = denied  # type: ignore[assignment]
     with pytest.raises(ClientError, match="AccessDenied"):
-        teardown.check_complete(EVENT, Clients(sagemaker=Denied(), ec2=FakeEc2(), efs=FakeEfs()))
+        teardown.check_complete(EVENT, clients)

@@ -19,9 +19,11 @@ LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
 
 DEFAULT_PRODUCT = "RSW-SageMaker"
+# AWS, "RStudio license" (rstudio-license.html): two ways to a licence, both ending in License Manager.
 HOW_TO_GET = (
-    "RStudio on SageMaker needs a Posit Workbench licence: ask Posit (sales@posit.co) for one for this AWS "
-    "account; Posit grants it through AWS License Manager, which can take a few business days"
+    "RStudio on SageMaker needs a Posit Workbench licence, either from Posit directly (sales@posit.co; Posit grants "
+    "it to this account through AWS License Manager, within about three business days) or by subscribing to Posit "
+    "Workbench on AWS Marketplace (the subscription creates the licence in License Manager)"
 )
 
 

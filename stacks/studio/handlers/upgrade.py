@@ -1,0 +1,211 @@
+"""Custom resource that pins the domain's Posit Workbench version, and changes it the way AWS documents.
+
+CloudFormation replaces an AWS::SageMaker::Domain when RStudioServerProDomainSettings.DefaultResourceSpec
+changes, and the users' homes live on the domain's EFS. So the domain resource never names the version; this
+resource does (ResourceProperties ServerImageArn, the region's RStudioServerPro image of the chosen version), and
+on Create and Update it runs AWS's upgrade procedure ("Upgrade the RStudio version", rstudio-version-upgrade.html):
+
+1. delete the RSessionGateway apps and the `domain-shared` RStudioServerPro app (with the execution role's
+   CreateApp denied meanwhile, so SageMaker cannot relaunch the old version; see common.py);
+2. `UpdateDomain` with DefaultResourceSpec {SageMakerImageArn: <image>, InstanceType: system};
+3. once the domain is InService again, allow CreateApp again and create the RStudioServerPro app.
+
+A domain already on the image skips 1-2. Each `is_complete` call is one pass that reads where the domain is and
+does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing (the teardown
+resource empties and deletes the domain). Plain boto3, no other dependency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from .common import (
+    LOG,
+    SERVER_APP,
+    SERVER_APP_NAME,
+    SERVER_APP_TYPE,
+    SESSION_APP_TYPE,
+    SHARED_PROFILE,
+    Pass,
+    delete_apps,
+    describe_server_app,
+    hold_relaunch,
+    release_relaunch,
+    request,
+    stop_server_app,
+)
+
+SERVER_INSTANCE_TYPE = "system"
+WAIT_DOMAIN_STATES = ("Pending", "Updating")
+
+
+class UpgradeFailed(RuntimeError):
+    """The domain or its server app ended in a failed state; the message is what CloudFormation shows."""
+
+
+@dataclass
+class Clients:
+    sagemaker: Any
+    iam: Any
+    sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def default(cls) -> Clients:
+        return cls(sagemaker=boto3.client("sagemaker"), iam=boto3.client("iam"))
+
+
+@dataclass(frozen=True)
+class Pin:
+    """ResourceProperties of Custom::WorkbenchVersion."""
+
+    domain_id: str
+    version: str
+    server_image_arn: str
+    execution_role_arn: str
+    execution_role_name: str
+    relaunch_guard_arn: str
+    connect_url: str = ""
+    package_manager_url: str = ""
+
+    @classmethod
+    def of(cls, props: dict[str, Any]) -> Pin:
+        return cls(
+            domain_id=str(props["DomainId"]),
+            version=str(props["WorkbenchVersion"]),
+            server_image_arn=str(props["ServerImageArn"]),
+            execution_role_arn=str(props["ExecutionRoleArn"]),
+            execution_role_name=str(props["ExecutionRoleName"]),
+            relaunch_guard_arn=str(props["RelaunchGuardArn"]),
+            connect_url=str(props.get("ConnectUrl", "")),
+            package_manager_url=str(props.get("PackageManagerUrl", "")),
+        )
+
+
+def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle_event(event, Clients.default())
+
+
+def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return check_complete(event, Clients.default())
+
+
+def handle_event(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
+    pin = Pin.of(event["ResourceProperties"])
+    LOG.info(
+        "%s: Workbench %s (%s) on domain %s", event["RequestType"], pin.version, pin.server_image_arn, pin.domain_id
+    )
+    if event["RequestType"] != "Delete":
+        upgrade_pass(clients, pin)
+    return {"PhysicalResourceId": f"workbench-{pin.domain_id}", "Data": {"ServerImageArn": pin.server_image_arn}}
+
+
+def check_complete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
+    if event["RequestType"] == "Delete":
+        return {"IsComplete": True}
+    result = upgrade_pass(clients, Pin.of(event["ResourceProperties"]))
+    LOG.info("requested: %s; remaining: %s", result.requested, result.remaining)
+    return {"IsComplete": result.done}
+
+
+def server_spec(domain: dict[str, Any]) -> dict[str, Any]:
+    settings = domain.get("DomainSettings", {}).get("RStudioServerProDomainSettings", {})
+    spec: dict[str, Any] = settings.get("DefaultResourceSpec", {})
+    return spec
+
+
+def is_pinned(domain: dict[str, Any], image_arn: str) -> bool:
+    """The domain's server app is set to `image_arn` on the system instance. An image *version* ARN would win
+    over the image ARN (API reference, RStudioServerProDomainSettings), so none may be set."""
+    spec = server_spec(domain)
+    return (
+        spec.get("SageMakerImageArn") == image_arn
+        and not spec.get("SageMakerImageVersionArn")
+        and spec.get("InstanceType", SERVER_INSTANCE_TYPE) == SERVER_INSTANCE_TYPE
+    )
+
+
+def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
+    """One pass: wait for the domain, or take the next step of the procedure."""
+    result = Pass()
+    sagemaker = clients.sagemaker
+    domain = sagemaker.describe_domain(DomainId=pin.domain_id)
+    status = domain.get("Status")
+    if status in WAIT_DOMAIN_STATES:
+        result.remaining.append(f"domain {pin.domain_id} ({status})")
+        return result
+    if status != "InService":
+        raise UpgradeFailed(f"domain {pin.domain_id} is {status}: {domain.get('FailureReason', 'no reason given')}")
+    if not is_pinned(domain, pin.server_image_arn):
+        _take_down_and_update(clients, pin, result)
+        return result
+    release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result)
+    _bring_up(sagemaker, pin, domain, result)
+    return result
+
+
+def _take_down_and_update(clients: Clients, pin: Pin, result: Pass) -> None:
+    sagemaker = clients.sagemaker
+    steps: list[Callable[[], None]] = [
+        lambda: hold_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result),
+        lambda: delete_apps(sagemaker, pin.domain_id, result, app_type=SESSION_APP_TYPE),
+        lambda: stop_server_app(sagemaker, pin.domain_id, result, clients.sleep),
+    ]
+    for step in steps:
+        step()
+        if not result.done:
+            return
+    server: dict[str, Any] = {
+        "DomainExecutionRoleArn": pin.execution_role_arn,
+        "DefaultResourceSpec": {"SageMakerImageArn": pin.server_image_arn, "InstanceType": SERVER_INSTANCE_TYPE},
+    }
+    # Sent again so that an update cannot drop them.
+    if pin.connect_url:
+        server["RStudioConnectUrl"] = pin.connect_url
+    if pin.package_manager_url:
+        server["RStudioPackageManagerUrl"] = pin.package_manager_url
+    what = f"update-domain {pin.domain_id} to Workbench {pin.version}"
+    result.remaining.append(what)
+    request(
+        sagemaker.update_domain,
+        what,
+        result,
+        DomainId=pin.domain_id,
+        DomainSettingsForUpdate={"RStudioServerProDomainSettingsForUpdate": server},
+    )
+
+
+def _bring_up(sagemaker: Any, pin: Pin, domain: dict[str, Any], result: Pass) -> None:
+    app = describe_server_app(sagemaker, pin.domain_id)
+    status = app.get("Status") if app else None
+    if status == "InService":
+        return
+    if status in ("Pending", "Deleting"):
+        result.remaining.append(f"{SERVER_APP} ({status})")
+        return
+    if status == "Failed" and _newer(app, domain):
+        raise UpgradeFailed(
+            f"the RStudioServerPro app of domain {pin.domain_id} failed on Workbench {pin.version}: "
+            f"{app.get('FailureReason', 'no reason given')}"  # type: ignore[union-attr]
+        )
+    what = f"create {SERVER_APP} on Workbench {pin.version}"
+    result.remaining.append(what)
+    request(
+        sagemaker.create_app,
+        what,
+        result,
+        DomainId=pin.domain_id,
+        UserProfileName=SHARED_PROFILE,
+        AppType=SERVER_APP_TYPE,
+        AppName=SERVER_APP_NAME,
+    )
+
+
+def _newer(app: dict[str, Any] | None, domain: dict[str, Any]) -> bool:
+    """The app was created after the domain's last change: a failure of the pinned version, not a leftover."""
+    created, changed = (app or {}).get("CreationTime"), domain.get("LastModifiedTime")
+    return bool(created and changed and created > changed)

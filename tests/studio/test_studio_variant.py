@@ -1,0 +1,71 @@
+"""The sagemaker workspace with the other branch of every switch: one user with SSO, data deleted on destroy, no
+idle reaper, no NAT gateway, a Connect URL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import synthesize
+from tests.infra.helpers import CFN_LINT_IGNORED, cfn_lint, one, resources
+from tests.studio.helpers import logical as _logical
+from tests.studio.helpers import policy_statements as _policy_statements
+
+VARIANT = {
+    "rstudio_mode": "sagemaker",
+    "rstudio_users": "carol",
+    "delete_data_on_destroy": "true",
+    "rstudio_auth": "sso",
+    "rstudio_idle_stop_minutes": "0",
+    "nat_gateways": "0",
+    "rstudio_connect_url": "https://connect.example.com",
+}
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory):
+    return synthesize(VARIANT, tmp_path_factory.mktemp("studio-variant.out"))
+
+
+def test_variant_is_nag_and_lint_clean(variant):
+    assert [r for r in variant.validation_report["pluginReports"] if r.get("violations")] == []
+    result = cfn_lint(list(variant.template_paths.values()), ignore=CFN_LINT_IGNORED)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_delete_data_lets_teardown_remove_exactly_the_domains_home(variant):
+    template = variant.template_json["workspace"]
+    _, teardown = one(template, "Custom::DomainTeardown")
+    assert teardown["Properties"]["DeleteData"] == "true"
+    domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
+    role = _logical(template, "TeardownCheckRole", "AWS::IAM::Role")
+    (efs,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteHomeFileSystem"]
+    assert {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]} in efs["Resource"]["Fn::Join"][1]
+    (groups,) = [s for s in _policy_statements(template, role) if s.get("Sid") == "DeleteNfsSecurityGroups"]
+    assert list(groups["Condition"]["ArnEquals"]) == ["ec2:Vpc"]
+    assert "HomeFileSystem" in template["Outputs"]
+    assert "KeptOnDestroy" not in template["Outputs"]
+
+
+def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_reaper(variant):
+    template = variant.template_json["workspace"]
+    _, profile = one(template, "AWS::SageMaker::UserProfile")
+    assert profile["Properties"]["SingleSignOnUserIdentifier"] == "UserName"
+    assert profile["Properties"]["SingleSignOnUserValue"] == "carol"
+    _, domain = one(template, "AWS::SageMaker::Domain")
+    assert domain["Properties"]["AuthMode"] == "SSO"
+    server = domain["Properties"]["DomainSettings"]["RStudioServerProDomainSettings"]
+    assert server["RStudioConnectUrl"] == "https://connect.example.com"
+    assert not resources(template, "AWS::Events::Rule")
+    assert "presigned" not in json.dumps(template["Outputs"])
+
+
+def test_a_change_to_the_domains_settings_runs_the_version_pin_again(studio, variant):
+    """The pin carries a digest of the domain's settings (not of its version): a Connect URL changes it."""
+    digests = [
+        one(synth.template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"]["DomainSettingsDigest"]
+        for synth in (studio, variant)
+    ]
+    assert len(set(digests)) == 2
+    assert all(len(d) == 64 for d in digests)
