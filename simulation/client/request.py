@@ -17,6 +17,7 @@ from typing import Any
 
 from simulation.client.config import JobConfig, image_tag
 from simulation.client.resources import Resolved, Resources
+from simulation.client.status import KIND_TAG
 from simulation.client.validation import check_request
 from simulation.client.values import (
     MAX_ITERATIONS,
@@ -80,6 +81,7 @@ class JobSpec:
     sweep_id: str | None = None
     user: str = "unknown"
     seed: int | None = None  # of a simulation or sweep: reported when the job is submitted
+    kind: str | None = None  # tagged `kind` where the job list should tell it apart (map jobs)
 
     def with_input(self, config: JobConfig, part: str, local_path: str) -> JobSpec:
         """Adds the job's `jobs/<job>/<part>/` prefix as an input mounted at `local_path`."""
@@ -96,6 +98,7 @@ def build_spec(
     sweep_id: str | None = None,
     job_name: str | None = None,
     seed: int | None = None,
+    kind: str | None = None,
 ) -> JobSpec:
     """A job's spec: resources resolved against the platform, a fresh job name unless one is given."""
     return JobSpec(
@@ -105,6 +108,7 @@ def build_spec(
         sweep_id=sweep_id,
         user=config.user or current_user(),
         seed=seed,
+        kind=kind,
     )
 
 
@@ -113,6 +117,8 @@ def processing_request(config: JobConfig, spec: JobSpec) -> dict[str, Any]:
     tags = [{"Key": "platform", "Value": config.platform}, {"Key": "user", "Value": tag_value(spec.user)}]
     if spec.sweep_id:
         tags.append({"Key": "sweep", "Value": spec.sweep_id})
+    if spec.kind:
+        tags.append({"Key": KIND_TAG, "Value": spec.kind})
     resources = spec.resources
     return {
         "ProcessingJobName": spec.job_name,

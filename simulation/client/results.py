@@ -17,11 +17,12 @@ from botocore.exceptions import ClientError
 
 from simulation.client import aws, plots
 from simulation.client.config import JobConfig, load_config
+from simulation.client.map import is_map, map_results
 from simulation.client.request import s3_uri
-from simulation.client.status import check_finished
+from simulation.client.status import check_finished, describe
 from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
-from simulation.job import layout
+from simulation.job import layout, local_map
 from simulation.job.merge import merge_output
 
 SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
@@ -123,10 +124,14 @@ def job_results(job: str, dest: str | None = None, platform: str | None = None) 
     target = Path(dest) if dest else Path("results") / job
     if target.exists() and not target.is_dir():
         raise SimulationError(f"--output {target} is a file, not a folder; name a folder (it is created if missing)")
+    if local_map.is_local_job(job):  # R's job_lapply(local = TRUE) names its jobs by their folder
+        return local_map.local_results(job)
     config = load_config(platform)
     manifest = read_manifest(config, job)
     if manifest is not None:
         return sweep_results(config, manifest, target)
+    if is_map(describe(job, config)):  # progress and failures while it runs, the values once it ended
+        return map_results(job, target, config)
     status = check_finished(job, config)
     output = target / "output"
     files = download_prefix(config, layout.job_prefix(job, layout.OUTPUT_PART), output)

@@ -25,10 +25,10 @@ from simulation.client.submit import launch, upload_bytes
 from simulation.client.values import tag_value
 from simulation.client.watch import watch
 from simulation.errors import SimulationError
-from simulation.job import layout
+from simulation.job import layout, local_map
 from simulation.text import say
 
-RESUMABLE = ("simulate", "sweep")
+RESUMABLE = ("simulate", "sweep", layout.MAP_COMMAND)
 RESUME_FLAG = "--resume-from"
 SWEEP_TAG = "sweep"
 
@@ -64,7 +64,7 @@ def _refuse_unless_resumable(job: str, config: JobConfig, description: Mapping[s
             f"job {job} ran an R script: it has no blocks to take over, so it cannot be resumed; submit it again"
         )
     if not arguments or arguments[0] not in RESUMABLE:
-        raise SimulationError(f"job {job} is not a simulation or sweep job; cannot resume it")
+        raise SimulationError(f"job {job} is not a simulation, sweep or map job; cannot resume it")
     return arguments
 
 
@@ -148,12 +148,15 @@ def resume_spec(config: JobConfig, job: str, resources: Resources | Mapping[str,
         arguments=[*_without_resume(arguments), RESUME_FLAG, layout.RESUME_DIR],
         sweep_id=sweep_id,
         seed=_seed_of(arguments),
+        kind=layout.MAP_COMMAND if arguments[0] == layout.MAP_COMMAND else None,
     )
     inputs: list[tuple[str, str, str]] = [
         (layout.RESUME_PART, s3_uri(config, job, layout.OUTPUT_PART), layout.RESUME_DIR)
     ]
     if arguments[0] == "sweep":  # its points: the old job's spec, read where the old job read it
         inputs.append((layout.CONFIG_PART, s3_uri(config, job, layout.CONFIG_PART), layout.CONFIG_DIR))
+    if arguments[0] == layout.MAP_COMMAND:  # R's payload and block plan: the old job's code input, unchanged
+        inputs.append((layout.CODE_PART, s3_uri(config, job, layout.CODE_PART), layout.CODE_DIR))
     return dataclasses.replace(spec, inputs=tuple(inputs))
 
 
@@ -182,6 +185,8 @@ def resume_job(
     Same parameters, seed and block plan; the old job's finished blocks are taken over, only the missing ones
     run. `resources` overrides the old job's (e.g. more instances or a longer runtime).
     """
+    if local_map.is_local_job(job):  # a local map job resumes in its own folder
+        return local_map.resume_local_map(job, wait=wait)
     config = load_config(platform)
     spec = resume_spec(config, job, resources)
     name = launch(config, spec, wait=False, logs=logs)

@@ -13,11 +13,13 @@ from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.client.values import as_int, tag_value
 from simulation.errors import JobFailed, SimulationError
+from simulation.job import local_map
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 # Every job carries these tags (request.processing_request); list_jobs matches them exactly.
 PLATFORM_TAG = "platform"
 USER_TAG = "user"
+KIND_TAG = "kind"  # set on map jobs (R's job_lapply, futures); the job list shows it
 MAX_LIST_PAGES = 10
 
 
@@ -67,6 +69,8 @@ def status_of(description: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def job_status(job: str, platform: str | None = None) -> dict[str, Any]:
+    if local_map.is_local_job(job):  # R's job_lapply(local = TRUE) names its jobs by their folder
+        return local_map.local_status(job)
     return status_of(describe(job, load_config(platform)))
 
 
@@ -115,14 +119,15 @@ def stop_job(job: str, platform: str | None = None) -> dict[str, Any]:
     return status_of(describe(job, config))
 
 
-def _is_ours(sagemaker: Any, arn: str, config: JobConfig) -> bool:
-    """The job's `platform` tag is this platform, and in per-user (SageMaker) mode its `user` tag this user."""
+def _our_tags(sagemaker: Any, arn: str, config: JobConfig) -> dict[str, str] | None:
+    """The job's tags when its `platform` tag is this platform (and in per-user (SageMaker) mode its `user` tag
+    this user); None for anyone else's job."""
     response = aws.call_with_backoff(lambda: sagemaker.list_tags(ResourceArn=arn), f"reading the tags of {arn}")
     tags = {t.get("Key"): t.get("Value") for t in response.get("Tags", [])}
     wanted = {PLATFORM_TAG: config.platform}
     if config.user:
         wanted[USER_TAG] = tag_value(config.user)
-    return all(tags.get(key) == value for key, value in wanted.items())
+    return tags if all(tags.get(key) == value for key, value in wanted.items()) else None
 
 
 def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None = None) -> list[dict[str, Any]]:
@@ -149,7 +154,8 @@ def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None =
         page = aws.call_with_backoff(functools.partial(sagemaker.list_processing_jobs, **kwargs), "listing jobs")
         for summary in page.get("ProcessingJobSummaries", []):
             name = summary["ProcessingJobName"]
-            if not name.startswith(prefix) or not _is_ours(sagemaker, summary["ProcessingJobArn"], config):
+            tags = _our_tags(sagemaker, summary["ProcessingJobArn"], config) if name.startswith(prefix) else None
+            if tags is None:
                 continue
             state = summary.get("ProcessingJobStatus")
             end = summary.get("ProcessingEndTime") if state in TERMINAL else None
@@ -160,6 +166,7 @@ def list_jobs(platform: str | None = None, limit: Any = 20, status: str | None =
                     "created": _iso(summary.get("CreationTime")),
                     "duration_seconds": _seconds(summary.get("CreationTime"), end),
                     "failure_reason": summary.get("FailureReason") or summary.get("ExitMessage"),
+                    "kind": tags.get(KIND_TAG),
                 }
             )
             if len(rows) == count:

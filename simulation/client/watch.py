@@ -19,7 +19,7 @@ from simulation.client.config import JobConfig, load_config
 from simulation.client.status import TERMINAL, describe, format_duration, raise_if_unsuccessful, status_of
 from simulation.client.values import as_float
 from simulation.errors import SimulationError
-from simulation.job import layout
+from simulation.job import layout, local_map
 from simulation.text import say
 
 SPINNER = "|/-\\"
@@ -148,7 +148,7 @@ def is_block_key(relative: str) -> bool:
 
 def counts_blocks(description: dict[str, Any]) -> bool:
     arguments = description.get("AppSpecification", {}).get("ContainerArguments") or []
-    return bool(arguments) and arguments[0] in ("simulate", "sweep")
+    return bool(arguments) and arguments[0] in ("simulate", "sweep", layout.MAP_COMMAND)
 
 
 def job_logs(job: str, platform: str | None = None, out: TextIO | None = None) -> int:
@@ -240,4 +240,6 @@ def watch(
 
 
 def wait_for_job(job: str, platform: str | None = None, logs: bool = True, poll_seconds: Any = 10) -> dict[str, Any]:
+    if local_map.is_local_job(job):  # a local map job started in the background (R's job_lapply(local = TRUE))
+        return local_map.wait_local(job)
     return watch(job, platform=platform, logs=logs, poll_seconds=as_float(poll_seconds, "poll seconds"))

@@ -43,6 +43,13 @@ OUTPUT_PART = "output"
 RESUME_PART = "resume"
 SWEEP_SPEC_FILE = "sweep.json"  # under config/: the points a sweep job computes
 SWEEP_MANIFEST_FILE = "sweep.json"  # under jobs/<sweep>/: the points and jobs of a sweep, for collecting it
+# A map job (R's job_lapply and future backend): its code input holds the payload R wrote and the R runner that
+# evaluates it; each finished block is blocks/block-NNNNNN.rds (the values) plus block-NNNNNN.json (its record,
+# written last: a block is done when its record is there).
+MAP_COMMAND = "map"
+MAP_SPEC_FILE = "map.json"
+MAP_PAYLOAD_FILE = "map.rds"
+MAP_RUNNER_FILE = "map_host.R"
 
 # Job environment, set by the client, read by the entrypoint
 IMAGE_TAG_ENV = "SIMLAB_IMAGE_TAG"
@@ -57,6 +64,11 @@ ENTRYPOINT = ("python3", "-m", "simulation.processing")
 
 def block_path(directory: Path, block: int) -> Path:
     return directory / BLOCKS_DIR / f"block-{block:06d}.json"
+
+
+def map_values_path(directory: Path, block: int) -> Path:
+    """The R values of a map job's block, beside its record `block_path(directory, block)`."""
+    return directory / BLOCKS_DIR / f"block-{block:06d}.rds"
 
 
 def point_dir(directory: Path, point: int) -> Path:

@@ -1,4 +1,4 @@
-"""SageMaker Processing entrypoint: `python -m simulation.processing simulate|sweep|rscript ...`.
+"""SageMaker Processing entrypoint: `python -m simulation.processing simulate|sweep|map|rscript ...`.
 
 Each instance reads /opt/ml/config/resourceconfig.json, takes its round-robin share of the engine's fixed
 blocks (block k goes to host k mod H), and writes every finished block at once as its own file under
@@ -29,6 +29,7 @@ from simulation.errors import JobFailed, SimulationError
 from simulation.job import layout, merge, records
 from simulation.job.hosts import StopRequest, read_cluster, run_blocks, stopped
 from simulation.job.layout import OptMl
+from simulation.job.map_host import cmd_map
 from simulation.options import RUN_OPTIONS, add_engine_options
 
 MESSAGE_LIMIT = 1024  # SageMaker shows the first 1 KB of /opt/ml/output/message as the failure reason
@@ -204,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_workers(sweep)
     sweep.set_defaults(handler=cmd_sweep)
 
+    mapped = sub.add_parser(layout.MAP_COMMAND, help="this host's share of an R map (job_lapply, futures)")
+    add_workers(mapped)
+    mapped.set_defaults(handler=cmd_map)
+
     rscript = sub.add_parser("rscript", help="the user's own R script: Rscript NAME.R --args ...")
     rscript.add_argument("--script", required=True, help="file name inside /opt/ml/processing/input/code")
     rscript.add_argument("script_args", nargs="*", help="after --: arguments for the script")
@@ -235,7 +240,7 @@ def runtime_line(command: str | None) -> str:
         loaded = time.perf_counter() - started
         parts.append(_kernel.describe())
         parts.append(f"kernel from {_kernel.kernel_source()} (loaded in {loaded:.2f} s)")
-    elif command == "rscript":
+    elif command in ("rscript", layout.MAP_COMMAND):
         rscript = shutil.which("Rscript")
         version = subprocess.run([rscript, "--version"], capture_output=True, text=True).stdout if rscript else ""
         parts.append(version.strip().replace("Rscript (R) version", "R") or "R not installed")

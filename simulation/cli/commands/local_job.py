@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from simulation import defaults
+from simulation.cli.commands.local_map import handle_map
 from simulation.errors import SimulationError
 from simulation.job import local_job
 from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
@@ -21,13 +22,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--hosts",
         type=integer_at_least(1),
-        default=local_job.DEFAULT_HOSTS,
-        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS})",
+        default=None,  # None until filled in, so that --map can tell that it was given
+        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS}; --map: as the folder last ran)",
     )
     # the engine options of `run` (simulation.options); None until filled in, so --r-script can tell that one
     # was given
     add_engine_options(parser, RUN_OPTIONS)
     parser.add_argument("--r-script", metavar="SCRIPT", help="run your own R script on each host instead")
+    parser.add_argument(
+        "--map", metavar="JOB_DIR", help="run (or resume) the local map job R's job_lapply(local = TRUE) made there"
+    )
     parser.add_argument("--folder", help="with --r-script: the folder a job would ship (default: the script's)")
     parser.add_argument("script_args", nargs="*", help="after --: arguments for the R script")
     parser.add_argument(
@@ -50,6 +54,9 @@ ENGINE_OPTIONS = (*RUN_OPTIONS, "workers_per_host")
 
 def handle(args: argparse.Namespace) -> int:
     # R and Python callers run the same: simulation.client.local (which this cannot import: it needs no boto3)
+    if args.map:
+        return handle_map(args)
+    args.hosts = local_job.DEFAULT_HOSTS if args.hosts is None else args.hosts
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
     from simulation.engine import Params, fresh_seed

@@ -7,6 +7,7 @@ from typing import Any
 
 from simulation.cli.commands.common import platform_options, print_json
 from simulation.client import results
+from simulation.job import map_records
 from simulation.text import printable
 
 
@@ -31,7 +32,9 @@ def _results(args: argparse.Namespace) -> int:
 
 
 def describe_summary(summary: dict[str, Any]) -> str:
-    """A few lines a person reads: the mean and its interval, or a sweep's table."""
+    """A few lines a person reads: the mean and its interval, a sweep's table, or a map job's progress."""
+    if summary.get("kind") == map_records.KIND:
+        return map_records.describe(summary, str(summary.get("job")))
     if "rows" in summary:
         lines = [f"sweep {summary['sweep']}: {len(summary['rows'])} points -> {summary['csv']}, {summary['png']}"]
         lines.append(f"{'people':>8} {'radius':>7} {'mean':>10} {'95% CI':>23} {'analytic':>10}")

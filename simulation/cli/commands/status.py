@@ -70,7 +70,8 @@ def _jobs(args: argparse.Namespace) -> int:
     for row in rows:
         duration = status.format_duration(row["duration_seconds"])
         reason = f"  {row['failure_reason']}" if row.get("failure_reason") else ""
-        print(f"{row['job']:<63} {row['status']:<11} {duration:>9}  {row['created'] or ''}{reason}")
+        kind = f"  {row['kind']}" if row.get("kind") else ""  # map jobs (R's job_lapply, futures)
+        print(f"{row['job']:<63} {row['status']:<11} {duration:>9}  {row['created'] or ''}{kind}{reason}")
     return 0
 
 
