@@ -61,6 +61,10 @@ def build_image() -> tuple[str, bool]:
         + ["-t", image, "-f", str(CONTAINERFILE), str(CONTAINERFILE.parent)],
         timeout=1800,
     )
+    # Images of an earlier Containerfile (about 1 GB each) are of no further use.
+    listed = _run(["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE], check=False).stdout.split()
+    for old in (name for name in listed if name != image):
+        _run(["podman", "rmi", old], check=False, timeout=300)
     return image, False
 
 
