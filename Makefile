@@ -21,7 +21,7 @@ APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
                 r-cran-furrr r-cran-parallelly r-cran-processx \
                 podman buildah debootstrap runc catatonit shellcheck docker-registry gnupg binutils
 
-.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
+.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse rehearse-boot
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -79,11 +79,15 @@ lint: setup ## ruff, mypy, cfn-lint, hadolint, shellcheck, checkov (held to chec
 	done
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out.lint/*/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile stacks/studio/image/Dockerfile
-	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh
+	shellcheck stacks/workspace/bootstrap.sh stacks/workspace/host-setup.sh stacks/workspace/verify-deb.sh scripts/*.sh
 	$(PY) scripts/checkov_gate.py $(addprefix cdk.out.lint/,$(LINT_MODES))
 
 rehearse: setup ## deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
 	$(PY) -m rehearsal
+
+# `make test` runs the same through tests/rehearsal/test_boot.py (pytest -m boot).
+rehearse-boot: setup system-deps ## run the EC2 host's user data in a systemd container against moto and stand-ins (docs/rehearsal.md)
+	$(PY) -m rehearsal.boot
 
 bench: setup ## print the engine's benchmark tables (docs/performance.md)
 	$(PY) benchmarks/engine.py

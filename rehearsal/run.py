@@ -148,21 +148,22 @@ def check_workspace(emulator: Emulator, stacks: dict[str, dict[str, Any]]) -> li
     outputs = _outputs(stacks[f"{PLATFORM}-workspace"])
     reservations = emulator.client("ec2").describe_instances(InstanceIds=[outputs["RStudioInstanceId"]])
     instance = reservations["Reservations"][0]["Instances"][0]
-    # require_imdsv2 travels in a launch template, which moto does not apply to the instance: read it there.
-    templates = emulator.client("ec2").describe_launch_templates()["LaunchTemplates"]
-    versions = emulator.client("ec2").describe_launch_template_versions(
-        LaunchTemplateId=templates[0]["LaunchTemplateId"]
-    )["LaunchTemplateVersions"]
-    tokens = versions[0]["LaunchTemplateData"].get("MetadataOptions", {}).get("HttpTokens")
-    if len(templates) != 1 or tokens != "required":
-        raise RehearsalFailed(f"RStudio host's launch template does not require IMDSv2 ({tokens})")
+    # moto's CloudFormation ignores an instance's MetadataOptions (its instances answer the defaults): check what
+    # CloudFormation was given, the deployed template's.
+    body = emulator.client("cloudformation").get_template(StackName=f"{PLATFORM}-workspace")["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    (host,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Instance"]
+    options = host["Properties"].get("MetadataOptions", {})
+    if options.get("HttpTokens") != "required" or options.get("HttpPutResponseHopLimit") != 1:
+        raise RehearsalFailed(f"RStudio host's metadata options are not IMDSv2 with hop limit 1: {options}")
     if "IamInstanceProfile" not in instance:
         raise RehearsalFailed("RStudio host has no instance profile")
     file_systems = emulator.client("efs").describe_file_systems()["FileSystems"]
     if len(file_systems) != 1:
         raise RehearsalFailed(f"expected one EFS file system, found {len(file_systems)}")
     return [
-        f"RStudio host {instance['InstanceId']} {instance['State']['Name']}, IMDSv2 required, instance profile",
+        f"RStudio host {instance['InstanceId']} {instance['State']['Name']}, IMDSv2 required, hop limit 1, "
+        "instance profile",
         "EFS home file system",
     ]
 
