@@ -10,7 +10,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # The bundled default: the reference case of the blog post, 10,000 iterations over 3 emulated hosts.
 JOB_ARGS ?= --hosts 3 --width 1000 --height 1000 --people 1000 --radius 6 --iterations 10000 --seed 42
-JOB_OUTPUT ?= out/local-job
+# Empty: the run's own folder, out/local-job/<parameters>-seed<seed> (another run never collides with it)
+JOB_OUTPUT ?=
 # Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck, and
 # docker-registry (a local registry the `image build` test pushes to).
 # The R package's own checks (roxygen2, testthat) and its map/future backend (future, future.apply, globals, furrr);
@@ -59,7 +60,7 @@ synth: setup ## synthesize every stack into cdk.out/ (cdk-nag runs on every synt
 	@ls cdk.out/*.template.json
 
 run: synth ## set up, synthesize every stack, run the bundled simulation as a local emulated 3-host Processing job
-	$(PY) -m simulation local-job $(JOB_ARGS) --output $(JOB_OUTPUT)
+	$(PY) -m simulation local-job $(JOB_ARGS) $(if $(JOB_OUTPUT),--output $(JOB_OUTPUT))
 
 test: setup system-deps ## set up (including R, podman, shellcheck from apt) and run every test; what CI runs
 	$(PY) -m pytest
