@@ -10,7 +10,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # The bundled default: the reference case of the blog post, 10,000 iterations over 3 emulated hosts.
 JOB_ARGS ?= --hosts 3 --width 1000 --height 1000 --people 1000 --radius 6 --iterations 10000 --seed 42
-JOB_OUTPUT ?= out/local-job
+# Empty: the run's own folder, out/local-job/<parameters>-seed<seed> (another run never collides with it)
+JOB_OUTPUT ?=
 # Debian packages the tests use: R for the R paths, podman for the real image build, shellcheck, and
 # docker-registry (a local registry the `image build` test pushes to).
 # The R package's own checks (roxygen2, testthat) and its map/future backend (future, future.apply, globals, furrr);
@@ -20,7 +21,7 @@ APT_PACKAGES := r-base-core r-cran-doparallel r-cran-foreach r-cran-reticulate \
                 r-cran-furrr r-cran-parallelly r-cran-processx \
                 podman buildah debootstrap runc catatonit shellcheck docker-registry gnupg binutils
 
-.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse
+.PHONY: help setup system-deps run synth test lint bench deploy destroy diff clean rehearse rehearse-boot
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / { printf "  make %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -59,7 +60,7 @@ synth: setup ## synthesize every stack into cdk.out/ (cdk-nag runs on every synt
 	@ls cdk.out/*.template.json
 
 run: synth ## set up, synthesize every stack, run the bundled simulation as a local emulated 3-host Processing job
-	$(PY) -m simulation local-job $(JOB_ARGS) --output $(JOB_OUTPUT)
+	$(PY) -m simulation local-job $(JOB_ARGS) $(if $(JOB_OUTPUT),--output $(JOB_OUTPUT))
 
 test: setup system-deps ## set up (including R, podman, shellcheck from apt) and run every test; what CI runs
 	$(PY) -m pytest
@@ -78,11 +79,15 @@ lint: setup ## ruff, mypy, cfn-lint, hadolint, shellcheck, checkov (held to chec
 	done
 	$(VENV)/bin/cfn-lint --ignore-checks W3005 -- cdk.out.lint/*/*.template.json
 	$(VENV)/bin/hadolint container/Dockerfile stacks/studio/image/Dockerfile
-	shellcheck stacks/workspace/bootstrap.sh scripts/*.sh
+	shellcheck stacks/workspace/bootstrap.sh stacks/workspace/host-setup.sh stacks/workspace/verify-deb.sh scripts/*.sh
 	$(PY) scripts/checkov_gate.py $(addprefix cdk.out.lint/,$(LINT_MODES))
 
 rehearse: setup ## deploy every stack with the pinned CDK CLI into moto server and destroy it (docs/rehearsal.md)
 	$(PY) -m rehearsal
+
+# `make test` runs the same through tests/rehearsal/test_boot.py (pytest -m boot).
+rehearse-boot: setup system-deps ## run the EC2 host's user data in a systemd container against moto and stand-ins (docs/rehearsal.md)
+	$(PY) -m rehearsal.boot
 
 bench: setup ## print the engine's benchmark tables (docs/performance.md)
 	$(PY) benchmarks/engine.py

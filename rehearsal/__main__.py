@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from rehearsal.leftovers import classify
 from rehearsal.run import MODES, Report, rehearse_all
 
 
@@ -21,13 +23,31 @@ def table(reports: list[Report]) -> str:
     lines.insert(1, "-+-".join("-" * w for w in widths))
     for report in reports:
         lines.append(f"\nleft in the emulator after destroy ({report.mode}):")
-        lines += [
-            f"  {kind}: {len(ids)} ({', '.join(ids[:4])}{', ...' if len(ids) > 4 else ''})"
-            for kind, ids in report.left.items()
-        ]
+        for title, kinds in classify(report.left).items():
+            lines.append(f"  {title}:")
+            lines += [
+                f"    {kind}: {len(ids)} ({', '.join(ids[:4])}{', ...' if len(ids) > 4 else ''})"
+                for kind, ids in kinds.items()
+            ]
         if not report.left:
             lines.append("  nothing")
+    lines.append("\n" + verdict(reports))
     return "\n".join(lines)
+
+
+def verdict(reports: list[Report]) -> str:
+    """The last line: PASSED when every step of every mode passed (destroy included: only what is kept by design
+    or what the emulator cannot delete may be left), else the first failed step of each failing mode."""
+    failed = [
+        f"{r.mode} {step.name}: {step.detail if len(step.detail) <= 200 else step.detail[:197] + '...'}"
+        for r in reports
+        for step in r.steps
+        if not step.ok
+    ]
+    modes = ", ".join(r.mode for r in reports)
+    if not failed:
+        return f"rehearsal PASSED: {modes}, every step ok"
+    return f"rehearsal FAILED: {'; '.join(failed)}"
 
 
 def _say(line: str) -> None:
@@ -43,11 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [mode for mode in modes if mode not in MODES]
     if unknown:
         parser.error(f"unknown mode {unknown[0]!r}; known: {', '.join(MODES)}")
-    with tempfile.TemporaryDirectory(prefix="rehearsal-") as temporary:
-        root = Path(args.workdir or temporary)
-        reports = rehearse_all(modes, root, say=_say)
+    root = Path(args.workdir or tempfile.mkdtemp(prefix="rehearsal-"))
+    reports = rehearse_all(modes, root, say=_say)
+    passed = all(r.ok for r in reports)
     print(table(reports))
-    return 0 if all(r.ok for r in reports) else 1
+    if args.workdir is None and passed:
+        shutil.rmtree(root, ignore_errors=True)
+    elif not passed:  # the failures above name logs and reports in it: keep them to be read
+        print(f"logs, cloud assemblies and cdk-nag's validation reports are kept in {root}")
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ destroy is clean (moto cannot delete a VPC's dependents; kept data is kept on pu
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rehearsal.emulator import Emulator
@@ -12,9 +13,10 @@ def _names(items: list[dict[str, Any]], key: str) -> list[str]:
     return sorted(str(item[key]) for item in items)
 
 
-def leftovers(emulator: Emulator, platform: str) -> dict[str, list[str]]:
+def leftovers(emulator: Emulator, platform: str, ours: Collection[str] = ()) -> dict[str, list[str]]:
     """Resource kind -> IDs still present. moto's defaults (default VPC, its subnets and security group,
-    the stock AMIs) and the CDK bootstrap stack's own resources are left out."""
+    the stock AMIs), the CDK bootstrap stack's own resources and what the rehearsal itself made (`ours`: the
+    AMI parameter it seeds) are left out."""
     cfn, ec2, s3, ecr, efs, ssm, logs, iam = (
         emulator.client(s) for s in ("cloudformation", "ec2", "s3", "ecr", "efs", "ssm", "logs", "iam")
     )
@@ -55,4 +57,40 @@ def leftovers(emulator: Emulator, platform: str) -> dict[str, list[str]]:
         "log groups": _names(logs.describe_log_groups()["logGroups"], "logGroupName"),
         "iam roles": [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{platform}-")],
     }
+    found = {kind: [i for i in ids if i not in ours] for kind, ids in found.items()}
     return {kind: ids for kind, ids in found.items() if ids}
+
+
+# Why each kind of leftover is expected. Anything else left behind (a stack, an instance, ...) is a finding.
+KEPT_BY_DESIGN = {
+    "buckets": "the data bucket and its access-log bucket",
+    "ecr repositories": "the users' image repository",
+    "efs file systems": "the home directories (ec2 mode)",
+    "log groups": "the VPC flow logs",
+}
+EMULATOR_LIMITS = {
+    "vpcs": "moto cannot delete a VPC's dependents",
+    "subnets": "in the VPC moto cannot delete",
+    "vpc endpoints": "in the VPC moto cannot delete",
+    "nat gateways": "in the VPC moto cannot delete",
+    "ssm parameters": "moto drops a stack's record without deleting them",
+    "iam roles": "moto drops a stack's record without deleting them",
+}
+GROUPS = (
+    ("kept by design (delete_data_on_destroy=false, as on AWS)", KEPT_BY_DESIGN),
+    ("moto cannot delete (a real destroy does)", EMULATOR_LIMITS),
+)
+UNEXPECTED = "UNEXPECTED (a real destroy would leave them too)"
+
+
+def classify(left: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """The leftovers by why they are there: kept on purpose, the emulator's limits, and unexpected ones."""
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for kind, ids in left.items():
+        title = next((title for title, kinds in GROUPS if kind in kinds), UNEXPECTED)
+        grouped.setdefault(title, {})[kind] = ids
+    return grouped
+
+
+def unexpected(left: dict[str, list[str]]) -> dict[str, list[str]]:
+    return classify(left).get(UNEXPECTED, {})

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from rehearsal import landing, patches, studio
 from rehearsal.emulator import ACCOUNT, REGION, Emulator, moto_server
-from rehearsal.leftovers import leftovers
+from rehearsal.leftovers import classify, leftovers, unexpected
 from rehearsal.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,21 +148,22 @@ def check_workspace(emulator: Emulator, stacks: dict[str, dict[str, Any]]) -> li
     outputs = _outputs(stacks[f"{PLATFORM}-workspace"])
     reservations = emulator.client("ec2").describe_instances(InstanceIds=[outputs["RStudioInstanceId"]])
     instance = reservations["Reservations"][0]["Instances"][0]
-    # require_imdsv2 travels in a launch template, which moto does not apply to the instance: read it there.
-    templates = emulator.client("ec2").describe_launch_templates()["LaunchTemplates"]
-    versions = emulator.client("ec2").describe_launch_template_versions(
-        LaunchTemplateId=templates[0]["LaunchTemplateId"]
-    )["LaunchTemplateVersions"]
-    tokens = versions[0]["LaunchTemplateData"].get("MetadataOptions", {}).get("HttpTokens")
-    if len(templates) != 1 or tokens != "required":
-        raise RehearsalFailed(f"RStudio host's launch template does not require IMDSv2 ({tokens})")
+    # moto's CloudFormation ignores an instance's MetadataOptions (its instances answer the defaults): check what
+    # CloudFormation was given, the deployed template's.
+    body = emulator.client("cloudformation").get_template(StackName=f"{PLATFORM}-workspace")["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    (host,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::EC2::Instance"]
+    options = host["Properties"].get("MetadataOptions", {})
+    if options.get("HttpTokens") != "required" or options.get("HttpPutResponseHopLimit") != 1:
+        raise RehearsalFailed(f"RStudio host's metadata options are not IMDSv2 with hop limit 1: {options}")
     if "IamInstanceProfile" not in instance:
         raise RehearsalFailed("RStudio host has no instance profile")
     file_systems = emulator.client("efs").describe_file_systems()["FileSystems"]
     if len(file_systems) != 1:
         raise RehearsalFailed(f"expected one EFS file system, found {len(file_systems)}")
     return [
-        f"RStudio host {instance['InstanceId']} {instance['State']['Name']}, IMDSv2 required, instance profile",
+        f"RStudio host {instance['InstanceId']} {instance['State']['Name']}, IMDSv2 required, hop limit 1, "
+        "instance profile",
         "EFS home file system",
     ]
 
@@ -311,15 +312,22 @@ def rehearse(
             return f"{len(lines)} checks: " + "; ".join(lines)
 
         def destroy() -> str:
+            stacks = sorted(_stacks(emulator))
             args = ["destroy", "--all", "--app", str(deployed), "--force"]
-            lines = [f"destroy --all exit {_cdk(args, cwd=workdir, env=env, log=log).returncode}"]
-            # The CLI stops at the first stack that fails; destroy the rest one by one so each is tried.
+            first = _cdk(args, cwd=workdir, env=env, log=log).returncode
+            # The CLI stops at the first stack that fails (moto cannot delete the VPC's dependents); destroy the rest
+            # one by one so each is tried. The exit codes are in the log; what counts is what is left.
             for name in sorted(_stacks(emulator), reverse=True):
-                result = _cdk(["destroy", name, "--app", str(deployed), "--force"], cwd=workdir, env=env, log=log)
-                lines.append(f"destroy {name} exit {result.returncode}")
-            report.left = leftovers(emulator, PLATFORM)
-            lines.append(f"stacks left: {', '.join(report.left.get('stacks', [])) or 'none'}")
-            return "; ".join(lines)
+                _cdk(["destroy", name, "--app", str(deployed), "--force"], cwd=workdir, env=env, log=log)
+            report.left = leftovers(emulator, PLATFORM, ours=(AMI_PARAMETER,))
+            wrong = unexpected(report.left)
+            if wrong:
+                found = "; ".join(f"{kind}: {', '.join(ids)}" for kind, ids in wrong.items())
+                raise RehearsalFailed(f"destroy left what it should delete: {found} (full output: {log})")
+            how = "" if first == 0 else " (one by one after destroy --all stopped)"
+            counts = {title: sum(map(len, kinds.values())) for title, kinds in classify(report.left).items()}
+            kept = ", ".join(f"{n} {title.split(' (')[0]}" for title, n in counts.items())
+            return f"{len(stacks)} stacks deleted{how}; left: {kept or 'nothing'} (listed below)"
 
         steps: list[tuple[str, Callable[[], str]]] = []
         if first is None:
@@ -343,8 +351,8 @@ def rehearse(
             pass
         finally:
             if any(s.name == "bootstrap" and s.ok for s in report.steps):
-                start = time.monotonic()
-                detail = destroy()
-                report.steps.append(Step("destroy", True, detail, time.monotonic() - start))
-                say(f"[{mode}] destroy: {detail}")
+                try:
+                    step("destroy", destroy)
+                except RehearsalFailed:
+                    pass
     return report

@@ -16,6 +16,7 @@ from typing import Any
 from stacks.landing_zone import landing_zone_problem
 from stacks.studio import versions
 from stacks.users import LINUX_NAME, RESERVED_NAMES, RStudioUser, UsersError, parse_users
+from stacks.workspace import posit
 
 
 class SettingsError(ValueError):
@@ -62,8 +63,10 @@ class Settings:
     rstudio_ami_parameter: str = ""
     rstudio_volume_gb: int = 100
     rstudio_user: str = "rstudio"
-    # SHA-256 of Posit's RStudio Server .deb for the host's architecture (posit.co/download/rstudio-server).
-    # The host refuses to install a package it cannot verify; empty uses the pinned table in bootstrap.py.
+    # RStudio Server release the ec2 host installs (Posit's Ubuntu 24.04 build). The host installs it only if
+    # Posit's signature verifies against the pinned key (stacks/workspace/posit.py, verify-deb.sh).
+    rstudio_server_version: str = posit.RSTUDIO_VERSION
+    # Optional second pin: the SHA-256 of that .deb for the host's architecture; empty: the signature alone.
     rstudio_server_sha256: str = ""
     # Optional custom domain for the CloudFront URL, with its ACM certificate (us-east-1): allows TLS 1.2+ only.
     rstudio_domain_name: str = ""
@@ -315,6 +318,12 @@ RULES: tuple[Rule, ...] = (
         "iam_role_path",
         lambda value: not value or (len(value) <= 512 and bool(re.fullmatch(r"/([\w+=,.@-]+/)*", value))),
         "empty or an IAM path that starts and ends with '/', such as /simlab/",
+    ),
+    Rule(
+        "rstudio_server_version",
+        _matches(posit.VERSION_PATTERN),
+        f"an RStudio Server release as Posit writes it, e.g. {posit.RSTUDIO_VERSION} or "
+        f"{posit.RSTUDIO_VERSION.replace('-', '+')}",
     ),
     Rule(
         "rstudio_server_sha256",

@@ -1,9 +1,10 @@
 """RStudio users (`rstudio_users`): who logs in, in either workspace mode, and with which role.
 
-One entry is `name`, `name:user` or `name:admin`. In ec2 mode a name becomes a Linux account (admins get sudo);
-in sagemaker mode it becomes a SageMaker user profile (admins get Posit Workbench's admin dashboard) whose name
-also starts the user's job names and S3 prefix, so there names are letters and digits only: a '-' would let one
-user's prefix (`simlab-al-`) be the start of another's (`simlab-al-x-`).
+One entry is `name`, `name:user` or `name:admin`. In ec2 mode a name becomes a Linux account (admins get sudo)
+with its own IAM role; in sagemaker mode it becomes a SageMaker user profile (admins get Posit Workbench's admin
+dashboard). In both, the name also starts the user's job names and S3 prefix, so names are letters and digits
+only: a '-' would let one user's prefix (`simlab-al-`) be the start of another's (`simlab-al-x-`), and SageMaker
+job names allow no '_'.
 """
 
 from __future__ import annotations
@@ -53,23 +54,24 @@ def parse_users(entries: tuple[str, ...], *, mode: str, platform_name: str) -> t
         role = role if sep else "user"
         if role not in ROLES:
             raise UsersError(f"'{entry}' has role '{role}'; roles are admin or user (name, name:admin, name:user)")
-        if mode == "sagemaker":
-            if not _PROFILE_NAME.fullmatch(name):
-                raise UsersError(
-                    f"'{name}' is not a valid name in sagemaker mode; use lowercase letters and digits, "
-                    "starting with a letter (it starts the user's profile, job names and S3 prefix)"
-                )
-            if len(platform_name) + 1 + len(name) > MAX_JOB_NAME_PREFIX:
-                room = MAX_JOB_NAME_PREFIX - len(platform_name) - 1
-                raise UsersError(
-                    f"'{name}' is too long: with platform '{platform_name}' names may have at most {room} "
-                    "characters (job names are limited to 63)"
-                )
-        elif not LINUX_NAME.fullmatch(name) or name in RESERVED_NAMES:
-            raise UsersError(
-                f"'{name}' is not a valid Linux user name; use lowercase letters, digits, '_' or '-' "
-                f"(up to 32, starting with a letter or '_'), not {', '.join(RESERVED_NAMES)}"
+        if not _PROFILE_NAME.fullmatch(name):
+            what = (
+                "it starts the user's profile, job names and S3 prefix"
+                if mode == "sagemaker"
+                else "it names the user's Linux account and IAM role and starts their job names and S3 prefix"
             )
+            raise UsersError(
+                f"'{name}' is not a valid name in {mode} mode; use lowercase letters and digits, "
+                f"starting with a letter ({what})"
+            )
+        if len(platform_name) + 1 + len(name) > MAX_JOB_NAME_PREFIX:
+            room = MAX_JOB_NAME_PREFIX - len(platform_name) - 1
+            raise UsersError(
+                f"'{name}' is too long: with platform '{platform_name}' names may have at most {room} "
+                "characters (job names are limited to 63)"
+            )
+        if mode == "ec2" and name in RESERVED_NAMES:
+            raise UsersError(f"'{name}' is taken on the host; not {', '.join(RESERVED_NAMES)}")
         if name in seen:
             raise UsersError(f"'{name}' is listed twice")
         seen.add(name)

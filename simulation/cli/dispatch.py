@@ -64,7 +64,19 @@ def build_parser() -> ArgumentParser:
                 continue
             raise
         module.register(subparsers)
+    _describe(subparsers)
     return parser
+
+
+def _describe(subparsers: argparse._SubParsersAction[ArgumentParser]) -> None:
+    """A command registered with a one-line `help` only gets that line as its `--help` description too."""
+    for listed in subparsers._choices_actions:
+        command = subparsers.choices[listed.dest]
+        if not command.description:
+            command.description = listed.help
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _describe(action)
 
 
 def _register_missing(

@@ -24,6 +24,7 @@ from typing import Any
 from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.errors import SimulationError
+from simulation.job import containers
 
 ENGINE_ENV = "SIMLAB_CONTAINER_ENGINE"
 ENGINES = ("docker", "podman")
@@ -253,7 +254,9 @@ def build_image(
         recipe.write_text(dockerfile(base, wanted_r, wanted_apt, cran))
         print(f"building {uri} FROM {base} with {chosen}", file=sys.stderr, flush=True)
         login(chosen, config, {registry_of(base), registry_of(repository)} - {"docker.io"})
-        _run([chosen, "build", "-t", uri, "-f", str(recipe), context], f"{chosen} build")
+        # podman gives its build containers this machine's ulimits, which runc may not set (job/containers.py)
+        bounded = containers.ulimit_options() if chosen == "podman" else []
+        _run([chosen, "build", *bounded, "-t", uri, "-f", str(recipe), context], f"{chosen} build")
     if push:
         _run([chosen, "push", uri], f"{chosen} push")
         print(f"pushed {uri}; run it with --image {uri}", file=sys.stderr, flush=True)

@@ -21,7 +21,8 @@ from simulation.errors import SimulationError
 from simulation.text import say
 
 if TYPE_CHECKING:
-    from simulation.job.local_job import LocalJobResult, LocalScriptResult
+    from simulation.job.local_job import LocalJobResult
+    from simulation.job.local_script import LocalScriptResult
 
 
 def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: Any) -> tuple[Params, int]:
@@ -109,9 +110,11 @@ def emulate_job(
     engine: str | None = None,
 ) -> LocalJobResult | LocalScriptResult:
     """`local_job` with the emulation's own result, which the CLI prints (blocks computed now, seconds)."""
+    from simulation.engine import block_count
     from simulation.job import local_job as emulation
+    from simulation.job import local_script
 
-    count = emulation.DEFAULT_HOSTS if hosts is None else as_int(hosts, "hosts", 1)
+    count = None if hosts is None else as_int(hosts, "hosts", 1)
     if script is not None or folder is not None or len(args) > 0:
         given = {"width": width, "height": height, "people": people, "radius": radius, "iterations": iterations}
         given.update(seed=seed, workers_per_host=workers_per_host)
@@ -121,28 +124,30 @@ def emulate_job(
             raise SimulationError(f"local-job: {what} a script")
         if named:
             raise SimulationError(f"local-job: {named[0]} is for the bundled simulation, not an R script")
-        where = Path(output) if output is not None else emulation.default_output(script=True)
-        return emulation.run_local_r_script(
+        where = Path(output) if output is not None else local_script.default_script_output(script)
+        return local_script.run_local_r_script(
             script,
             folder,
             [r_argument(a) for a in args],
-            hosts=count,
+            hosts=emulation.DEFAULT_HOSTS if count is None else count,
             output=where,
             container=container,
             engine=engine,
         )
     params, n_iter = run_values(width, height, people, radius, iterations)
+    count = emulation.choose_hosts(count, block_count(n_iter, params.people))
     workers = (
         as_int(workers_per_host, "workers per host", 1)
         if workers_per_host is not None
         else max(1, defaults.usable_cores() // count)
     )
+    chosen = announce_seed(seed)
     return emulation.run_local_job(
         params,
         n_iter,
-        announce_seed(seed),
+        chosen,
         hosts=count,
-        output=Path(output) if output is not None else emulation.default_output(),
+        output=Path(output) if output is not None else emulation.default_output(params, n_iter, chosen),
         workers_per_host=workers,
         container=container,
         engine=engine,

@@ -1,4 +1,5 @@
-"""PNG figures of results, drawn with matplotlib's Agg backend (no display on servers or in jobs)."""
+"""A sweep's PNG figure, drawn with matplotlib's Agg backend (no display on servers or in jobs); a run's histogram
+is `simulation.job.report.histogram`, the same on every path."""
 
 from __future__ import annotations
 
@@ -16,26 +17,6 @@ def _pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def histogram(values: np.ndarray, mean: float, ci95: Sequence[float], path: Path, title: str) -> Path:
-    """Distribution of per-iteration violations per person, the mean and its 95 % CI marked."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    try:
-        bins = min(60, max(10, int(np.sqrt(values.size))))
-        ax.hist(values, bins=bins, color="#7da7d9", edgecolor="white")
-        ax.axvspan(ci95[0], ci95[1], color="#d62728", alpha=0.2, label=f"95% CI [{ci95[0]:.4g}, {ci95[1]:.4g}]")
-        ax.axvline(mean, color="#d62728", linewidth=2, label=f"mean {mean:.4g}")
-        ax.set_xlabel("violations per person (per iteration)")
-        ax.set_ylabel("iterations")
-        ax.set_title(title, fontsize=10)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
-    return path
 
 
 def sweep_plot(

@@ -1,7 +1,8 @@
 """Fetch a finished job's (or sweep's) output prefix, merge it with the processing code's merge, summarize, plot.
 
-Results go to a local folder (default results/<job>): summary.json and histogram.png per run; a sweep adds
-sweep.csv, sweep.png and one points/point-NNN/ folder per point.
+Results go to a local folder (default results/<job>): per run the same files local-job and merge write
+(summary.json, output_result_mean.txt, iterations.csv, histogram.png: `simulation.job.report`), the job's output
+prefix in output/; a sweep adds sweep.csv, sweep.png and one points/point-NNN/ folder per point.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from botocore.exceptions import ClientError
 
 from simulation.client import aws, plots
@@ -22,11 +23,11 @@ from simulation.client.request import s3_uri
 from simulation.client.status import check_finished, describe
 from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
-from simulation.job import layout, local_map
+from simulation.job import layout, local_map, records, report
 from simulation.job.merge import merge_output
 
 SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
-PLOT_FILE = "histogram.png"
+PLOT_FILE = layout.PLOT_FILE
 
 
 def download_prefix(config: JobConfig, prefix: str, dest: Path) -> list[Path]:
@@ -80,34 +81,32 @@ def ci_of(summary: dict[str, Any]) -> tuple[float, float]:
 
 
 def summarize_run(directory: Path, dest: Path, title: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge one run's output layout (one job, or one sweep point) and write summary.json + histogram.png."""
+    """Merge one run's output layout (one job, or one sweep point) and write into `dest` what local-job and merge
+    write: summary.json, output_result_mean.txt, iterations.csv and histogram.png (`simulation.job.report`)."""
     merged = merge_output(directory)
-    summary: dict[str, Any] = {**(extra or {}), **dict(merged.summary)}
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True, default=_jsonable) + "\n")
-    plots.histogram(merged.violations(), float(summary["mean"]), ci_of(summary), dest / PLOT_FILE, title)
-    return summary
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+    report.write_merged(dest, merged, extra)
+    return {**(extra or {}), **merged.summary}
 
 
 def summarize_files(directory: Path, dest: Path, extra: dict[str, Any]) -> dict[str, Any]:
-    """A user's R script job: no blocks to merge; list its files and read the mean it wrote, if any."""
+    """A user's R script job: no blocks to merge. Per-iteration values its hosts wrote to iterations/<host>.csv
+    become the same outputs as a simulation's; otherwise its files are listed and the mean it wrote is read."""
     files = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file())
-    summary: dict[str, Any] = {**extra, "files": files}
     mean_file = directory / layout.MEAN_FILE
     # a job from the SDK path (script_processor) has its outputs one level down, in output-1/ etc.
     below = sorted(directory.glob(f"*/{layout.MEAN_FILE}"))
     if not mean_file.is_file() and len(below) == 1:
         mean_file = below[0]
+    if mean_file.is_file():  # the script's own number goes next to the summary, as local-job keeps it
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(mean_file, dest / layout.MEAN_FILE)
+    combined = report.combine_script_output(directory, dest)
+    if combined is not None:
+        summary = {**extra, **combined[0], "files": files}
+        records.write_json(dest / SUMMARY_FILE, summary)
+        return summary
+    summary = {**extra, "files": files}
     if mean_file.is_file():
         text = mean_file.read_text().split()
         try:

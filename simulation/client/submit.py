@@ -26,7 +26,7 @@ from simulation.client.resources import Resources
 from simulation.client.values import r_argument
 from simulation.client.watch import watch
 from simulation.job import layout
-from simulation.job.script_folder import code_files, script_folder
+from simulation.job.script_folder import code_files, r_version_warnings, script_folder
 from simulation.text import say
 
 ResourcesLike = Resources | Mapping[str, Any] | None
@@ -113,10 +113,13 @@ def submit_r_script(
     """Ship `folder` (default: the script's folder) and run `Rscript <script> --args ...` in the job image.
 
     The script writes its results to $OUTPUT_DIR (/opt/ml/processing/output), which lands in the job's
-    S3 output prefix.
+    S3 output prefix. Packages in the folder built for another R minor version than the job image's are warned
+    about on stderr (`r_version_warnings`).
     """
     root, relative = script_folder(script, folder)
     files = code_files(root)
+    for line in r_version_warnings(files, root):  # before the upload: the user may rather fix the folder
+        say(f"warning: {line}")
     chosen = Resources.of(resources)
     arguments = ["rscript", "--script", relative, "--", *[r_argument(a) for a in args]]
     config = load_config(platform)

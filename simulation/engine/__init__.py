@@ -12,8 +12,7 @@ from simulation.engine.montecarlo import (
     BLOCK_POINTS,
     MAX_BLOCK_ITERATIONS,
     Params,
-    Progress,
-    ProgressBar,
+    RunInterrupted,
     analytic_mean,
     block_count,
     block_iterations,
@@ -26,6 +25,7 @@ from simulation.engine.montecarlo import (
     simulate_block,
     summarize,
 )
+from simulation.engine.progress import Progress, ProgressBar
 
 __all__ = [
     "BLOCK_POINTS",
@@ -33,6 +33,7 @@ __all__ = [
     "Params",
     "Progress",
     "ProgressBar",
+    "RunInterrupted",
     "analytic_mean",
     "block_count",
     "block_iterations",

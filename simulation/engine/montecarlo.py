@@ -7,9 +7,11 @@ iterations) alone: any worker count, host count or block assignment reproduces i
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from simulation import defaults
+from simulation.engine.progress import Progress, progress_callback
 from simulation.errors import SimulationError
 
 # A block holds at most this many points (x and y: 16 bytes each), whatever N is.
@@ -26,7 +29,16 @@ BLOCK_POINTS = 2_000_000
 MAX_BLOCK_ITERATIONS = 1000
 _Z95 = NormalDist().inv_cdf(0.975)
 
-Progress = Callable[[int, int], None]
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `run`: `result` is the run of the blocks finished before it, in block order (None if none
+    was), which is exactly what a run of `result["iterations"]` iterations with the same seed gives, since block k
+    draws the same numbers whatever the run's length; `planned` is the iterations asked for."""
+
+    def __init__(self, result: dict[str, Any] | None, planned: int) -> None:
+        super().__init__("interrupted")
+        self.result = result
+        self.planned = planned
 
 
 @dataclass(frozen=True)
@@ -216,20 +228,44 @@ def run(
     seed = fresh_seed() if seed is None else _check_seed(seed)
     count = block_count(iterations, params.people)
     workers = _check_workers(workers, count)
-    report = _progress_callback(progress)
-    tasks = [(params, seed, k, block_iterations(k, iterations, params.people), use_numba) for k in range(count)]
+    report = progress_callback(progress)
+    size = block_size(params.people)
+    # made as they are submitted: a billion iterations are a million blocks
+    tasks = ((params, seed, k, min(size, iterations - k * size), use_numba) for k in range(count))
+    backend = _kernel.backend() if use_numba is None else ("numba" if use_numba else "numpy")
 
-    with _executor(workers) as pool:
-        startup = time.perf_counter() - started
-        began = time.perf_counter()
-        pieces = []
-        done = 0
-        for piece in pool(tasks):
-            pieces.append(piece)
-            done += piece.size
-            report(done, iterations)
+    pieces: list[np.ndarray] = []
+    began = time.perf_counter()
+    startup = 0.0
+    try:
+        with _executor(workers) as pool:
+            startup = time.perf_counter() - started
+            began = time.perf_counter()
+            done = 0
+            for piece in pool(tasks):
+                pieces.append(piece)
+                done += piece.size
+                report(done, iterations)
+    except KeyboardInterrupt:
+        # the executor has let the blocks in flight finish; those after the first unfinished one are dropped, so
+        # what is kept is a run of its own
         seconds = time.perf_counter() - began
+        finished = _result(params, seed, pieces, seconds, startup, workers, backend) if pieces else None
+        raise RunInterrupted(finished, iterations) from None
+    return _result(params, seed, pieces, time.perf_counter() - began, startup, workers, backend)
+
+
+def _result(
+    params: Params,
+    seed: int,
+    pieces: list[np.ndarray],
+    seconds: float,
+    startup: float,
+    workers: int,
+    backend: str,
+) -> dict[str, Any]:
     pair_counts = np.concatenate(pieces)
+    iterations = int(pair_counts.size)
     return {
         **summarize(pair_counts, params.people),
         "iterations": iterations,
@@ -240,8 +276,8 @@ def run(
         "startup_seconds": startup,
         "workers": workers,
         "block_size": block_size(params.people),
-        "blocks": count,
-        "backend": _kernel.backend() if use_numba is None else ("numba" if use_numba else "numpy"),
+        "blocks": block_count(iterations, params.people),
+        "backend": backend,
     }
 
 
@@ -263,47 +299,30 @@ class _executor:
         self.workers = workers
         self.pool: ThreadPoolExecutor | None = None
 
-    def __enter__(self) -> Callable[[list[tuple[Any, ...]]], Iterator[np.ndarray]]:
+    def __enter__(self) -> Callable[[Iterable[tuple[Any, ...]]], Iterator[np.ndarray]]:
         if self.workers == 1:
             return lambda tasks: map(_simulate_task, tasks)
         self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="simulation")
-        return lambda tasks: self.pool.map(_simulate_task, tasks)  # type: ignore[union-attr]
+        return self._bounded_map
+
+    def _bounded_map(self, tasks: Iterable[tuple[Any, ...]]) -> Iterator[np.ndarray]:
+        """Results in task order, with at most two tasks per worker submitted ahead. (`Executor.map` submits every
+        task at once: a million blocks took seconds and memory before the first one ran, and all of them had to
+        be cancelled on Ctrl-C.)"""
+        assert self.pool is not None
+        queue = iter(tasks)
+        pending = collections.deque(
+            self.pool.submit(_simulate_task, t) for t in itertools.islice(queue, 2 * self.workers)
+        )
+        while pending:
+            result = pending.popleft().result()
+            for task in itertools.islice(queue, 1):
+                pending.append(self.pool.submit(_simulate_task, task))
+            yield result
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _progress_callback(progress: bool | Progress) -> Progress:
-    if callable(progress):
-        return progress
-    if progress:
-        return ProgressBar()
-    return lambda done, total: None
-
-
-class ProgressBar:
-    """A one-line bar on stderr, shown only once a run has taken more than `delay` seconds."""
-
-    def __init__(self, delay: float = 1.0, width: int = 30) -> None:
-        import sys
-
-        self.stream = sys.stderr
-        self.delay = delay
-        self.width = width
-        self.started = time.perf_counter()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        elapsed = time.perf_counter() - self.started
-        if elapsed < self.delay and not self.shown:
-            return
-        self.shown = True
-        filled = self.width * done // total
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done >= total else ""
-        self.stream.write(f"\r[{bar}] {done}/{total} iterations, {elapsed:.1f} s{end}")
-        self.stream.flush()
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ Output prefix of a run (= /opt/ml/processing/output on every host = the job's S3
     blocks/block-000007.json  one per finished block, written by the host that computed it
     hosts/algo-2.json         per-host manifest
     summary.json, output_result_mean.txt   the merged result
+    iterations.csv, histogram.png          written with it by local-job and merge (results: in its own folder)
     points/point-003/         for a sweep: one sub-run with this same layout per parameter set
 
 In the platform bucket, everything of a job lives under `jobs/<job-name>/`: `code/` (a user's folder),
@@ -27,6 +28,13 @@ FORMAT = 1  # of run.json and block files; a reader refuses other formats
 RUN_FILE = "run.json"
 SUMMARY_FILE = "summary.json"
 MEAN_FILE = "output_result_mean.txt"  # the original R job's output, kept for existing readers
+# Beside summary.json wherever a result is put together (local-job, merge, results): one row per iteration, and
+# the distribution's plot
+ITERATIONS_FILE = "iterations.csv"
+PLOT_FILE = "histogram.png"
+# A user's R script writes its per-iteration values to iterations/<CURRENT_HOST>.csv (one name per host: all
+# hosts write into one prefix); local-job and results put them together into ITERATIONS_FILE and the rest.
+SCRIPT_ITERATIONS_DIR = "iterations"
 BLOCKS_DIR = "blocks"
 HOSTS_DIR = "hosts"
 POINTS_DIR = "points"

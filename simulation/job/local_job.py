@@ -21,18 +21,20 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulation import engine
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
-from simulation.job import layout, merge, records
-from simulation.job.script_folder import code_files, script_folder
+from simulation.job import containers, layout, merge, records, report
 
-CONTAINER_OPT_ML = layout.OptMl().root  # where the job image expects the tree
+# Each emulated host is a process of its own (a Python with the kernel loaded, or an R); beyond this many a local
+# job only measures this machine's process table. More than a run's blocks would leave hosts with nothing to do.
+MAX_HOSTS = 32
+DEFAULT_HOSTS = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,31 @@ class LocalJobResult:
     hosts: int
     blocks_computed: int
     seconds: float
+    files: list[str]
+
+
+def check_hosts(hosts: int, blocks: int | None = None) -> None:
+    """One line for a host count a local job cannot use: below 1, above MAX_HOSTS, or above the run's blocks."""
+    if hosts < 1:
+        raise SimulationError(f"local-job: --hosts must be at least 1, got {hosts}")
+    if hosts > MAX_HOSTS:
+        raise SimulationError(
+            f"local-job: --hosts {hosts} is more than {MAX_HOSTS} (each emulated host is a process of its own); "
+            f"a SageMaker job takes more: submit --instance-count {hosts}"
+        )
+    if blocks is not None and hosts > blocks:
+        raise SimulationError(
+            f"local-job: --hosts {hosts} is more than this run's {blocks} block(s) (block k goes to host k mod hosts, "
+            f"so {hosts - blocks} would have nothing to do); use --hosts {blocks} or fewer, or more --iterations"
+        )
+
+
+def choose_hosts(hosts: int | None, blocks: int) -> int:
+    """The host count of a simulation's local job: the one given, checked, else DEFAULT_HOSTS or the run's blocks
+    if fewer (a 100-iteration run is one block)."""
+    chosen = min(DEFAULT_HOSTS, blocks) if hosts is None else hosts
+    check_hosts(chosen, blocks)
+    return chosen
 
 
 def host_names(count: int) -> list[str]:
@@ -79,30 +106,10 @@ def entrypoint_args(params: Params, iterations: int, seed: int, workers: int) ->
     ]
 
 
-def host_command(tree: Path, args: list[str], container: str | None, engine: str | None) -> list[str]:
-    if container is None:
+def host_command(tree: Path, args: list[str], engine: containers.Engine | None, image: str | None) -> list[str]:
+    if engine is None or image is None:
         return [sys.executable, *layout.ENTRYPOINT[1:], *args]
-    # As SageMaker runs it with network isolation: no network; plus what a local run can afford to add.
-    return [
-        engine or container_engine(),
-        "run",
-        "--rm",
-        "--network=none",
-        "--read-only",
-        "--tmpfs=/tmp",
-        "--cap-drop=all",
-        "--security-opt=no-new-privileges",
-        f"--volume={tree}:{CONTAINER_OPT_ML}",
-        container,
-        *args,
-    ]
-
-
-def container_engine() -> str:
-    for name in ("podman", "docker"):
-        if shutil.which(name):
-            return name
-    raise SimulationError("--container needs podman or docker on PATH; neither was found")
+    return engine.run_command(image, tree, args)
 
 
 def gather(trees: dict[str, Path], output: Path) -> None:
@@ -164,43 +171,47 @@ def run_local_job(
     workers_per_host: int = 1,
     container: str | None = None,
     engine: str | None = None,
+    announce: Callable[[], None] | None = None,
 ) -> LocalJobResult:
-    """Runs the job's hosts, gathers their outputs into `output`, merges. Interrupted: gathers, then JobFailed."""
-    if hosts < 1:
-        raise SimulationError(f"--hosts must be at least 1, got {hosts}")
-    output = Path(output).resolve()
+    """Runs the job's hosts, gathers their outputs into `output`, merges and writes every output (`report`).
+    `announce` is called once every check has passed, just before the hosts start. Interrupted: gathers, then
+    JobFailed saying how many blocks are kept."""
     record = records.simulate_record(params, iterations, seed)
+    check_hosts(hosts, record["block_count"])
+    image_engine = containers.prepare(container, engine) if container else None
+    output = Path(output).resolve()
     records.check_writable(output)
     records.ensure_record(output, record)
     names = host_names(hosts)
     staging = output / layout.STAGING_DIR
     recover(staging, output, record)
     before = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
+    if announce is not None:
+        announce()
     started = time.perf_counter()
     shutil.rmtree(staging, ignore_errors=True)
     trees = {host: staging / host for host in names}
     for host, tree in trees.items():
         prepare_host(tree, host, names, output)
     args = entrypoint_args(params, iterations, seed, workers_per_host)
-    interrupted, failures = run_hosts(trees, args, output, container, engine)
+    interrupted, failures = run_hosts(trees, args, output, image_engine, container)
     seconds = time.perf_counter() - started
     done = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     if interrupted or failures:
         first = next(iter(failures.items()), None)
         detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
         raise JobFailed(
-            f"local job did not finish ({detail}); {len(done)} of {record['block_count']} blocks are kept "
-            f"in {output}; run the same command again to resume"
+            f"local job did not finish ({detail}); {len(done)} of {record['block_count']} blocks are kept in {output}"
         )
     merged = merge.merge_output(output)
     merged.summary["workers"] = hosts * workers_per_host
-    merge.write_result(output, merged)
+    files = report.write_merged(output, merged)
     shutil.rmtree(staging, ignore_errors=True)
-    return LocalJobResult(merged, output, hosts, len(done - before), seconds)
+    return LocalJobResult(merged, output, hosts, len(done - before), seconds, files)
 
 
 def run_hosts(
-    trees: dict[str, Path], args: list[str], output: Path, container: str | None, engine: str | None
+    trees: dict[str, Path], args: list[str], output: Path, engine: containers.Engine | None, image: str | None
 ) -> tuple[bool, dict[str, tuple[int, str]]]:
     """Runs the entrypoint with `args` on every host, then gathers their outputs into `output` whatever happened.
     Returns (interrupted, {host: (exit status, its message)} of the hosts that failed)."""
@@ -212,7 +223,7 @@ def run_hosts(
             env[layout.OPT_ML_ROOT_ENV] = str(tree)
             # the hosts' stdout would garble --json: everything they say goes to stderr
             processes[host] = subprocess.Popen(
-                host_command(tree, args, container, engine), env=env, stdout=sys.stderr.fileno()
+                host_command(tree, args, engine, image), env=env, stdout=sys.stderr.fileno()
             )
         interrupted = _wait_all(processes)
     finally:
@@ -246,119 +257,38 @@ def _wait_all(processes: dict[str, subprocess.Popen[bytes]]) -> bool:
     return interrupted
 
 
-# --- a user's R script ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalScriptResult:
-    output: Path
-    hosts: int
-    command: list[str]
-    files: list[str]
-    mean: float | None  # from output_result_mean.txt, when the script wrote one
-    seconds: float
-
-
-def prepare_script_host(tree: Path, host: str, hosts: list[str], root: Path, files: list[Path]) -> None:
-    """An /opt/ml tree whose code input is the folder a job would be shipped (`submit --r-script`)."""
-    prepare_host(tree, host, hosts, tree / "no-previous-output")
-    code = layout.OptMl(tree).code_dir
-    for path in files:
-        target = code / path.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-
-
-def run_local_r_script(
-    script: str,
-    folder: str | None,
-    args: list[str],
-    *,
-    hosts: int,
-    output: Path,
-    container: str | None = None,
-    engine: str | None = None,
-) -> LocalScriptResult:
-    """`Rscript SCRIPT --args ARGS` as the `rscript` entrypoint of N emulated hosts (same env: OUTPUT_DIR,
-    HOST_INDEX, HOSTS, CURRENT_HOST), their outputs gathered into `output` as the job's S3 prefix would hold them.
-    In a container the output is /opt/ml/processing/output, so a script with that path hard-coded works too."""
-    if hosts < 1:
-        raise SimulationError(f"--hosts must be at least 1, got {hosts}")
-    root, relative = script_folder(script, folder)
-    files = code_files(root)
-    output = Path(output).resolve()
-    if (output / layout.RUN_FILE).exists():
-        raise SimulationError(f"{output} holds a simulation's output; give the R script another --output folder")
-    records.check_writable(output)
-    names = host_names(hosts)
-    command = ["rscript", "--script", relative, "--", *args]
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="simulation-local-job-") as work:
-        trees = {host: Path(work) / host for host in names}
-        for host, tree in trees.items():
-            prepare_script_host(tree, host, names, root, files)
-        try:
-            interrupted, failures = run_hosts(trees, command, output, container, engine)
-        except JobFailed as error:  # two hosts wrote one name: on SageMaker, one would silently replace the other
-            raise JobFailed(f"{error}; name each host's files by HOST_INDEX or CURRENT_HOST") from None
-    if interrupted or failures:
-        first = next(iter(failures.items()), None)
-        detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
-        raise JobFailed(f"local R-script job did not finish ({detail}); what the hosts wrote is in {output}")
-    written = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file())
-    return LocalScriptResult(output, hosts, command, written, _mean_of(output), time.perf_counter() - started)
-
-
-def _mean_of(output: Path) -> float | None:
-    try:
-        return float((output / layout.MEAN_FILE).read_text().split()[0])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def describe_script(result: LocalScriptResult) -> str:
-    lines = [
-        f"local job: {result.hosts} host(s) ran Rscript {result.command[2]} --args {' '.join(result.command[4:])}"
-        f" ({result.seconds:.1f} s)",
-        f"output: {result.output} ({', '.join(result.files) or 'no files'})",
-    ]
-    if result.mean is not None:
-        lines.append(f"{layout.MEAN_FILE}: {result.mean!r}")
-    return "\n".join(lines)
-
-
-def script_json(result: LocalScriptResult) -> str:
-    return json.dumps(
-        {"output": str(result.output), "hosts": result.hosts, "files": result.files, "mean": result.mean},
-        sort_keys=True,
-    )
-
-
 def describe(result: LocalJobResult) -> str:
-    """The human summary `local-job` prints."""
+    """The human summary `local-job` prints: the result in the one format of every command (`report.describe`),
+    after a line saying what this run did."""
     s = result.merged.summary
-    lines = [
-        f"local job: {result.hosts} host(s), {s['iterations']} iterations in {s['blocks']} blocks, seed {s['seed']}"
-        f" ({result.blocks_computed} blocks computed now, {s['blocks'] - result.blocks_computed} resumed;"
-        f" {result.seconds:.1f} s, {s['backend']})",
-        f"area {s['width']:g} x {s['height']:g}, {s['people']} people, radius {s['radius']:g}",
-        f"mean violations per person: {s['mean']:.6f}",
-    ]
-    if s["sd"] is not None:
-        low, high = s["ci95"]
-        lines.append(f"  sd {s['sd']:.6f}, se {s['se']:.6f}, 95% CI [{low:.6f}, {high:.6f}]")
-    lines.append(f"  analytic expectation (N-1)p: {s['analytic_mean']:.6f}")
-    lines.append(f"output: {result.output} (summary.json, {layout.MEAN_FILE}, blocks/, hosts/)")
-    return "\n".join(lines)
+    head = (
+        f"local job: {result.hosts} host(s), {result.blocks_computed} blocks computed now, "
+        f"{s['blocks'] - result.blocks_computed} resumed ({result.seconds:.1f} s)"
+    )
+    files = [*result.files, layout.BLOCKS_DIR + "/", layout.HOSTS_DIR + "/"]
+    return head + "\n" + report.describe(s, result.output, files)
 
 
 def summary_json(result: LocalJobResult) -> str:
-    return json.dumps({**result.merged.summary, "output": str(result.output)}, sort_keys=True)
+    return json.dumps({**result.merged.summary, "output": str(result.output), "files": result.files}, sort_keys=True)
 
 
-DEFAULT_HOSTS = 3
+# --- default output folders: one per run ---------------------------------------------------------------------------
+
+OUTPUT_ROOT = Path("out")
 
 
-def default_output(script: bool = False) -> Path:
-    """Where a local job gathers its hosts' outputs unless told: the bundled simulation's, or an R script's."""
-    return Path("out") / ("local-r-job" if script else "local-job")
+def _number(value: float) -> str:
+    """1000.0 -> '1000', 6.5 -> '6.5': exact (repr), so two different values never share a name."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def default_output(params: Params, iterations: int, seed: int) -> Path:
+    """out/local-job/<parameters>-seed<seed>: the same run (whatever its host count) always finds its own blocks
+    there to resume, and another run never collides with it."""
+    name = (
+        f"{_number(params.width)}x{_number(params.height)}-n{params.people}-r{_number(params.radius)}"
+        f"-i{iterations}-seed{seed}"
+    )
+    return OUTPUT_ROOT / "local-job" / name

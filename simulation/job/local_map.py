@@ -23,8 +23,8 @@ from typing import Any
 
 from simulation import defaults
 from simulation.errors import JobFailed, SimulationError
-from simulation.job import layout, map_records, records
-from simulation.job.local_job import container_engine, host_names
+from simulation.job import containers, layout, map_records, records
+from simulation.job.local_job import host_names
 
 LOCAL_FILE = "local.json"
 LOG_FILE = "local.log"  # a background run's output (hosts' logs, errors)
@@ -165,7 +165,7 @@ def host_command(tree: Path, settings: LocalMap) -> list[str]:
         return [sys.executable, *layout.ENTRYPOINT[1:], *args]
     # As SageMaker runs it with network isolation: no network; plus what a local run can afford to add.
     return [
-        settings.engine or container_engine(),
+        containers.find_engine(settings.engine),
         "run",
         "--rm",
         "--network=none",
@@ -173,6 +173,7 @@ def host_command(tree: Path, settings: LocalMap) -> list[str]:
         "--tmpfs=/tmp",
         "--cap-drop=all",
         "--security-opt=no-new-privileges",
+        *containers.ulimit_options(),  # podman's defaults fail here without them (simulation/job/containers.py)
         f"--volume={tree}:{layout.OptMl().root}",
         settings.container,
         *args,
@@ -344,10 +345,11 @@ def submit_local_map(
 def image_r_packages(container: str, engine: str | None = None) -> list[str]:
     """The R packages installed in `container` (an image), asked of the image itself with no network."""
     command = [
-        engine or container_engine(),
+        containers.find_engine(engine),
         "run",
         "--rm",
         "--network=none",
+        *containers.ulimit_options(),
         "--entrypoint=Rscript",
         container,
         "-e",

@@ -166,6 +166,10 @@ def read_record(directory: Path) -> dict[str, Any]:
     path = Path(directory) / layout.RUN_FILE
     if Path(directory).is_file():
         raise SimulationError(f"{directory} is a file, not a job's output folder")
+    if not Path(directory).exists():
+        raise SimulationError(
+            f"{directory} does not exist: name a job's output folder (what local-job --output or results wrote)"
+        )
     if not path.exists():
         raise SimulationError(f"{directory} has no {layout.RUN_FILE}: not the output of a simulation job")
     record = read_json(path)

@@ -1,7 +1,8 @@
 """The host's bootstrap script (bootstrap.sh) with the deployment's values put in front of it, as EC2 user data.
 
 The values are plain strings or CDK tokens (IDs, ARNs); CDK turns the tokens into an Fn::Join at synth.
-Nothing secret is passed: the host reads the login password from Secrets Manager itself.
+Nothing secret is passed: the host reads the login password from Secrets Manager itself. bootstrap.sh sources
+host-setup.sh from the package it downloads (EC2 limits user data to 16 KB).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 SCRIPT = Path(__file__).with_name("bootstrap.sh")
+SETUP = Path(__file__).with_name("host-setup.sh")
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "requirements-host.txt"
-
-# Posit's build for Ubuntu 22.04 and later. Changing it replaces the host (the home directories stay on EFS).
-RSTUDIO_VERSION = "2024.12.1-563"
+# EC2 refuses user data over 16 KB (before base64).
+USER_DATA_LIMIT = 16 * 1024
 
 _NAME = re.compile(r"SIMLAB_[A-Z0-9_]+")
 

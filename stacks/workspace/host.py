@@ -1,4 +1,9 @@
-"""The RStudio Server host: a private Ubuntu instance, its role, its login secret and its bootstrap."""
+"""The RStudio Server host: a private Ubuntu instance, its role, its users' login secrets and its bootstrap.
+
+The host role is the host's own identity, reachable by root only (the IMDS guard in host-setup.sh): Session
+Manager, the package download, the login secrets, the EFS mount, the CloudFormation signal, and sts:AssumeRole on
+the users' roles (identity.py) for the credential service. Users never act with it.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,25 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from stacks.users import RStudioUser
-from stacks.workspace import bootstrap
+from stacks.workspace import bootstrap, posit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# What the host installs from this repository: the simulation package, the R wrapper and the welcome example.
-PACKAGE_PATHS = ("simulation", "pyproject.toml", "R", "stacks/workspace/welcome.R")
+# What the host installs from this repository: the simulation package, the R wrapper, the welcome example and
+# the host's own files (the second half of its bootstrap, the package check, the credential service).
+HOST_FILES = (
+    "stacks/workspace/host-setup.sh",
+    "stacks/workspace/verify-deb.sh",
+    "stacks/workspace/credential_service.py",
+    "stacks/workspace/welcome.R",
+)
+PACKAGE_PATHS = ("simulation", "pyproject.toml", "R", *HOST_FILES)
 UBUNTU_RELEASE = "24.04"
 BOOTSTRAP_TIMEOUT = "PT40M"
 
@@ -40,9 +50,11 @@ class HostOptions:
     # "cloudfront": RStudio listens on the VPC for the VPC origin, with secure cookies behind HTTPS;
     # "ssm": it listens on localhost only, reached through port forwarding.
     access: str
+    # SIMLAB_JOB_CONFIG_PARAMETER of the users' sessions: `{role}` is filled in by the client.
     job_config_parameter_name: str
     ami_parameter: str = ""
-    # SHA-256 of the RStudio Server .deb for this host's architecture (the rstudio_server_sha256 setting).
+    rstudio_version: str = posit.RSTUDIO_VERSION
+    # Optional second pin: SHA-256 of the RStudio Server .deb for this host's architecture.
     rstudio_sha256: str = ""
 
 
@@ -52,7 +64,10 @@ def output_id(user: RStudioUser) -> str:
 
 
 class RStudioHost(Construct):
-    """Exposes `instance`, `security_group`, `role`, `login_secrets` (user name -> secret) and `package`."""
+    """Exposes `instance`, `security_group`, `role`, `login_secrets` (user name -> secret) and `package`.
+
+    `user_role_arn_pattern`: the users' role ARN with `{user}` for the name (identity.py); the stack grants the
+    host role sts:AssumeRole on each of those roles."""
 
     def __init__(
         self,
@@ -63,9 +78,7 @@ class RStudioHost(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         home: efs.FileSystem,
-        repository: ecr.IRepository,
-        submitter_policy: iam.IManagedPolicy,
-        job_config: ssm.IStringParameter,
+        user_role_arn_pattern: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.login_secrets = self._login_secrets(options)
@@ -77,8 +90,8 @@ class RStudioHost(Construct):
             allow_all_outbound=True,
             description="RStudio host: no inbound except RStudio from the CloudFront VPC origin (if enabled)",
         )
-        self.role = self._role(submitter_policy, repository, job_config)
-        self.instance = self._instance(options, vpc, subnets, home, job_config)
+        self.role = self._role()
+        self.instance = self._instance(options, vpc, subnets, home, user_role_arn_pattern)
         # The first boot mounts /home: the mount targets must answer before the host starts.
         self.instance.node.add_dependency(home.mount_targets_available)
         home.connections.allow_default_port_from(self.security_group, "NFS from the RStudio host")
@@ -120,15 +133,12 @@ class RStudioHost(Construct):
             ],
         )
 
-    def _role(
-        self, submitter_policy: iam.IManagedPolicy, repository: ecr.IRepository, job_config: ssm.IStringParameter
-    ) -> iam.Role:
+    def _role(self) -> iam.Role:
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description="RStudio host: SSM, job submission, user images, job config, login secret",
-            managed_policies=[submitter_policy],
+            description="RStudio host (root only): SSM, its package, login secrets, EFS, signal, users' roles",
         )
         # Session Manager (the only shell and the port forwarding) needs exactly these (Session Manager user
         # guide, "Verify or add instance permissions for Session Manager"). AmazonSSMManagedInstanceCore would
@@ -146,8 +156,6 @@ class RStudioHost(Construct):
                 resources=["*"],
             )
         )
-        repository.grant_pull_push(role)
-        job_config.grant_read(role)
         for secret in self.login_secrets.values():
             secret.grant_read(role)
         # The one object the bootstrap downloads, not the whole CDK assets bucket that `grant_read` opens.
@@ -160,33 +168,28 @@ class RStudioHost(Construct):
         return role
 
     def _bootstrap_values(
-        self, options: HostOptions, arch: str, home: efs.FileSystem, job_config: ssm.IStringParameter
+        self, options: HostOptions, arch: str, home: efs.FileSystem, user_role_arn_pattern: str
     ) -> dict[str, str]:
         """The deployment's values the bootstrap script reads (its SIMLAB_* variables); nothing secret."""
         stack = cdk.Stack.of(self)
         cloudfront = options.access == "cloudfront"
-        rstudio_sha256 = options.rstudio_sha256
-        if not rstudio_sha256:
-            # The host refuses an unverified package (bootstrap.sh fails closed), so say so before the deploy.
-            cdk.Annotations.of(self).add_warning_v2(
-                "simlab:rstudio-sha256",
-                f"No SHA-256 pinned for RStudio Server {bootstrap.RSTUDIO_VERSION} ({arch}): the host will refuse "
-                "to install it and the deploy will roll back. Set rstudio_server_sha256 to the value Posit "
-                "publishes at https://posit.co/download/rstudio-server/.",
-            )
         return {
             "SIMLAB_REGION": stack.region,
             "SIMLAB_PLATFORM": options.platform_name,
-            "SIMLAB_JOB_CONFIG_PARAMETER": job_config.parameter_name,
+            "SIMLAB_JOB_CONFIG_PARAMETER": options.job_config_parameter_name,
             # `name:role:uid:secret-arn` per user, space-separated (names never hold ':' or spaces).
             "SIMLAB_USERS": " ".join(
                 f"{u.name}:{u.role}:{u.uid}:{self.login_secrets[u.name].secret_arn}" for u in options.users
             ),
+            "SIMLAB_USER_ROLE_ARN": user_role_arn_pattern,
             "SIMLAB_FILE_SYSTEM_ID": home.file_system_id,
             "SIMLAB_PACKAGE_S3_URL": self.package.s3_object_url,
             "SIMLAB_STACK_NAME": stack.stack_name,
-            "SIMLAB_RSTUDIO_VERSION": bootstrap.RSTUDIO_VERSION,
-            "SIMLAB_RSTUDIO_SHA256": rstudio_sha256,
+            "SIMLAB_RSTUDIO_VERSION": posit.file_version(options.rstudio_version),
+            "SIMLAB_RSTUDIO_DEB_URL": posit.deb_url(options.rstudio_version, arch),
+            "SIMLAB_RSTUDIO_KEY_URL": posit.KEY_URL,
+            "SIMLAB_RSTUDIO_KEY_FINGERPRINT": posit.SIGNING_KEY_FINGERPRINT,
+            "SIMLAB_RSTUDIO_SHA256": options.rstudio_sha256,
             "SIMLAB_ARCH": arch,
             "SIMLAB_LISTEN_ADDRESS": "0.0.0.0" if cloudfront else "127.0.0.1",
             "SIMLAB_SECURE_COOKIES": "1" if cloudfront else "0",
@@ -199,7 +202,7 @@ class RStudioHost(Construct):
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         home: efs.FileSystem,
-        job_config: ssm.IStringParameter,
+        user_role_arn_pattern: str,
     ) -> ec2.Instance:
         """The host, bootstrapped by user data that signals CloudFormation when RStudio answers."""
         stack = cdk.Stack.of(self)
@@ -217,10 +220,11 @@ class RStudioHost(Construct):
             options.access,
             " ".join(f"{u.name}:{u.role}:{u.uid}" for u in options.users),
             arch,
-            bootstrap.RSTUDIO_VERSION,
+            posit.file_version(options.rstudio_version),
+            options.rstudio_sha256,
             bootstrap.pip_constraints(),
         )
-        values = self._bootstrap_values(options, arch, home, job_config)
+        values = self._bootstrap_values(options, arch, home, user_role_arn_pattern)
         # The logical ID is known before the user data exists (it depends on host_id only), so the script
         # can name the resource it signals without a cycle.
         instance = ec2.Instance(
@@ -233,7 +237,11 @@ class RStudioHost(Construct):
             security_group=self.security_group,
             role=self.role,
             associate_public_ip_address=False,
-            require_imdsv2=True,
+            # IMDSv2 only, and one hop: a container on the host (Docker, admins only) cannot reach the metadata
+            # service at all; on the host itself, only root can (the IMDS guard in host-setup.sh).
+            http_tokens=ec2.HttpTokens.REQUIRED,
+            http_put_response_hop_limit=1,
+            http_endpoint=True,
             detailed_monitoring=True,
             ssm_session_permissions=False,
             block_devices=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.data.construct import Data
@@ -14,7 +15,10 @@ from stacks.settings import Settings
 from stacks.workspace.access import RSTUDIO_PORT, CloudFrontAccess
 from stacks.workspace.home import HomeDirectories
 from stacks.workspace.host import HostOptions, RStudioHost, output_id
+from stacks.workspace.identity import CONFIG_PARAMETER, UserIdentities, role_arn
 from stacks.workspace.idle import IdleStop
+
+PORT_FORWARDING_DOCUMENT = "AWS-StartPortForwardingSession"
 
 
 class RStudioEc2Stack(cdk.Stack):
@@ -35,7 +39,7 @@ class RStudioEc2Stack(cdk.Stack):
             description=f"{settings.platform_name}: RStudio Server on EC2 ({settings.rstudio_access})",
             **kwargs,
         )
-        # Jobs read and write the bucket through the submitter policy; the host needs nothing more of it.
+        # Users reach the bucket through their own roles (identity.py); the host needs nothing of it.
         del data
         self.home = HomeDirectories(
             self,
@@ -53,21 +57,28 @@ class RStudioEc2Stack(cdk.Stack):
                 volume_gb=settings.rstudio_volume_gb,
                 users=settings.users,
                 access=settings.rstudio_access,
-                job_config_parameter_name=settings.job_config_parameter_name,
+                job_config_parameter_name=CONFIG_PARAMETER.format(platform=settings.platform_name, role="{role}"),
                 ami_parameter=settings.rstudio_ami_parameter,
+                rstudio_version=settings.rstudio_server_version,
                 rstudio_sha256=settings.rstudio_server_sha256,
             ),
             vpc=network.vpc,
             subnets=network.workspace_subnets,
             home=self.home.file_system,
-            repository=jobs.repository,
-            submitter_policy=jobs.submitter_policy,
-            job_config=jobs.job_config,
+            user_role_arn_pattern=role_arn(self, settings.platform_name, "{user}", settings.iam_role_path),
+        )
+        self.identities = UserIdentities(
+            self, "Users", platform=jobs.platform, users=settings.users, host_role=self.host.role
         )
         self.home.grant_mount(self.host.role)
         instance_id = self.host.instance.instance_id
         region = cdk.Aws.REGION
         self.access: CloudFrontAccess | None = None
+        self.port_forwarding: iam.ManagedPolicy | None = None
+        # Every session of this account's callers: the OwnSessions statement of the port-forwarding policy.
+        self.port_forwarding_sessions = self.format_arn(
+            service="ssm", resource="session", resource_name="${aws:username}-*"
+        )
         if settings.rstudio_access == "cloudfront":
             self.access = CloudFrontAccess(
                 self,
@@ -82,13 +93,20 @@ class RStudioEc2Stack(cdk.Stack):
             url = self.access.url
         else:
             url = f"http://localhost:{RSTUDIO_PORT}"
+            self.port_forwarding = self._port_forwarding_policy(settings.platform_name, instance_id)
+            cdk.CfnOutput(
+                self,
+                "RStudioPortForwardingPolicyArn",
+                description="Attach to the people who may reach RStudio: port forwarding to it, and no shell",
+                value=self.port_forwarding.managed_policy_arn,
+            )
             cdk.CfnOutput(
                 self,
                 "RStudioPortForwardCommand",
                 description="Run this, keep it open, then browse to RStudioURL",
                 value=(
                     f"aws ssm start-session --region {region} --target {instance_id} "
-                    "--document-name AWS-StartPortForwardingSession --parameters "
+                    f"--document-name {PORT_FORWARDING_DOCUMENT} --parameters "
                     f'\'{{"portNumber":["{RSTUDIO_PORT}"],"localPortNumber":["{RSTUDIO_PORT}"]}}\''
                 ),
             )
@@ -126,4 +144,36 @@ class RStudioEc2Stack(cdk.Stack):
             "RStudioStartCommand",
             description="Starts the host after an idle stop",
             value=f"aws ec2 start-instances --region {region} --instance-ids {instance_id}",
+        )
+
+    def _port_forwarding_policy(self, platform_name: str, instance_id: str) -> iam.ManagedPolicy:
+        """Session Manager to this host for RStudio's port only: StartSession with the port-forwarding document,
+        never a shell. Without ssm:SessionDocumentAccessCheck, StartSession on an instance also allows a session
+        with the default shell document (SSM-SessionManagerRunShell) that the policy does not name (Systems
+        Manager user guide, "Start a default shell session by specifying the default session document in IAM
+        policies"). AWS-StartPortForwardingSessionToRemoteHost is not allowed: the agent runs as root, and a
+        remote host of 169.254.169.254 would hand out the host role."""
+        return iam.ManagedPolicy(
+            self,
+            "PortForwardingPolicy",
+            description=f"{platform_name}: port forwarding to the RStudio host (Session Manager), no shell",
+            statements=[
+                iam.PolicyStatement(
+                    sid="PortForwardingToTheRStudioHost",
+                    actions=["ssm:StartSession"],
+                    resources=[
+                        self.format_arn(service="ec2", resource="instance", resource_name=instance_id),
+                        self.format_arn(
+                            service="ssm", account="", resource="document", resource_name=PORT_FORWARDING_DOCUMENT
+                        ),
+                    ],
+                    conditions={"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+                ),
+                # Session IDs start with the caller's name: each person ends and resumes their own sessions only.
+                iam.PolicyStatement(
+                    sid="OwnSessions",
+                    actions=["ssm:TerminateSession", "ssm:ResumeSession"],
+                    resources=[self.port_forwarding_sessions],
+                ),
+            ],
         )

@@ -68,8 +68,9 @@ def test_results_print_the_mean_for_a_person(aws, local_output, capsys, tmp_path
     capsys.readouterr()
     assert main(["results", job, "--output", str(tmp_path / "x")]) == 0
     text = capsys.readouterr().out
-    assert f"mean {printed['mean']:.6f} violations per person" in text
-    assert "2500 iterations, 100 people" in text
+    assert text.splitlines()[0] == f"{job}:"
+    assert text.splitlines()[1].startswith(f"mean violations per person: {printed['mean']:.6f} (95% CI ")
+    assert "; 2500 iterations of 100 people in 300 x 200, radius 6, seed 11" in text
 
 
 @pytest.mark.r
@@ -114,7 +115,7 @@ def test_the_own_script_example_runs_as_a_job(aws, emulate, tmp_path):
     job = submit_r_script(str(example), args=[100, 100, 50, 20])
     emulate(aws, aws.recorder.request("CreateProcessingJob"), tmp_path / "hosts")
     summary = job_results(job, str(tmp_path / "r"))
-    assert summary["files"] == ["output_result_mean.txt"]
+    assert summary["files"] == ["iterations/algo-1.csv", "output_result_mean.txt"]
     # The script is unseeded, so no exact value; its expectation is known. 50 people in 100 x 100, radius 6:
     # p = (pi r^2 W H - 4/3 r^3 (W + H) + r^4 / 2) / (W H)^2 = 0.010740 (closed form for r <= min(W, H)), so
     # the mean violations per person is (N - 1) p = 0.5263. One iteration's value 2 * pairs / N has

@@ -41,7 +41,7 @@ def test_r_style_positional_form_matches_named_options(capsys):
 def test_text_output(capsys):
     assert main(["run", "--people", "100", "--iterations", "50", "--seed", "1"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("violations per person: ")
+    assert out.startswith("mean violations per person: ")
     assert "seed 1" in out
     assert "50 iterations of 100 people" in out
 

@@ -59,7 +59,8 @@ def test_local_job_shares_the_usable_cores_among_its_hosts(three_of_64_cores, mo
 
     monkeypatch.setattr(local_job, "run_local_job", fake_run_local_job)
     with pytest.raises(Stop):
-        main(["local-job", "--hosts", "2", "--iterations", "10", "--output", str(tmp_path / "out")])
+        # 2 blocks of 1000 iterations: one for each host (more hosts than blocks are refused)
+        main(["local-job", "--hosts", "2", "--iterations", "2000", "--output", str(tmp_path / "out")])
     assert seen["workers_per_host"] == 1  # 3 cores // 2 hosts
 
 
@@ -74,5 +75,5 @@ def test_r_s_local_job_shares_them_alike(three_of_64_cores, monkeypatch, tmp_pat
 
     monkeypatch.setattr(local_job, "run_local_job", fake_run_local_job)
     with pytest.raises(KeyboardInterrupt):
-        local.local_job(iterations=10, seed=1, hosts=3, output=str(tmp_path / "out"))
+        local.local_job(iterations=3000, seed=1, hosts=3, output=str(tmp_path / "out"))
     assert seen["workers_per_host"] == 1  # 3 cores // 3 hosts

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -87,44 +86,28 @@ def _user_data(template):
     return render_join(instance["Properties"]["UserData"]["Fn::Base64"])
 
 
-def test_pinned_digest_reaches_the_host_and_the_default_warns(hardened, synthesized):
+def test_pinned_digest_reaches_the_host_as_a_second_pin_and_the_default_needs_none(hardened, synthesized):
     assert f"export SIMLAB_RSTUDIO_SHA256='{DIGEST}'" in _user_data(hardened.template_json["workspace"])
     assert "export SIMLAB_RSTUDIO_SHA256=''" in _user_data(synthesized.template_json["workspace"])
-    warnings = Annotations.from_stack(synthesized.platform.workspace).find_warning(
-        "*", Match.string_like_regexp("No SHA-256 pinned for RStudio Server")
-    )
-    assert warnings
-    quiet = Annotations.from_stack(hardened.platform.workspace).find_warning(
-        "*", Match.string_like_regexp("No SHA-256 pinned")
-    )
-    assert quiet == []
+    # Posit's signature is checked either way (tests/workspace/test_rstudio_package.py): no digest, no warning.
+    for platform in (synthesized.platform, hardened.platform):
+        assert Annotations.from_stack(platform.workspace).find_warning("*", Match.string_like_regexp("SHA-256")) == []
 
 
-BOOTSTRAP = ROOT / "stacks" / "workspace" / "bootstrap.sh"
+SETUP = ROOT / "stacks" / "workspace" / "host-setup.sh"
 
 
-@pytest.mark.parametrize(("digest", "code"), [("", 1), (DIGEST, 0)])
-def test_bootstrap_refuses_an_unverifiable_rstudio_package(digest, code):
-    """The bootstrap's own functions, run by bash: no digest and no installed RStudio -> refuse, say why."""
-    script = BOOTSTRAP.read_text()
-    functions = "\n".join(
-        re.search(rf"^{name}\(\) {{\n.*?^}}\n", script, re.M | re.S).group(0)  # type: ignore[union-attr]
-        for name in ("rstudio_is_current", "require_rstudio_digest")
-    )
-    functions = re.search(r"^log\(\) .*$", script, re.M).group(0) + "\n" + functions  # type: ignore[union-attr]
-    env = {"PATH": "/usr/bin:/bin", "SIMLAB_RSTUDIO_SHA256": digest, "SIMLAB_RSTUDIO_VERSION": "2024.12.1-563"}
-    result = subprocess.run(
-        ["bash", "-c", f"{functions}\nSIMLAB_ARCH=amd64\nrequire_rstudio_digest"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == code
-    assert ("refusing to install RStudio Server 2024.12.1-563 (amd64) unverified" in result.stdout) == (code == 1)
-    # And the download itself is always checked (no "if a digest is set" escape).
-    assert "sha256sum --check --strict -" in script
-    assert 'if [ -n "$SIMLAB_RSTUDIO_SHA256" ]' not in script
+def test_the_package_is_always_signature_checked_and_the_digest_only_when_pinned():
+    script = SETUP.read_text()
+    fetch = re.search(r"^fetch_rstudio\(\) \{\n.*?^\}\n", script, re.M | re.S).group(0)  # type: ignore[union-attr]
+    # verify-deb.sh runs unconditionally on every download; the SHA-256 only as the optional second pin
+    assert '"$SRC/stacks/workspace/verify-deb.sh" --fingerprint "$SIMLAB_RSTUDIO_KEY_FINGERPRINT"' in fetch
+    assert fetch.index("verify-deb.sh") < fetch.index('if [ -n "$SIMLAB_RSTUDIO_SHA256" ]')
+    assert "sha256sum --check --strict -" in fetch
+    # and the package is installed only from where the checks left it
+    install = re.search(r"^install_rstudio\(\) \{\n.*?^\}\n", script, re.M | re.S).group(0)  # type: ignore[union-attr]
+    assert 'gdebi -n "$RSTUDIO_DEB"' in install
+    assert "curl" not in install
 
 
 def test_home_file_system_refuses_clients_without_tls_and_the_host_mounts_with_tls_and_iam(synthesized):
@@ -148,9 +131,11 @@ def test_home_file_system_refuses_clients_without_tls_and_the_host_mounts_with_t
         "elasticfilesystem:ClientRootAccess",
     }
     assert fs_id in json.dumps(grants[0]["Resource"])
-    script = BOOTSTRAP.read_text()
-    assert "local opts=_netdev,noresvport,tls,iam" in script
-    assert "/home efs" in script
+    script = SETUP.read_text()
+    # The production values (the boot rehearsal puts a bind mount of a volume in their place).
+    assert 'SIMLAB_HOME_OPTIONS="${SIMLAB_HOME_OPTIONS:-_netdev,noresvport,tls,iam}"' in script
+    assert 'SIMLAB_HOME_FSTYPE="${SIMLAB_HOME_FSTYPE:-efs}"' in script
+    assert 'SIMLAB_HOME_SOURCE="${SIMLAB_HOME_SOURCE:-$SIMLAB_FILE_SYSTEM_ID:/}"' in script
     assert " nfs4 %s" not in script  # no plain NFS mount left
     # efs-utils built only from the pinned commit of v1.36.0
     assert "readonly EFS_UTILS_COMMIT=c87d19f3e1db26532f09a7fed338347aacb90e10" in script

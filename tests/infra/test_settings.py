@@ -78,6 +78,12 @@ BAD_VALUES = [
         "/32 or narrower (broader ones span unrelated organisations; 0.0.0.0/1 + 128.0.0.0/1 is the internet)",
     ),
     (
+        "rstudio_server_version",
+        "2026.05",
+        "context key 'rstudio_server_version': got '2026.05'; allowed: an RStudio Server release as Posit writes it, "
+        "e.g. 2026.05.1-225 or 2026.05.1+225",
+    ),
+    (
         "rstudio_server_sha256",
         "ABC",
         "context key 'rstudio_server_sha256': got 'ABC'; allowed: empty or 64 lowercase hexadecimal digits "

@@ -102,7 +102,8 @@ def test_two_hosts_writing_one_name_differently_is_one_line_and_exit_1(tmp_path)
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:") or "Traceback" in line]
     assert errors == [
         "error: hosts algo-1 and algo-2 both wrote output_result_mean.txt with different content; "
-        "name each host's files by HOST_INDEX or CURRENT_HOST"
+        "name each host's files by CURRENT_HOST or HOST_INDEX (R/examples/own_script/main.R writes "
+        "iterations/<CURRENT_HOST>.csv)"
     ]
 
 

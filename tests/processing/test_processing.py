@@ -198,7 +198,7 @@ def test_local_job_interrupted_keeps_blocks_and_resumes(h, tmp_path):
     job.send_signal(signal.SIGTERM)
     _, err = job.communicate(timeout=60)
     assert job.returncode == 1, "".join(seen) + err
-    assert "run the same command again to resume" in err.splitlines()[-1]
+    assert "; resume with: python -m simulation local-job --hosts 2 " in err.splitlines()[-1]
     kept = len(list((out / "blocks").glob("block-*.json")))
     assert 0 < kept < 8
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
@@ -268,7 +268,7 @@ def test_bad_arguments_and_sweep_spec(h, tree, tmp_path):
 
 def test_local_job_refuses_an_unwritable_output(h, tmp_path):
     (tmp_path / "taken").write_text("")
-    command = [sys.executable, "-m", "simulation", "local-job", "--hosts", "2", "--output", str(tmp_path / "taken")]
+    command = [sys.executable, "-m", "simulation", "local-job", "--hosts", "1", "--output", str(tmp_path / "taken")]
     done = subprocess.run(command + h.engine_args(SMALL, 100, 1), capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"error: output folder {tmp_path / 'taken'} is not a folder"]

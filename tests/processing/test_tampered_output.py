@@ -108,7 +108,8 @@ def test_the_untampered_output_merges(good):
         [sys.executable, "-m", "simulation", "merge", "--no-write", str(good)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert "120000 iterations, 120 blocks from 2 host(s) algo-1, algo-2" in result.stdout
+    assert "; 120000 iterations of " in result.stdout
+    assert "  120 blocks from 2 host(s) algo-1, algo-2, " in result.stdout
 
 
 def test_an_output_path_that_is_a_file(tmp_path):

@@ -105,7 +105,8 @@ def test_the_landing_zone_mode_deploys_into_the_given_vpc_with_boundary_tags_and
     detail = {s.name: s.detail for s in report.steps}
     assert detail["bootstrap"].startswith("CDKToolkit (qualifier lz42rehe)")
     assert "image cdk-lz42rehe-container-assets-" in detail["job config"]
-    assert detail["governance"].startswith("5 roles with boundary LandingZoneBoundary and path /rehearsal/")
+    # 7: the five of the platform and the ec2 workspace, plus its one user's own role and job role (identity.py)
+    assert detail["governance"].startswith("7 roles with boundary LandingZoneBoundary and path /rehearsal/")
     assert "no VPC, subnet, NAT, gateway, route or flow log of the platform's" in detail["governance"]
     assert "Custom::LandingZoneNetwork replaced by the network check's answer" in detail["patch copy"]
     assert "interface_endpoints=none" in detail["synth"]

@@ -37,8 +37,10 @@ def test_roles_and_uids_follow_the_list():
     [
         ({"rstudio_users": "alice:root"}, "'alice:root' has role 'root'; roles are admin or user"),
         ({"rstudio_users": "alice,bob,alice:admin"}, "'alice' is listed twice"),
-        ({"rstudio_users": "Alice"}, "'Alice' is not a valid Linux user name"),
-        ({"rstudio_users": "root:admin"}, "'root' is not a valid Linux user name"),
+        ({"rstudio_users": "Alice"}, "'Alice' is not a valid name in ec2 mode"),
+        # ec2 names are letters and digits too: each names a Linux account, an IAM role and a job-name prefix
+        ({"rstudio_users": "carol_r"}, "'carol_r' is not a valid name in ec2 mode"),
+        ({"rstudio_users": "root:admin"}, "'root' is taken on the host"),
         ({"rstudio_users": ""}, "the list is empty"),
         ({"rstudio_mode": "sagemaker", "rstudio_users": ""}, "the list is empty"),
         ({"rstudio_mode": "sagemaker", "rstudio_users": "al-x"}, "'al-x' is not a valid name in sagemaker mode"),

@@ -16,7 +16,7 @@ from stacks.workspace import bootstrap
 from tests.conftest import synthesize
 from tests.infra.helpers import render_join, resources
 
-CONTEXT = {"rstudio_users": "alice:admin,bob,carol_r:user", "rstudio_access": "ssm"}
+CONTEXT = {"rstudio_users": "alice:admin,bob,carol2:user", "rstudio_access": "ssm"}
 ARN_A = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:simlab-a-AbCdEf"
 ARN_B = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:simlab-b-GhIjKl"
 
@@ -45,7 +45,7 @@ def test_an_output_per_user_prints_their_password(workspace):
     assert sorted(commands) == [
         "RStudioPasswordCommandAlice2000",
         "RStudioPasswordCommandBob2001",
-        "RStudioPasswordCommandCarolR2002",
+        "RStudioPasswordCommandCarol22002",
     ]
     for command in commands.values():
         assert command.startswith("aws secretsmanager get-secret-value ")
@@ -55,7 +55,7 @@ def test_user_data_names_users_roles_and_uids_and_no_password(workspace):
     (instance,) = resources(workspace, "AWS::EC2::Instance").values()
     script = render_join(instance["Properties"]["UserData"]["Fn::Base64"], "TOKEN")
     line = next(x for x in script.splitlines() if x.startswith("export SIMLAB_USERS="))
-    assert line == "export SIMLAB_USERS='alice:admin:2000:TOKEN bob:user:2001:TOKEN carol_r:user:2002:TOKEN'"
+    assert line == "export SIMLAB_USERS='alice:admin:2000:TOKEN bob:user:2001:TOKEN carol2:user:2002:TOKEN'"
 
 
 def _run_bootstrap(tmp_path: Path, users: str, before: str = "") -> tuple[list[str], Path]:
@@ -69,6 +69,7 @@ def _run_bootstrap(tmp_path: Path, users: str, before: str = "") -> tuple[list[s
     program = f"""
 set -euo pipefail
 source {bootstrap.SCRIPT}
+source {bootstrap.SETUP}
 {stubs}
 getent() {{ return 2; }}
 id() {{ return 1; }}
@@ -82,11 +83,15 @@ each_user
         "SIMLAB_PLATFORM": "simlab",
         "SIMLAB_JOB_CONFIG_PARAMETER": "/simlab/job-config",
         "SIMLAB_USERS": users,
+        "SIMLAB_USER_ROLE_ARN": "arn:aws:iam::123456789012:role/simlab-{user}-rstudio",
         "SIMLAB_FILE_SYSTEM_ID": "fs-1",
         "SIMLAB_PACKAGE_S3_URL": "s3://b/k",
         "SIMLAB_STACK_NAME": "simlab-workspace",
         "SIMLAB_LOGICAL_ID": "Host",
         "SIMLAB_RSTUDIO_VERSION": "1",
+        "SIMLAB_RSTUDIO_DEB_URL": "https://example.invalid/r.deb",
+        "SIMLAB_RSTUDIO_KEY_URL": "https://example.invalid/k.asc",
+        "SIMLAB_RSTUDIO_KEY_FINGERPRINT": "0" * 40,
         "SIMLAB_ARCH": "amd64",
         "SIMLAB_LISTEN_ADDRESS": "127.0.0.1",
         "SIMLAB_SECURE_COOKIES": "0",

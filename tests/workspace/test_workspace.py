@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from stacks.workspace import bootstrap
+from stacks.workspace import bootstrap, posit
 from stacks.workspace.access import allowlist_code
 from stacks.workspace.idle import alarm_window
 
@@ -171,8 +171,12 @@ def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(
             "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": volume_gb, "VolumeType": "gp3"},
         }
     ]
-    _, launch_template = only(template, "AWS::EC2::LaunchTemplate")
-    assert launch_template["Properties"]["LaunchTemplateData"]["MetadataOptions"]["HttpTokens"] == "required"
+    # IMDSv2 only, one hop: containers on the host (admins' Docker) cannot reach the metadata service.
+    assert props["MetadataOptions"] == {
+        "HttpEndpoint": "enabled",
+        "HttpPutResponseHopLimit": 1,
+        "HttpTokens": "required",
+    }
     image_parameter = template["Parameters"][props["ImageId"]["Ref"]]
     assert image_parameter["Type"] == "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
     assert image_parameter["Default"] == ami_parameter
@@ -181,45 +185,49 @@ def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(
 
 
 def test_host_role_can_do_its_job_and_no_more(default: dict[str, Any]) -> None:
+    """The host's own identity, root's only: no job submission, no images, no job config, no bucket; those are
+    each user's, through their own role (tests/workspace/test_host_identity.py)."""
     template = default["template"]
-    role = next(r for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole"))
-    managed = json.dumps(role["Properties"]["ManagedPolicyArns"])
-    # Not AmazonSSMManagedInstanceCore: it would read every SSM parameter in the account, SecureStrings included.
-    assert "AmazonSSMManagedInstanceCore" not in managed
-    assert "Submitter" in managed
-    assert "FullAccess" not in managed
-    assert "AdministratorAccess" not in managed
+    role_id, role = next(
+        (k, r) for k, r in resources(template, "AWS::IAM::Role").items() if k.startswith("RStudioRole")
+    )
+    assert "ManagedPolicyArns" not in role["Properties"]
     policy = next(r for k, r in resources(template, "AWS::IAM::Policy").items() if k.startswith("RStudioRole"))
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert {
-        "ecr:PutImage",
-        "ecr:BatchGetImage",
-        "ecr:InitiateLayerUpload",
-        "ssm:GetParameter",
-        "secretsmanager:GetSecretValue",
-        "cloudformation:SignalResource",
-        "s3:GetObject",
-    } <= actions
-    assert not any(a.endswith(":*") or a == "*" for a in actions)
-    # Session Manager's documented minimum, and parameter reads only of the job config.
-    (session,) = [s for s in statements if s.get("Sid") == "SessionManager"]
-    assert sorted(session["Action"]) == [
+    assert actions == {
         "ssm:UpdateInstanceInformation",
         "ssmmessages:CreateControlChannel",
         "ssmmessages:CreateDataChannel",
         "ssmmessages:OpenControlChannel",
         "ssmmessages:OpenDataChannel",
-    ]
-    parameter_reads = [s for s in statements if "ssm:GetParameter" in json.dumps(s["Action"])]
-    assert parameter_reads
-    assert all("JobConfig" in json.dumps(s["Resource"]) for s in parameter_reads)
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "s3:GetObject",
+        "cloudformation:SignalResource",
+        "elasticfilesystem:ClientMount",
+        "elasticfilesystem:ClientWrite",
+        "elasticfilesystem:ClientRootAccess",
+        "sts:AssumeRole",
+    }
+    # Not AmazonSSMManagedInstanceCore: it would read every SSM parameter in the account, SecureStrings included.
+    (session,) = [s for s in statements if s.get("Sid") == "SessionManager"]
+    assert sorted(session["Action"]) == sorted(a for a in actions if a.startswith("ssm"))
     secret_id, _ = only(template, "AWS::SecretsManager::Secret")
     secret_reads = [s for s in statements if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])]
     assert [s["Resource"] for s in secret_reads] == [{"Ref": secret_id}]
     package_reads = [s for s in statements if s["Action"] == "s3:GetObject"]
     assert len(package_reads) == 1
     assert ".zip" in json.dumps(package_reads[0]["Resource"])
+    # The users' roles, each by its own ARN, and nothing else.
+    (assume,) = [s for s in statements if s["Action"] == "sts:AssumeRole"]
+    user_roles = [k for k in resources(template, "AWS::IAM::Role") if k.startswith("UsersRole")]
+    assert user_roles
+    assume_resources = assume["Resource"] if isinstance(assume["Resource"], list) else [assume["Resource"]]
+    assert sorted(json.dumps(r) for r in assume_resources) == sorted(
+        json.dumps({"Fn::GetAtt": [k, "Arn"]}) for k in user_roles
+    )
+    assert role_id not in json.dumps(statements)
 
 
 # ---------------------------------------------------------------------------------------------- login
@@ -488,7 +496,12 @@ def test_user_data_carries_this_deployments_values(default: dict[str, Any]) -> N
     script = user_data_script(template)
     assert f"export SIMLAB_LOGICAL_ID='{instance_id}'\n" in script
     assert "export SIMLAB_STACK_NAME='simlab-workspace'\n" in script
-    assert f"export SIMLAB_RSTUDIO_VERSION='{bootstrap.RSTUDIO_VERSION}'\n" in script
+    assert f"export SIMLAB_RSTUDIO_VERSION='{posit.RSTUDIO_VERSION}'\n" in script
+    assert f"export SIMLAB_RSTUDIO_KEY_FINGERPRINT='{posit.SIGNING_KEY_FINGERPRINT}'\n" in script
+    assert (
+        "export SIMLAB_RSTUDIO_DEB_URL='https://download2.rstudio.org/server/noble/amd64/"
+        f"rstudio-server-{posit.RSTUDIO_VERSION}-amd64.deb'\n"
+    ) in script
     assert "export SIMLAB_SECURE_COOKIES='1'\n" in script
     assert "\nset -euo pipefail\n" in script
     parts = instance["Properties"]["UserData"]["Fn::Base64"]["Fn::Join"][1]
@@ -515,7 +528,12 @@ def test_the_hosts_pip_installs_are_pinned_to_the_tested_versions(default: dict[
     assert {"awscli==1.46.3", "sagemaker==2.257.7"} <= pins
     assert all(re.fullmatch(r"[a-z0-9_.-]+==[0-9][0-9a-z.]*", pin) for pin in pins), pins
     # and the script installs with them as constraints, never an unpinned `pip install`
-    installs = [line for line in bootstrap.SCRIPT.read_text().splitlines() if 'bin/pip" install' in line]
+    installs = [
+        line
+        for path in (bootstrap.SCRIPT, bootstrap.SETUP)
+        for line in path.read_text().splitlines()
+        if 'bin/pip" install' in line
+    ]
     assert len(installs) == 3
     assert all('-c "$SIMLAB_HOME/constraints.txt"' in line for line in installs if "--upgrade pip" not in line)
 
@@ -557,20 +575,19 @@ def test_architecture_follows_the_instance_family(instance_type: str, arch: str)
 def test_package_asset_holds_the_project_and_nothing_else(default: dict[str, Any]) -> None:
     asset = default["outdir"] / default["platform"].workspace.host.package.asset_path
     files = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
-    assert {
-        "pyproject.toml",
-        "simulation/__init__.py",
-        "simulation/engine/montecarlo.py",
+    host_files = {
+        "stacks/workspace/host-setup.sh",
+        "stacks/workspace/verify-deb.sh",
+        "stacks/workspace/credential_service.py",
         "stacks/workspace/welcome.R",
-    } <= files
+    }
+    assert {"pyproject.toml", "simulation/__init__.py", "simulation/engine/montecarlo.py", *host_files} <= files
+    # No CDK code: of stacks/, only the files the host itself runs.
+    assert {f for f in files if f.startswith("stacks/")} == host_files
     assert not {
         f
         for f in files
-        if f.startswith((".", "tests/", "node_modules/", "cdk.out/", "container/"))
-        or "/." in f
-        or "__pycache__" in f
-        or f.endswith(".py")
-        and f.startswith("stacks/")
+        if f.startswith((".", "tests/", "node_modules/", "cdk.out/", "container/")) or "/." in f or "__pycache__" in f
     }
 
 
@@ -635,7 +652,7 @@ def test_rstudio_counts_as_installed_in_dpkgs_spelling_of_the_version(
 ) -> None:
     # dpkg records Posit's "2024.12.1-563" as "2024.12.1+563"; comparing only the dash form made every
     # re-run download and reinstall RStudio Server.
-    script = bootstrap.SCRIPT.read_text()
+    script = bootstrap.SETUP.read_text()
     function = re.search(r"^rstudio_is_current\(\) \{\n.*?^\}\n", script, re.M | re.S)
     assert function is not None
     stub = tmp_path / "dpkg-query"

@@ -6,9 +6,11 @@
 #' does, from R. Free, and a way to see a job work before paying for one.
 #'
 #' @inheritParams run_simulation
-#' @param hosts Emulated instances (`algo-1` ... `algo-N`). `NULL`: the default, 3.
-#' @param output The folder the hosts' outputs are gathered and merged into. `NULL`: `out/local-job` (with
-#'   `script`: `out/local-r-job`) under the working directory.
+#' @param hosts Emulated instances (`algo-1` ... `algo-N`), at most the run's blocks and 32. `NULL`: the
+#'   default, 3 (or the run's blocks if fewer).
+#' @param output The folder the hosts' outputs are gathered and merged into. `NULL`: the run's own folder under
+#'   the working directory, `out/local-job/<parameters>-seed<seed>` (with `script`:
+#'   `out/local-r-job/<script>-<time>`).
 #' @param workers_per_host Worker threads per host. `NULL`: the usable cores divided among the hosts.
 #' @param script Your own R script, run on every host instead of the bundled simulation, as
 #'   [submit_r_script()] runs it. `NULL`: the bundled simulation.
@@ -18,14 +20,18 @@
 #' @param engine With `container`: `"podman"` or `"docker"`. `NULL`: the one found on `PATH`.
 #' @return For the bundled simulation, its merged summary (a list as [run_simulation()] returns, plus
 #'   `hosts`, `manifest` and `output`). For a script: `output`, `hosts`, `files` (what the hosts wrote) and
-#'   `mean` (from `output_result_mean.txt`, when the script wrote one; otherwise `NULL`).
+#'   `mean` (of the hosts' `iterations/<host>.csv` files, else from `output_result_mean.txt` when the script
+#'   wrote one; otherwise `NULL`).
 #' @section Resuming:
 #' Finished blocks are kept in `output`. After an interruption, call `local_job()` again with the same
 #' arguments and the seed it printed: only the missing blocks run, and the result equals an uninterrupted run.
 #' @section Hosts:
 #' With a script, every host runs the whole script: split the work and name output files by
 #' `Sys.getenv("HOST_INDEX")` (0-based), `HOSTS` and `CURRENT_HOST`. Two hosts writing one file name with
-#' different content is an error here, since on S3 one would silently replace the other.
+#' different content is an error here, since on S3 one would silently replace the other. A script whose hosts
+#' write their per-iteration values to `iterations/<CURRENT_HOST>.csv` (a `violations_per_person` column, as
+#' `R/examples/own_script/main.R` does) gets them put together into `iterations.csv`, `summary.json` and
+#' `histogram.png`, and its result then also has `mean`, `sd`, `se`, `ci95` and `iterations`.
 #' @seealso [run_simulation()], [submit_simulation()], [submit_r_script()].
 #' @examplesIf simjobs_python()$available
 #' output <- file.path(tempdir(), "local-job")

@@ -13,6 +13,7 @@ from typing import Any
 from simulation.cli.commands.common import print_json
 from simulation.client import cost, platform_cost, pricing
 from simulation.client.config import PLATFORM_ENV, load_config
+from simulation.errors import SimulationError
 from simulation.options import add_engine_options
 
 # `--platform` alone asks for the platform's bill; `--platform NAME` names the platform whose job config to use.
@@ -46,7 +47,9 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="auto: the AWS Price List API when credentials allow, else the checked-in table (default)",
     )
-    price.add_argument("--instance-type", help="default: the platform's default instance type")
+    price.add_argument(
+        "--instance-type", help="an ml.* type (default: the platform's default, read from its job config in AWS)"
+    )
     price.add_argument("--instance-count", type=float, default=1, help="instances (hosts) of the job")
     duration = price.add_mutually_exclusive_group()
     duration.add_argument("--hours", type=float, help="price this many instance-hours (no workload)")
@@ -86,10 +89,19 @@ def _cost(args: argparse.Namespace) -> int:
     if args.context or args.cdk_json or args.host_hours is not None:
         print("error: cost: -c, --cdk-json and --host-hours belong to cost --platform (the bill)", file=sys.stderr)
         return 2
+    for unit in ("hours", "minutes"):  # said in the unit given
+        if getattr(args, unit) is not None and not getattr(args, unit) >= 0:
+            raise SimulationError(f"cost: --{unit} must not be negative, got {getattr(args, unit):g}")
     instance_type = args.instance_type
     config_region = None
     if instance_type is None:
-        config = load_config(args.platform)
+        try:
+            config = load_config(args.platform)
+        except SimulationError as error:
+            raise SimulationError(
+                f"cost: without --instance-type the platform's default type is read from AWS, which failed ({error}); "
+                "or name one: --instance-type ml.c5.xlarge"
+            ) from None
         instance_type, config_region = config.default_instance_type, config.region
     region = args.region or default_region(config_region)
     prices = cost.job_prices(region, [instance_type], source=args.prices)

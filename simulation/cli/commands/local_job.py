@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from simulation import defaults
 from simulation.cli.commands.local_map import handle_map
-from simulation.errors import SimulationError
-from simulation.job import local_job
+from simulation.cli.commands.run import exact, starting
+from simulation.errors import JobFailed, SimulationError
+from simulation.job import local_job, local_script
 from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
 from simulation.text import printable
 
@@ -23,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--hosts",
         type=integer_at_least(1),
         default=None,  # None until filled in, so that --map can tell that it was given
-        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS}; --map: as the folder last ran)",
+        help=f"emulated instances algo-1..N (default {local_job.DEFAULT_HOSTS}, or the run's blocks if fewer; at "
+        f"most the run's blocks and {local_job.MAX_HOSTS}; --map: as the folder last ran)",
     )
     # the engine options of `run` (simulation.options); None until filled in, so --r-script can tell that one
     # was given
@@ -37,8 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--output",
         type=Path,
-        default=local_job.default_output(),
-        help=f"default: {local_job.default_output()} (with --r-script: {local_job.default_output(script=True)})",
+        help="folder for the gathered output (default: out/local-job/<parameters>-seed<seed>, the same for the "
+        "same run; with --r-script out/local-r-job/<script>-<time>)",
     )
     parser.add_argument(
         "--workers-per-host", type=integer_at_least(1), default=None, help="default: usable cores / hosts, at least 1"
@@ -56,29 +60,50 @@ def handle(args: argparse.Namespace) -> int:
     # R and Python callers run the same: simulation.client.local (which this cannot import: it needs no boto3)
     if args.map:
         return handle_map(args)
-    args.hosts = local_job.DEFAULT_HOSTS if args.hosts is None else args.hosts
     if args.r_script or args.script_args or args.folder:
         return handle_r_script(args)
-    from simulation.engine import Params, fresh_seed
+    from simulation.engine import Params, block_count, fresh_seed
 
     values = defaults.fill(**{name: getattr(args, name) for name in defaults.RUN})
     iterations = values.pop("iterations")
     params = Params(**values)
-    seed = fresh_seed() if args.seed is None else args.seed
     defaults.check_local_size(params.people, iterations)
-    workers = args.workers_per_host or max(1, defaults.usable_cores() // max(args.hosts, 1))
-    result = local_job.run_local_job(
-        params,
-        iterations,
-        seed,
-        hosts=args.hosts,
-        output=args.output,
-        workers_per_host=workers,
-        container=args.container,
-        engine=args.engine,
+    hosts = local_job.choose_hosts(args.hosts, block_count(iterations, params.people))
+    seed = fresh_seed() if args.seed is None else args.seed
+    output = args.output or local_job.default_output(params, iterations, seed)
+    first = starting(
+        "local-job", seed, args.seed is None, f"{hosts} host(s), output {output}", again="repeat or resume"
     )
+    workers = args.workers_per_host or max(1, defaults.usable_cores() // hosts)
+    try:
+        result = local_job.run_local_job(
+            params,
+            iterations,
+            seed,
+            hosts=hosts,
+            output=output,
+            workers_per_host=workers,
+            container=args.container,
+            engine=args.engine,
+            announce=lambda: print(first, file=sys.stderr, flush=True),
+        )
+    except JobFailed as error:
+        raise JobFailed(f"{error}; resume with: {resume_command(args, params, iterations, hosts, seed)}") from None
     print(local_job.summary_json(result) if args.json else printable(local_job.describe(result)))
     return 0
+
+
+def resume_command(args: argparse.Namespace, params: object, iterations: int, hosts: int, seed: int) -> str:
+    """The command that finishes this very run: every value spelled out, the seed included (an unseeded command
+    would draw another seed, hence another run); its default output folder is named by the same values."""
+    words = ["python", "-m", "simulation", "local-job", "--hosts", str(hosts)]
+    for name in ("width", "height", "people", "radius"):
+        words += [f"--{name}", exact(getattr(params, name)) if name != "people" else str(getattr(params, name))]
+    words += ["--iterations", str(iterations), "--seed", str(seed)]
+    for option in ("output", "workers_per_host", "container", "engine"):
+        if getattr(args, option) is not None:
+            words += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+    return shlex.join(words)
 
 
 def handle_r_script(args: argparse.Namespace) -> int:
@@ -90,15 +115,15 @@ def handle_r_script(args: argparse.Namespace) -> int:
         raise SimulationError(
             f"local-job: --{given[0].replace('_', '-')} is for the bundled simulation, not --r-script"
         )
-    output = args.output if args.output != local_job.default_output() else local_job.default_output(script=True)
-    result = local_job.run_local_r_script(
+    hosts = args.hosts if args.hosts is not None else local_job.DEFAULT_HOSTS
+    result = local_script.run_local_r_script(
         args.r_script,
         args.folder,
         args.script_args,
-        hosts=args.hosts,
-        output=output,
+        hosts=hosts,
+        output=args.output or local_script.default_script_output(args.r_script),
         container=args.container,
         engine=args.engine,
     )
-    print(local_job.script_json(result) if args.json else printable(local_job.describe_script(result)))
+    print(local_script.script_json(result) if args.json else printable(local_script.describe_script(result)))
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from simulation.cli.commands.common import platform_options, print_json
 from simulation.client import results
-from simulation.job import map_records
+from simulation.job import map_records, report
 from simulation.text import printable
 
 
@@ -44,13 +44,8 @@ def describe_summary(summary: dict[str, Any]) -> str:
                 f"[{row['ci95_low']:>9.5f}, {row['ci95_high']:>9.5f}] {row['analytic_mean']:>10.5f}"
             )
         return "\n".join(lines)
-    if "iterations" not in summary:  # an R script's job
+    if "iterations" not in summary:  # an R script's job that wrote no per-iteration files
         mean = f"mean {summary['mean']}" if "mean" in summary else "no output_result_mean.txt"
         return f"{summary['job']}: {mean}; files: {', '.join(summary['files'])}"
-    low, high = results.ci_of(summary)
-    return (
-        f"{summary.get('job')}: mean {summary['mean']:.6f} violations per person "
-        f"(95% CI {low:.6f} .. {high:.6f}; analytic {summary.get('analytic_mean', float('nan')):.6f})\n"
-        f"  {summary['iterations']} iterations, {summary['people']} people, radius {summary['radius']:g}, "
-        f"seed {summary['seed']}, hosts {', '.join(summary.get('hosts', []))}"
-    )
+    # the one format of run, local-job and merge, after the job's name
+    return f"{summary.get('job')}:\n" + report.describe(summary)

@@ -13,7 +13,9 @@ from typing import Any
 
 from simulation import defaults
 from simulation.errors import SimulationError
+from simulation.job import report
 from simulation.options import OPTIONS, RUN_OPTIONS, add_engine_options, integer
+from simulation.text import printable
 
 R_ARGS = ("X_LENGTH", "Y_LENGTH", "NUM_PEOPLE", "MAX_ITERATIONS", "IS_LOCAL")
 
@@ -59,36 +61,87 @@ def _from_r_args(args: argparse.Namespace) -> None:
 def handle(args: argparse.Namespace) -> int:
     if args.r_args is not None:
         _from_r_args(args)
-    from simulation.engine import Params, run
+    from simulation.engine import Params, RunInterrupted, fresh_seed, run
 
     values = defaults.fill(**{name: getattr(args, name) for name in defaults.RUN})
     iterations = values.pop("iterations")
     params = Params(**values)
     defaults.check_local_size(params.people, iterations)
+    seed = fresh_seed() if args.seed is None else args.seed
+    start_line = starting("run", seed, args.seed is None, expected_line(params, iterations, args.workers))
+    if start_line:
+        print(start_line, file=sys.stderr, flush=True)
     progress = not args.json and sys.stdout.isatty() and sys.stderr.isatty()
-    result = run(params, iterations, args.seed, workers=args.workers, progress=progress)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(format_result(result))
+    try:
+        result = run(params, iterations, seed, workers=args.workers, progress=progress)
+    except RunInterrupted as stop:
+        return interrupted(args, stop, iterations)
+    print(json.dumps(result) if args.json else printable(report.describe(result)))
     return 0
 
 
-def format_result(result: dict[str, Any]) -> str:
-    lines = [
-        f"violations per person: {result['mean']:.6f}",
-        f"  sd {_fmt(result['sd'])}, se {_fmt(result['se'])}, 95% CI {_fmt_ci(result['ci95'])}",
-        f"  analytic expectation {result['analytic_mean']:.6f}",
-        f"  {result['iterations']} iterations of {result['people']} people in {result['width']:g} x "
-        f"{result['height']:g}, radius {result['radius']:g}, seed {result['seed']}",
-        f"  {result['seconds']:.3f} s on {result['workers']} worker(s), {result['backend']} kernel",
-    ]
-    return "\n".join(lines)
+def starting(command: str, seed: int, fresh: bool, *more: str, again: str = "repeat") -> str:
+    """The first line of a run: its seed when it was drawn here (so the run can be repeated, or resumed), and
+    whatever else must be said before it starts."""
+    parts = [f"seed {seed} (fresh entropy: pass --seed {seed} to {again} this run)"] if fresh else []
+    parts += [part for part in more if part]
+    return f"{command}: " + "; ".join(parts) if parts else ""
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.6f}"
+# Runs predicted to take longer than this say so before they start
+SAY_EXPECTED_SECONDS = 10.0
 
 
-def _fmt_ci(ci: list[float] | None) -> str:
-    return "n/a" if ci is None else f"[{ci[0]:.6f}, {ci[1]:.6f}]"
+def expected_line(params: Any, iterations: int, workers: int | None) -> str:
+    """`expected ~3.1 h here ...` for a run the throughput model says takes long (as `submit` prints its plan)."""
+    from simulation.engine import throughput
+
+    cores = workers or defaults.usable_cores()
+    seconds = throughput.compute_seconds(params, iterations, 1, cores) + throughput.LOCAL_STARTUP_SECONDS
+    if seconds < SAY_EXPECTED_SECONDS:
+        return ""
+    return (
+        f"expected ~{duration(seconds)} on {cores} core(s) of a machine like the calibration one (docs/performance.md);"
+        " Ctrl-C keeps the finished blocks (`submit` runs it on SageMaker: `cost` compares)"
+    )
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def interrupted(args: argparse.Namespace, stop: Any, planned: int) -> int:
+    """Ctrl-C: the blocks finished so far are a run of their own (same seed, fewer iterations); print it and say
+    which command gives exactly it, and which the whole run."""
+    if sys.stderr.isatty():
+        print(file=sys.stderr)  # past the progress bar
+    result = stop.result
+    if result is None:
+        print("run: interrupted before the first block finished; nothing to keep", file=sys.stderr)
+        return 130
+    same = _command(result, result["iterations"])
+    print(
+        f"run: interrupted after {result['iterations']} of {planned} iterations ({result['blocks']} blocks); their "
+        f"result below is that of `{same}`; the whole run: `{_command(result, planned)}`",
+        file=sys.stderr,
+    )
+    print(json.dumps({**result, "interrupted": True}) if args.json else printable(report.describe(result)))
+    return 130
+
+
+def _command(result: dict[str, Any], iterations: int) -> str:
+    return (
+        f"python -m simulation run --width {exact(result['width'])} --height {exact(result['height'])} --people "
+        f"{result['people']} --radius {exact(result['radius'])} --iterations {iterations} --seed {result['seed']}"
+    )
+
+
+def exact(value: float) -> str:
+    """1000.0 -> '1000', 6.5 -> '6.5': the shortest text that reads back as the same float (a command to repeat
+    a run must give the very same parameters)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text

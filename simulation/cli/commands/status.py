@@ -15,22 +15,24 @@ def register(subparsers: Any) -> None:
     common, with_json = platform_options(), platform_options(json_flag=True)
 
     follow = subparsers.add_parser("watch", parents=[with_json], help="follow a job: status, elapsed time, logs")
-    follow.add_argument("job")
-    follow.add_argument("--no-logs", action="store_true")
+    follow.add_argument("job", help="the job's name (what submit printed; `jobs` lists them)")
+    follow.add_argument("--no-logs", action="store_true", help="status and progress only, no CloudWatch log lines")
     follow.add_argument("--poll", type=float, default=10.0, help="seconds between status checks (default 10)")
     follow.set_defaults(handler=_watch)
 
     logs = subparsers.add_parser("logs", parents=[common], help="print every host's CloudWatch log of a job")
-    logs.add_argument("job")
+    logs.add_argument("job", help="the job's name")
     logs.set_defaults(handler=_logs)
 
     ls = subparsers.add_parser("jobs", parents=[with_json], help="the platform's recent jobs")
-    ls.add_argument("--limit", type=int, default=20)
-    ls.add_argument("--status", choices=["InProgress", "Completed", "Failed", "Stopping", "Stopped"])
+    ls.add_argument("--limit", type=int, default=20, help="at most this many, newest first (default 20)")
+    ls.add_argument(
+        "--status", choices=["InProgress", "Completed", "Failed", "Stopping", "Stopped"], help="only jobs in this state"
+    )
     ls.set_defaults(handler=_jobs)
 
     stop = subparsers.add_parser("stop", parents=[with_json], help="stop a running job")
-    stop.add_argument("job")
+    stop.add_argument("job", help="the job's name; its finished blocks are kept (submit --resume finishes it)")
     stop.set_defaults(handler=_stop)
 
 

@@ -1,0 +1,1 @@
+"""The boot rehearsal (`make rehearse-boot`): the RStudio host's bootstrap run in a systemd container."""
