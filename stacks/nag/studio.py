@@ -121,8 +121,8 @@ def _waiter(stack: RStudioSageMakerStack, provider: cr.Provider, runs_on: str) -
     acknowledge(
         waiter,
         "SF1",
-        "CDK's provider waiter only loops over the is-complete check; each check logs what it requested and what "
-        "remains in its own function's log group.",
+        f"CDK's provider waiter for {runs_on} only loops over the is-complete check; each check logs what it "
+        "requested and what remains in its own function's log group.",
     )
     acknowledge(
         waiter,
@@ -134,7 +134,7 @@ def _waiter(stack: RStudioSageMakerStack, provider: cr.Provider, runs_on: str) -
         acknowledge(
             framework.waiter_role,
             f"IAM5[Resource::{flat(stack, framework.function(name).function_arn)}:*]",
-            f"The waiter invokes CDK's framework-{name} function of this provider (any version of it).",
+            f"The waiter for {runs_on} invokes CDK's framework-{name} function of its own provider (any version).",
         )
 
 
