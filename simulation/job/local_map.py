@@ -159,25 +159,23 @@ def gather(staging: Path, output: Path) -> None:
             os.replace(path, target)
 
 
-def host_command(tree: Path, settings: LocalMap) -> list[str]:
+def host_command(tree: Path, settings: LocalMap, engine: containers.Engine | None = None) -> list[str]:
+    """A host as a process, or with `engine` (what `containers.prepare` chose) in the settings' image."""
     args = [layout.MAP_COMMAND, f"--workers={settings.cores()}"]
-    if settings.container is None:
+    if engine is None or settings.container is None:
         return [sys.executable, *layout.ENTRYPOINT[1:], *args]
-    # As SageMaker runs it with network isolation: no network; plus what a local run can afford to add.
-    return [
-        containers.find_engine(settings.engine),
-        "run",
-        "--rm",
-        "--network=none",
-        "--read-only",
-        "--tmpfs=/tmp",
-        "--cap-drop=all",
-        "--security-opt=no-new-privileges",
-        *containers.ulimit_options(),  # podman's defaults fail here without them (simulation/job/containers.py)
-        f"--volume={tree}:{layout.OptMl().root}",
-        settings.container,
-        *args,
-    ]
+    return engine.run_command(settings.container, tree, args)
+
+
+def check_container(container: str, engine: str | None = None) -> None:
+    """R's check before it writes a job for `container`: the line `local-job --container` says, if any."""
+    containers.prepare(container, engine)
+
+
+def prepare_engine(settings: LocalMap) -> containers.Engine | None:
+    """The engine that runs the hosts' image, proved by one probe container (as `local-job --container`); one
+    line for a missing image or an engine that cannot run it, before anything is started."""
+    return containers.prepare(settings.container, settings.engine) if settings.container else None
 
 
 def _message(tree: Path) -> str:
@@ -198,6 +196,7 @@ def run_local_map(job_dir: str | Path, settings: LocalMap | None = None) -> dict
         settings = settings_of(job_dir)
     if settings.hosts < 1:
         raise SimulationError(f"hosts must be at least 1, got {settings.hosts}")
+    engine = prepare_engine(settings)
     output = job_dir / layout.OUTPUT_PART
     records.check_writable(output)
     records.ensure_record(output, map_records.run_record(spec))
@@ -217,7 +216,8 @@ def run_local_map(job_dir: str | Path, settings: LocalMap | None = None) -> dict
     try:
         for host, tree in trees.items():
             env[layout.OPT_ML_ROOT_ENV] = str(tree)
-            processes[host] = subprocess.Popen(host_command(tree, settings), env=env, stdout=sys.stderr.fileno())
+            command = host_command(tree, settings, engine)
+            processes[host] = subprocess.Popen(command, env=env, stdout=sys.stderr.fileno())
         for process in processes.values():
             process.wait()
     except BaseException as error:
@@ -251,6 +251,7 @@ def start_local_map(job_dir: str | Path, settings: LocalMap) -> int:
     the CLI with the AWS client); returns its process id. Its state and log are in the folder."""
     job_dir = Path(job_dir).resolve()
     map_records.read_spec(job_dir / layout.CODE_PART)
+    prepare_engine(settings)  # here, where the caller sees its line, not in the background run's log
     _write_state(job_dir, settings, "running")  # this settles the settings the background run reads
     log = (job_dir / LOG_FILE).open("ab")
     process = subprocess.Popen(
@@ -343,18 +344,11 @@ def submit_local_map(
 
 
 def image_r_packages(container: str, engine: str | None = None) -> list[str]:
-    """The R packages installed in `container` (an image), asked of the image itself with no network."""
-    command = [
-        containers.find_engine(engine),
-        "run",
-        "--rm",
-        "--network=none",
-        *containers.ulimit_options(),
-        "--entrypoint=Rscript",
-        container,
-        "-e",
-        "cat(rownames(installed.packages()), sep = '\\n')",
-    ]
+    """The R packages installed in `container` (an image), asked of the image itself with no network; a missing
+    image or an engine that cannot run it is the same line as `local-job --container` says."""
+    chosen = containers.prepare(container, engine)
+    script = ["-e", "cat(rownames(installed.packages()), sep = '\\n')"]
+    command = chosen.run_command(container, None, script, entrypoint="Rscript")
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]

@@ -114,6 +114,10 @@ job_lapply <- function(X, FUN, ..., seed = NULL, instance_type = NULL, instance_
 
 # Every package a map needs, where its R runs: one line naming what is missing and how to add it.
 .check_packages <- function(needed, local, container, image, platform) {
+  if (isTRUE(local) && !is.null(container) && length(needed) == 0L) {
+    # the image and the engine, before anything is written: the line local-job --container says
+    .call(.local_map()$check_container, container)
+  }
   if (length(needed) == 0L) return(invisible())
   if (isTRUE(local) && is.null(container)) {
     missing <- .missing_here(needed)
