@@ -135,6 +135,14 @@ def deploy_landing_zone(emulator: Emulator) -> dict[str, str]:
     }
 
 
+def landing_zone_ids(emulator: Emulator) -> set[str]:
+    """The physical IDs of what the landing zone's stack created (its VPC, subnets, NAT gateway, ...): the
+    platform's destroy leaves them, as it would on AWS, since the platform never owned them."""
+    cfn = emulator.client("cloudformation")
+    resources = cfn.list_stack_resources(StackName=LANDING_STACK)["StackResourceSummaries"]
+    return {str(r["PhysicalResourceId"]) for r in resources if r.get("PhysicalResourceId")}
+
+
 def network_check(emulator: Emulator, context: dict[str, str]) -> dict[str, str]:
     """The custom resource's handler, run here against the emulator: it must accept the landing zone."""
     from rehearsal.run import RehearsalFailed

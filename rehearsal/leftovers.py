@@ -1,5 +1,6 @@
 """What the emulator still holds after `cdk destroy --all`: the rehearsal reports it rather than pretending
-destroy is clean (moto cannot delete a VPC's dependents; kept data is kept on purpose)."""
+destroy is clean (moto cannot delete a VPC's dependents; kept data is kept on purpose; a landing zone's network is
+its own stack's, which the platform's destroy never touches)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ def _names(items: list[dict[str, Any]], key: str) -> list[str]:
     return sorted(str(item[key]) for item in items)
 
 
-def leftovers(emulator: Emulator, platform: str, ours: Collection[str] = ()) -> dict[str, list[str]]:
+def leftovers(
+    emulator: Emulator, platform: str, ours: Collection[str] = (), landing_zone: Collection[str] = ()
+) -> dict[str, list[str]]:
     """Resource kind -> IDs still present. moto's defaults (default VPC, its subnets and security group,
     the stock AMIs), the CDK bootstrap stack's own resources and what the rehearsal itself made (`ours`: the
-    AMI parameter it seeds) are left out."""
+    AMI parameter it seeds) are left out; the IDs of the landing zone's own stack (`landing_zone`) are kinds of
+    their own (`apart`)."""
     cfn, ec2, s3, ecr, efs, ssm, logs, iam = (
         emulator.client(s) for s in ("cloudformation", "ec2", "s3", "ecr", "efs", "ssm", "logs", "iam")
     )
@@ -57,8 +61,20 @@ def leftovers(emulator: Emulator, platform: str, ours: Collection[str] = ()) -> 
         "log groups": _names(logs.describe_log_groups()["logGroups"], "logGroupName"),
         "iam roles": [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{platform}-")],
     }
-    found = {kind: [i for i in ids if i not in ours] for kind, ids in found.items()}
-    return {kind: ids for kind, ids in found.items() if ids}
+    return apart({kind: [i for i in ids if i not in ours] for kind, ids in found.items()}, landing_zone)
+
+
+OF_THE_LANDING_ZONE = " of the landing zone"  # "vpcs of the landing zone": IDs its own stack created
+
+
+def apart(left: dict[str, list[str]], landing_zone: Collection[str]) -> dict[str, list[str]]:
+    """`left` with the IDs that belong to the landing zone's own stack under kinds of their own ("subnets of the
+    landing zone"), so they are not taken for the platform's."""
+    split: dict[str, list[str]] = {}
+    for kind, ids in left.items():
+        split[kind] = [i for i in ids if i not in landing_zone]
+        split[kind + OF_THE_LANDING_ZONE] = [i for i in ids if i in landing_zone]
+    return {kind: ids for kind, ids in split.items() if ids}
 
 
 # Why each kind of leftover is expected. Anything else left behind (a stack, an instance, ...) is a finding.
@@ -80,6 +96,8 @@ GROUPS = (
     ("kept by design (delete_data_on_destroy=false, as on AWS)", KEPT_BY_DESIGN),
     ("moto cannot delete (a real destroy does)", EMULATOR_LIMITS),
 )
+# The landing zone's VPC, subnets and NAT gateway: the network team's stack made them, the platform only uses them
+LANDING_ZONE = "kept by design (the landing zone's own network: its stack is not the platform's, as on AWS)"
 UNEXPECTED = "UNEXPECTED (a real destroy would leave them too)"
 
 
@@ -88,6 +106,8 @@ def classify(left: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
     grouped: dict[str, dict[str, list[str]]] = {}
     for kind, ids in left.items():
         title = next((title for title, kinds in GROUPS if kind in kinds), UNEXPECTED)
+        if kind.endswith(OF_THE_LANDING_ZONE):
+            title = LANDING_ZONE
         grouped.setdefault(title, {})[kind] = ids
     return grouped
 

@@ -319,14 +319,18 @@ def rehearse(
             # one by one so each is tried. The exit codes are in the log; what counts is what is left.
             for name in sorted(_stacks(emulator), reverse=True):
                 _cdk(["destroy", name, "--app", str(deployed), "--force"], cwd=workdir, env=env, log=log)
-            report.left = leftovers(emulator, PLATFORM, ours=(AMI_PARAMETER,))
+            network = landing.landing_zone_ids(emulator) if given.get("vpc_id") else set()
+            report.left = leftovers(emulator, PLATFORM, ours=(AMI_PARAMETER,), landing_zone=network)
             wrong = unexpected(report.left)
             if wrong:
                 found = "; ".join(f"{kind}: {', '.join(ids)}" for kind, ids in wrong.items())
                 raise RehearsalFailed(f"destroy left what it should delete: {found} (full output: {log})")
             how = "" if first == 0 else " (one by one after destroy --all stopped)"
-            counts = {title: sum(map(len, kinds.values())) for title, kinds in classify(report.left).items()}
-            kept = ", ".join(f"{n} {title.split(' (')[0]}" for title, n in counts.items())
+            counts: dict[str, int] = {}  # by the group's short name: two groups are "kept by design"
+            for title, kinds in classify(report.left).items():
+                short = title.split(" (")[0]
+                counts[short] = counts.get(short, 0) + sum(map(len, kinds.values()))
+            kept = ", ".join(f"{n} {short}" for short, n in counts.items())
             return f"{len(stacks)} stacks deleted{how}; left: {kept or 'nothing'} (listed below)"
 
         steps: list[tuple[str, Callable[[], str]]] = []

@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from simulation.errors import SimulationError
+from simulation.text import CALLER_ENV
 
 # "adaptive" adds client-side rate limiting on top of standard's exponential backoff: several watchers
 # polling one account share the DescribeProcessingJob / GetLogEvents quotas.
@@ -87,6 +88,11 @@ def update_environment(environment: Mapping[str, str]) -> None:
     for key, value in wanted.items():
         if os.environ.get(key) != value:
             os.environ[key] = value
+
+
+def leave_caller() -> None:
+    """The end of a call from R (`update_environment` set SIMLAB_CALLER for it): hints are the shell's again."""
+    os.environ.pop(CALLER_ENV, None)
 
 
 def client(service: str, region: str | None = None) -> Any:

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from simulation.client import aws
 from simulation.errors import SimulationError
 from simulation.job import layout
+from simulation.text import hint
 
 PLATFORM_ENV = layout.PLATFORM_ENV
 DEFAULT_PLATFORM = "simlab"
@@ -149,7 +150,7 @@ def resolve_parameter(platform: str | None) -> tuple[str, str]:
     if role is None:
         raise SimulationError(
             f"${PARAMETER_ENV} is {template}, which needs an IAM role session, but this session is {arn}; "
-            f"unset it or pick the platform with --platform"
+            f"unset it or pick the platform with {hint('--platform', 'platform =')}"
         )
     return name, template.replace(ROLE_PLACEHOLDER, role)
 
@@ -164,7 +165,7 @@ def load_config(platform: str | None = None) -> JobConfig:
         if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
             raise SimulationError(
                 f"no job configuration at SSM parameter {parameter}: deploy the `{name}-jobs` stack "
-                f"(or pick another platform with --platform / ${PLATFORM_ENV})"
+                f"(or pick another platform with {hint('--platform', 'platform =')} / ${PLATFORM_ENV})"
             ) from None
         raise aws.as_user_error(error, f"reading SSM parameter {parameter}") from None
     except BotoCoreError as error:

@@ -17,6 +17,7 @@ from simulation import defaults
 from simulation.client import pricing
 from simulation.client.values import as_float, as_int
 from simulation.errors import SimulationError
+from simulation.text import hint
 
 # The checked-in SageMaker Processing prices (us-east-1, 2024): what estimate() uses when given no Prices.
 PRICES = pricing.SAGEMAKER_TABLE
@@ -93,9 +94,6 @@ def estimate(
     }
 
 
-RUN_HERE = "python -m simulation run ..."  # the shell's way; R's estimate_cost() names run_simulation()
-
-
 def plan(
     instance_type: str,
     instance_count: Any = 1,
@@ -107,13 +105,13 @@ def plan(
     radius: Any = None,
     local_cores: int | None = None,
     prices: pricing.Prices | None = None,
-    run_here: str = RUN_HERE,
+    run_here: str | None = None,
 ) -> dict[str, Any]:
     """Predicted time and price of the bundled simulation as a job, and of the same run on this machine.
 
     Values left as None take `simulation.defaults`, as `submit_simulation` does: the plan is of the run a
     submission with the same arguments starts. `run_here` is how the caller runs it locally, named when that is
-    faster (R passes its own function).
+    faster (default: the caller's own way, `run` in the shell, run_simulation() in R).
 
     Job: JOB_STARTUP_SECONDS, then each host's share of the blocks on one worker per vCPU at VCPU_SPEED of a
     calibration core (`simulation.engine.throughput`), plus loading the kernel. Local: `simulation run` on
@@ -167,7 +165,7 @@ def plan(
     )
     usd = "price unknown" if price["usd"] is None else f"~${price['usd']:,.4f}"
     verdict = (
-        f"faster here: run it locally ({run_here})"
+        f"faster here: run it locally ({run_here or hint('python -m simulation run ...', 'run_simulation(...)')})"
         if faster_locally
         else f"the job is ~{local['local_seconds'] / predicted:,.1f}x faster than here"
     )

@@ -25,11 +25,11 @@ from simulation.client import aws
 from simulation.client.config import JobConfig, load_config
 from simulation.errors import SimulationError
 from simulation.job import containers
+from simulation.text import hint, r_string
 
 ENGINE_ENV = "SIMLAB_CONTAINER_ENGINE"
 ENGINES = ("docker", "podman")
 DEFAULT_CRAN = "https://cloud.r-project.org"
-BUILD_HINT = "build one with: python -m simulation image build --r-packages PKG[,PKG...]"
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # the OCI distribution spec's tag grammar
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 # CRAN: letters, digits and dots, starting with a letter, not ending with a dot (Writing R Extensions 1.1.1)
@@ -40,6 +40,12 @@ _URL = re.compile(r"(https?|file)://[^\s'\"\\]+")
 
 
 # ----------------------------------------------------------------------------------------------- checks
+
+
+def build_hint() -> str:
+    """How to build an image of one's own, in the caller's terms."""
+    r = 'build one with: build_image(r_packages = c("PKG", ...))'
+    return hint("build one with: python -m simulation image build --r-packages PKG[,PKG...]", r)
 
 
 def registry_of(uri: str) -> str:
@@ -67,12 +73,13 @@ def check_image(config: JobConfig, image: str | None) -> str:
             return uri
         raise SimulationError(f"image {uri}: {reference!r} is not a sha256 digest")
     if repository and uri == repository:
-        raise SimulationError(f"image {uri} names no tag; add :TAG (as printed by `python -m simulation image build`)")
+        printed = hint("`python -m simulation image build`", "build_image()")
+        raise SimulationError(f"image {uri} names no tag; add :TAG (as printed by {printed})")
     if repository and registry_of(uri) != registry_of(repository):
         raise SimulationError(
-            f"image {uri} is in a foreign registry ({registry_of(uri)}); jobs run only {allowed} ({BUILD_HINT})"
+            f"image {uri} is in a foreign registry ({registry_of(uri)}); jobs run only {allowed} ({build_hint()})"
         )
-    raise SimulationError(f"image {uri} is not allowed; jobs run only {allowed} ({BUILD_HINT})")
+    raise SimulationError(f"image {uri} is not allowed; jobs run only {allowed} ({build_hint()})")
 
 
 def _names(values: Any, pattern: re.Pattern[str], what: str) -> tuple[str, ...]:
@@ -228,7 +235,8 @@ def build_image(
     wanted_r, wanted_apt = r_packages_of(r_packages), apt_packages_of(apt)
     cran = cran or DEFAULT_CRAN
     if not wanted_r and not wanted_apt:
-        raise SimulationError("image build: name at least one package (--r-packages and/or --apt)")
+        shell = "image build: name at least one package (--r-packages and/or --apt)"
+        raise SimulationError(hint(shell, "build_image: name at least one package (r_packages and/or apt)"))
     if not _URL.fullmatch(str(cran)):
         raise SimulationError(f"CRAN repository {cran!r} is not an http(s) or file URL")
     if tag is not None and not _TAG.fullmatch(str(tag)):
@@ -243,9 +251,10 @@ def build_image(
     check_image(config, uri)
     if push and already_pushed(config, uri):
         if tag is not None:
+            run_it = hint(f"--image {uri}", f"image = {r_string(uri)}")
             raise SimulationError(
-                f"tag {tag} already exists in {repository} and its tags are immutable: choose another --tag "
-                f"(or run that image with --image {uri})"
+                f"tag {tag} already exists in {repository} and its tags are immutable: choose another "
+                f"{hint('--tag', 'tag =')} (or run that image with {run_it})"
             )
         print(f"{uri} is already built from this recipe", file=sys.stderr, flush=True)
         return uri
@@ -259,5 +268,5 @@ def build_image(
         _run([chosen, "build", *bounded, "-t", uri, "-f", str(recipe), context], f"{chosen} build")
     if push:
         _run([chosen, "push", uri], f"{chosen} push")
-        print(f"pushed {uri}; run it with --image {uri}", file=sys.stderr, flush=True)
+        print(f"pushed {uri}; run it with {hint(f'--image {uri}', f'image = {r_string(uri)}')}", file=sys.stderr)
     return uri

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulation import defaults
-from simulation.client.request import check_params, choose_seed
+from simulation.client.request import announce_seed, check_params
 from simulation.client.values import as_float, as_int, r_argument
 from simulation.engine import Params
-from simulation.errors import SimulationError
-from simulation.text import say
+from simulation.errors import JobFailed, SimulationError
 
 if TYPE_CHECKING:
     from simulation.job.local_job import LocalJobResult
@@ -37,15 +36,6 @@ def run_values(width: Any, height: Any, people: Any, radius: Any, iterations: An
     iterations = as_int(values["iterations"], "iterations", 1)
     defaults.check_local_size(params.people, iterations)
     return params, iterations
-
-
-def announce_seed(seed: Any) -> int:
-    """The seed of a local run: the one given, else fresh entropy said before the run starts, so an
-    interrupted or surprising run can be repeated (and a local job resumed) with it."""
-    chosen = choose_seed(seed)
-    if seed is None:
-        say(f'seed {chosen} (pass --seed {chosen} / seed = "{chosen}" to reproduce this sample)')
-    return chosen
 
 
 def run_simulation(
@@ -142,13 +132,19 @@ def emulate_job(
         else max(1, defaults.usable_cores() // count)
     )
     chosen = announce_seed(seed)
-    return emulation.run_local_job(
-        params,
-        n_iter,
-        chosen,
-        hosts=count,
-        output=Path(output) if output is not None else emulation.default_output(params, n_iter, chosen),
-        workers_per_host=workers,
-        container=container,
-        engine=engine,
-    )
+    try:
+        return emulation.run_local_job(
+            params,
+            n_iter,
+            chosen,
+            hosts=count,
+            output=Path(output) if output is not None else emulation.default_output(params, n_iter, chosen),
+            workers_per_host=workers,
+            container=container,
+            engine=engine,
+        )
+    except JobFailed as error:  # the finished blocks are kept: the exact call that finishes this run
+        chosen_workers = None if workers_per_host is None else workers
+        given = {"output": output, "workers_per_host": chosen_workers, "container": container, "engine": engine}
+        call = emulation.resume_call(params, n_iter, chosen, count, given)
+        raise JobFailed(f"{error}; resume with: {call}") from None

@@ -31,6 +31,7 @@ from simulation.client.values import (
 from simulation.engine import Params
 from simulation.errors import SimulationError
 from simulation.job import layout
+from simulation.text import hint, r_string, say
 
 USER_ENV = "SIMLAB_USER"
 Input = tuple[str, str, str]  # (input name, S3 uri, local path in the container)
@@ -192,6 +193,21 @@ def check_params(width: float, height: float, people: int, radius: float) -> Par
         raise
     except (TypeError, ValueError) as error:
         raise SimulationError(f"invalid simulation parameters: {error}") from None
+
+
+def say_fresh_seed(seed: int) -> None:
+    """A run's fresh seed, said as its first line (once its input is checked, before its plan or its start), in
+    the caller's terms: an interrupted or surprising run can then be repeated, a local job resumed, with it."""
+    again = hint(f"--seed {seed}", f"seed = {r_string(seed)}")
+    say(f"seed {seed} (pass {again} to reproduce this sample)")
+
+
+def announce_seed(seed: Any) -> int:
+    """`choose_seed`, and a seed drawn here said at once (`say_fresh_seed`)."""
+    chosen = choose_seed(seed)
+    if seed is None:
+        say_fresh_seed(chosen)
+    return chosen
 
 
 def choose_seed(seed: Any) -> int:

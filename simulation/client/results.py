@@ -25,6 +25,7 @@ from simulation.engine import Params, analytic_mean
 from simulation.errors import SimulationError
 from simulation.job import layout, local_map, records, report
 from simulation.job.merge import merge_output
+from simulation.text import hint, r_string
 
 SUMMARY_FILE = layout.SUMMARY_FILE  # the local folder's summary has the layout's name for one
 PLOT_FILE = layout.PLOT_FILE
@@ -122,7 +123,8 @@ def job_results(job: str, dest: str | None = None, platform: str | None = None) 
     """Download and merge a completed job (or a sweep); returns the summary written to dest/summary.json."""
     target = Path(dest) if dest else Path("results") / job
     if target.exists() and not target.is_dir():
-        raise SimulationError(f"--output {target} is a file, not a folder; name a folder (it is created if missing)")
+        given = hint(f"--output {target}", f"dest = {r_string(target)}")
+        raise SimulationError(f"{given} is a file, not a folder; name a folder (it is created if missing)")
     if local_map.is_local_job(job):  # R's job_lapply(local = TRUE) names its jobs by their folder
         return local_map.local_results(job)
     config = load_config(platform)

@@ -26,7 +26,7 @@ from simulation.client.values import tag_value
 from simulation.client.watch import watch
 from simulation.errors import SimulationError
 from simulation.job import layout, local_map
-from simulation.text import say
+from simulation.text import hint, r_string, say
 
 RESUMABLE = ("simulate", "sweep", layout.MAP_COMMAND)
 RESUME_FLAG = "--resume-from"
@@ -46,13 +46,11 @@ def _refuse_unless_resumable(job: str, config: JobConfig, description: Mapping[s
     """The old job's arguments, or one line saying why it cannot be resumed."""
     state = description.get("ProcessingJobStatus")
     if state in ("InProgress", "Stopping"):
-        raise SimulationError(
-            f"job {job} is still {state}: let it end or stop it (python -m simulation stop {job}), then resume it"
-        )
+        stop = hint(f"python -m simulation stop {job}", f"stop_job({r_string(job)})")
+        raise SimulationError(f"job {job} is still {state}: let it end or stop it ({stop}), then resume it")
     if state == "Completed":
-        raise SimulationError(
-            f"job {job} completed: every block is done, nothing to resume (python -m simulation results {job})"
-        )
+        fetch = hint(f"python -m simulation results {job}", f"job_results({r_string(job)})")
+        raise SimulationError(f"job {job} completed: every block is done, nothing to resume ({fetch})")
     tags = _tags(config, description)
     wanted = {PLATFORM_TAG: config.platform, **({USER_TAG: tag_value(config.user)} if config.user else {})}
     if any(tags.get(key) != value for key, value in wanted.items()):

@@ -14,6 +14,7 @@ from simulation.client.config import JobConfig, load_config
 from simulation.client.values import as_int, tag_value
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import local_map
+from simulation.text import hint, r_string
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 # Every job carries these tags (request.processing_request); list_jobs matches them exactly.
@@ -100,7 +101,7 @@ def check_finished(job: str, config: JobConfig) -> dict[str, Any]:
     if status["status"] != "Completed":
         raise SimulationError(
             f"job {job} is {status['status']}; its output reaches S3 when it ends "
-            f"(follow it with: python -m simulation watch {job})"
+            f"(follow it with: {hint(f'python -m simulation watch {job}', f'wait_for_job({r_string(job)})')})"
         )
     return status
 

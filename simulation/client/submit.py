@@ -20,6 +20,7 @@ from simulation.client.request import (
     check_spec,
     choose_seed,
     s3_uri,
+    say_fresh_seed,
     simulate_arguments,
 )
 from simulation.client.resources import Resources
@@ -27,7 +28,7 @@ from simulation.client.values import r_argument
 from simulation.client.watch import watch
 from simulation.job import layout
 from simulation.job.script_folder import code_files, r_version_warnings, script_folder
-from simulation.text import say
+from simulation.text import hint, r_string, say
 
 ResourcesLike = Resources | Mapping[str, Any] | None
 
@@ -57,9 +58,8 @@ def announce(config: JobConfig, spec: JobSpec) -> None:
         f"output {s3_uri(config, spec.job_name, layout.OUTPUT_PART)}"
     )
     say(f"  cost ceiling at the {resources.max_runtime_seconds} s limit: {ceiling['text']}")
-    if spec.seed is not None:
-        say(f'  seed {spec.seed} (pass --seed {spec.seed} / seed = "{spec.seed}" to reproduce this sample)')
-    say(f"  follow it: python -m simulation watch {spec.job_name}")
+    job = spec.job_name
+    say(f"  follow it: {hint(f'python -m simulation watch {job}', f'wait_for_job({r_string(job)})')}")
 
 
 def launch(config: JobConfig, spec: JobSpec, *, wait: bool, logs: bool) -> str:
@@ -83,11 +83,13 @@ def submit_simulation(
     platform: str | None = None,
     wait: bool = False,
     logs: bool = True,
+    seed_drawn: bool = False,
 ) -> str:
     """Run the bundled Monte Carlo as a processing job; returns the job name (after it ends if `wait`).
 
-    Parameters left as None take `simulation.defaults`; no seed means fresh entropy, reported on stderr and
-    recorded in the job's run.json (pass it again to reproduce the sample).
+    Parameters left as None take `simulation.defaults`; no seed means fresh entropy, said on stderr as the first
+    line and recorded in the job's run.json (pass it again to reproduce the sample). `seed_drawn`: the caller drew
+    `seed` for this submission (the CLI, to print it with --json), so it is said as a fresh one.
     """
     chosen_seed = choose_seed(seed)
     values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
@@ -96,6 +98,8 @@ def submit_simulation(
     config = load_config(platform)
     spec = build_spec(config, chosen, base="sim", arguments=arguments, seed=chosen_seed)
     predicted = plan(spec.resources.instance_type, spec.resources.instance_count, **values)
+    if seed is None or seed_drawn:
+        say_fresh_seed(chosen_seed)  # an unseeded submission's first line: before the plan
     say(f"plan: {predicted['text']}")  # before anything is created: time to result and price, next to a local run
     return launch(config, spec, wait=wait, logs=logs)
 

@@ -28,6 +28,7 @@ from simulation.client.request import (
     check_spec,
     choose_seed,
     make_job_name,
+    say_fresh_seed,
     simulate_arguments,
 )
 from simulation.client.resources import Resources
@@ -135,7 +136,7 @@ def run_sweep(
     values = defaults.fill(width=width, height=height, people=people, radius=radius, iterations=iterations)
     points = grid(values["width"], values["height"], values["people"], values["radius"])
     iterations = as_int(values["iterations"], "iterations", 1, MAX_ITERATIONS)
-    seed = choose_seed(seed)  # one seed for every point: common random numbers (module docstring)
+    fresh, seed = seed is None, choose_seed(seed)  # one seed for every point: common random numbers (module docstring)
     chosen = Resources.of(resources)
     config = load_config(platform)
     sweep_id = make_job_name(config.name_prefix, chosen.name or "sweep", reserve=len(_point_suffix(0)))
@@ -154,6 +155,8 @@ def run_sweep(
         spec_doc = {"seed": seed, "iterations": iterations, "points": points}
         upload_bytes(config, json.dumps(spec_doc, indent=2).encode(), layout.sweep_spec_key(sweep_id))
     manifest["jobs"] = [s.job_name for s in specs]
+    if fresh:
+        say_fresh_seed(seed)  # the first line, before anything is created
     # The manifest goes first: a sweep whose submission breaks half-way can still be found and collected.
     upload_bytes(config, json.dumps(manifest, indent=2).encode(), layout.sweep_manifest_key(sweep_id))
     for spec in specs:

@@ -20,7 +20,7 @@ from simulation.client.status import TERMINAL, describe, format_duration, raise_
 from simulation.client.values import as_float
 from simulation.errors import SimulationError
 from simulation.job import layout, local_map
-from simulation.text import say
+from simulation.text import hint, r_string, say
 
 SPINNER = "|/-\\"
 
@@ -221,18 +221,19 @@ def watch(
     except KeyboardInterrupt:
         if interactive:
             err.write("\r\033[K")  # over the spinner (and the ^C the terminal echoed), not below it
-        say(f"stopped watching; {job} keeps running. Stop it with: python -m simulation stop {job}", err)
+        stop = hint(f"python -m simulation stop {job}", f"stop_job({r_string(job)})")
+        say(f"stopped watching; {job} keeps running. Stop it with: {stop}", err)
         raise
     if status["status"] == "Completed":
         say(
             f"{job} completed in {format_duration(status['duration_seconds'])}; "
-            f"fetch it with: python -m simulation results {job}",
+            f"fetch it with: {hint(f'python -m simulation results {job}', f'job_results({r_string(job)})')}",
             err,
         )
     if status["status"] in ("Failed", "Stopped") and shown and shown[0] < shown[1]:
         say(
             f"{shown[0]} of {shown[1]} blocks are kept in S3; run only the rest with: "
-            f"python -m simulation submit --resume {job}",
+            f"{hint(f'python -m simulation submit --resume {job}', f'resume_job({r_string(job)})')}",
             err,
         )
     raise_if_unsuccessful(status)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from simulation.errors import SimulationError
 from simulation.job import layout
+from simulation.text import hint
 
 CONTAINER_OPT_ML = layout.OptMl().root  # where the job image expects the tree
 # Enough for a job host (a Python process with a thread per core, or R with doParallel workers) and at or below
@@ -72,7 +73,7 @@ def find_engine(engine: str | None) -> str:
     for name in ("podman", "docker"):
         if shutil.which(name):
             return name
-    raise SimulationError("--container needs podman or docker on PATH; neither was found")
+    raise SimulationError(f"{hint('--container', 'container =')} needs podman or docker on PATH; neither was found")
 
 
 _LOGGED = re.compile(r'level=(?:error|fatal) msg="((?:[^"\\]|\\.)*)"')
@@ -103,7 +104,7 @@ def explain(engine: str, image: str, stderr: str) -> str:
             f"{engine}'s runtime cannot start containers here ({said}); install runc (apt-get install runc), see {DOCS}"
         )
     if "Cannot connect to the Docker daemon" in said or "docker daemon" in said.lower():
-        return f"docker has no daemon answering here ({said}); start it, or use --engine podman"
+        return f"docker has no daemon answering here ({said}); start it, or use {hint('--engine', 'engine =')} podman"
     return f"{engine} cannot run {image} here: {said} (see {DOCS})"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from simulation import engine
 from simulation.engine import Params
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import containers, layout, merge, records, report
+from simulation.text import exact, from_r, r_string
 
 # Each emulated host is a process of its own (a Python with the kernel loaded, or an R); beyond this many a local
 # job only measures this machine's process table. More than a run's blocks would leave hosts with nothing to do.
@@ -47,19 +49,43 @@ class LocalJobResult:
     files: list[str]
 
 
+def resume_call(params: Params, iterations: int, seed: int, hosts: int, given: dict[str, object]) -> str:
+    """The call that finishes this very run, in the caller's terms (R's `local_job(...)`, else the shell's
+    `local-job`): every value spelled out, the seed included (an unseeded call would draw another seed, hence
+    another run; the default output folder is named by the same values). `given`: the options the caller set
+    (output, workers_per_host, container, engine), None for those it did not."""
+    numbers = ("width", "height", "radius")
+    values: dict[str, object] = {"hosts": hosts, "width": params.width, "height": params.height}
+    values.update(people=params.people, radius=params.radius, iterations=iterations, seed=seed)
+    values.update((name, value) for name, value in given.items() if value is not None)
+    texts = {name: exact(float(str(value))) if name in numbers else str(value) for name, value in values.items()}
+    if from_r():  # text (the seed, paths, images) quoted; the seed has more digits than R's numbers hold
+        numeric = {"hosts", "people", "iterations", "workers_per_host", *numbers}
+        arguments = [f"{name} = {text if name in numeric else r_string(text)}" for name, text in texts.items()]
+        return f"local_job({', '.join(arguments)})"
+    words = [word for name, text in texts.items() for word in (f"--{name}".replace("_", "-"), text)]
+    return shlex.join(["python", "-m", "simulation", "local-job", *words])
+
+
 def check_hosts(hosts: int, blocks: int | None = None) -> None:
     """One line for a host count a local job cannot use: below 1, above MAX_HOSTS, or above the run's blocks."""
+    # in the caller's terms: local_job(hosts = ...) from R, local-job --hosts in the shell
+    command, option, submit, more = (
+        ("local_job", "hosts = ", "submit_simulation(instance_count = {})", "iterations")
+        if from_r()
+        else ("local-job", "--hosts ", "submit --instance-count {}", "--iterations")
+    )
     if hosts < 1:
-        raise SimulationError(f"local-job: --hosts must be at least 1, got {hosts}")
+        raise SimulationError(f"{command}: {option.strip()} must be at least 1, got {hosts}")
     if hosts > MAX_HOSTS:
         raise SimulationError(
-            f"local-job: --hosts {hosts} is more than {MAX_HOSTS} (each emulated host is a process of its own); "
-            f"a SageMaker job takes more: submit --instance-count {hosts}"
+            f"{command}: {option}{hosts} is more than {MAX_HOSTS} (each emulated host is a process of its own); "
+            f"a SageMaker job takes more: {submit.format(hosts)}"
         )
     if blocks is not None and hosts > blocks:
         raise SimulationError(
-            f"local-job: --hosts {hosts} is more than this run's {blocks} block(s) (block k goes to host k mod hosts, "
-            f"so {hosts - blocks} would have nothing to do); use --hosts {blocks} or fewer, or more --iterations"
+            f"{command}: {option}{hosts} is more than this run's {blocks} block(s) (block k goes to host k mod "
+            f"hosts, so {hosts - blocks} would have nothing to do); use {option}{blocks} or fewer, or more {more}"
         )
 
 
@@ -199,7 +225,8 @@ def run_local_job(
     done = {k for k in range(record["block_count"]) if layout.block_path(output, k).exists()}
     if interrupted or failures:
         first = next(iter(failures.items()), None)
-        detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first else "interrupted"
+        # interrupted: the hosts stopped because of it, and what they said (run again over the output) is no hint
+        detail = f"{first[0]} exited with {first[1][0]}: {first[1][1]}" if first and not interrupted else "interrupted"
         raise JobFailed(
             f"local job did not finish ({detail}); {len(done)} of {record['block_count']} blocks are kept in {output}"
         )

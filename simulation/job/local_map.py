@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from simulation import defaults
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import containers, layout, map_records, records
 from simulation.job.local_job import host_names
+from simulation.text import hint, r_string
 
 LOCAL_FILE = "local.json"
 LOG_FILE = "local.log"  # a background run's output (hosts' logs, errors)
@@ -237,13 +239,19 @@ def run_local_map(job_dir: str | Path, settings: LocalMap | None = None) -> dict
         host, (code, message) = next(iter(failures.items()), ("a host", (0, "blocks are missing")))
         text = (
             f"local map job did not finish ({host} exited with {code}: {message}); {summary['blocks_done']} of "
-            f"{summary['blocks']} blocks are kept in {output}; run it again to compute only the rest"
+            f"{summary['blocks']} blocks are kept in {output}; {resume_hint(job_dir)} computes only the rest"
         )
         _write_state(job_dir, settings, "failed", message=text)
         raise JobFailed(text)
     shutil.rmtree(staging, ignore_errors=True)
     _write_state(job_dir, settings, "completed", seconds=summary["seconds"])
     return summary
+
+
+def resume_hint(job_dir: Path) -> str:
+    """What runs a stopped local map job's missing blocks, in the caller's terms (R's or the shell's)."""
+    shell = shlex.join(["python", "-m", "simulation", "local-job", "--map", str(job_dir)])
+    return hint(shell, f"resume_job({r_string(job_dir)})")
 
 
 def start_local_map(job_dir: str | Path, settings: LocalMap) -> int:

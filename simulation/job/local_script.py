@@ -20,6 +20,7 @@ from simulation.job import containers, layout, records, report
 from simulation.job.local_job import OUTPUT_ROOT, check_hosts, host_names, prepare_host, run_hosts
 from simulation.job.script_folder import JOB_IMAGE_R, code_files, r_minor, script_folder
 from simulation.job.script_folder import r_version_warnings as script_folder_warnings
+from simulation.text import hint
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def r_notes(files: list[Path], root: Path, container: str | None) -> list[str]:
     if here is not None and r_minor(here) != r_minor(JOB_IMAGE_R):
         notes.append(
             f"this machine's R {here} ran the script; jobs run R {JOB_IMAGE_R} (the job image): try it there "
-            "with --container"
+            f"with {hint('--container', 'container =')}"
         )
     return notes
 
@@ -76,7 +77,8 @@ def run_local_r_script(
     image_engine = containers.prepare(container, engine) if container else None
     output = Path(output).resolve()
     if (output / layout.RUN_FILE).exists():
-        raise SimulationError(f"{output} holds a simulation's output; give the R script another --output folder")
+        other = hint("another --output folder", "another output = folder")
+        raise SimulationError(f"{output} holds a simulation's output; give the R script {other}")
     records.check_writable(output)
     names = host_names(hosts)
     command = ["rscript", "--script", relative, "--", *args]

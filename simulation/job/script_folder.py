@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from simulation.errors import SimulationError
+from simulation.text import hint
 
 MAX_CODE_FILES = 2000
 MAX_CODE_BYTES = 500 * 1024 * 1024
@@ -69,6 +70,7 @@ def r_version_warnings(files: list[Path], root: Path, job_r: str = JOB_IMAGE_R) 
     packages (a DESCRIPTION with a `Built: R x.y` field, as in a project library or renv/library) and renv.lock's
     R version. Empty when everything matches the job's R minor version."""
     wanted = r_minor(job_r)
+    build = hint("python -m simulation image build --r-packages ...", "build_image(r_packages = ...)")
     built: dict[str, list[str]] = {}
     lines = []
     for path in files:
@@ -84,12 +86,12 @@ def r_version_warnings(files: list[Path], root: Path, job_r: str = JOB_IMAGE_R) 
             if r_minor(recorded) != wanted:
                 lines.append(
                     f"{path.relative_to(root)} records R {recorded}; jobs run R {job_r}: restore the library for "
-                    f"R {wanted} (or build an image with the packages: image build / build_image())"
+                    f"R {wanted} (or build an image with the packages: {build})"
                 )
     for version, packages in sorted(built.items()):
         names = ", ".join(sorted(packages)[:5]) + (", ..." if len(packages) > 5 else "")
         lines.append(
             f"{len(packages)} package(s) in {root} were built for R {version} ({names}); jobs run R {job_r}, where "
-            f"they may fail to load: build an image with them (image build / build_image()) or ship their sources"
+            f"they may fail to load: build an image with them ({build}) or ship their sources"
         )
     return lines

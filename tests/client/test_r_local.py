@@ -50,7 +50,7 @@ cat(result$seed, sprintf("%.17g", result$mean), result$iterations, "\\n")
     seed, mean, iterations = done.stdout.split()
     assert int(seed) > 2**32  # fresh entropy (128 bits), not a fixed default
     first = done.stderr.splitlines()[0]
-    assert first == f'seed {seed} (pass --seed {seed} / seed = "{seed}" to reproduce this sample)'
+    assert first == f'seed {seed} (pass seed = "{seed}" to reproduce this sample)'  # R's way, not --seed
     cli = _cli(
         "run", "--width=300", "--height=200", "--people=100", "--iterations=2500", f"--seed={seed}", cwd=tmp_path
     )

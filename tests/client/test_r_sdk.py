@@ -99,7 +99,8 @@ say(submit_simulation(iterations = 100, image = "ghcr.io/someone/r:1"))
     assert lines[1].startswith("image ghcr.io/someone/r:1 is in a foreign registry (ghcr.io); jobs run only")
     assert lines[2] == "script_processor: role is set by the platform; use the platform's execution role"
     assert lines[3] == "R package 'gg plot' is not a valid package name"
-    assert lines[4] == "image build: name at least one package (--r-packages and/or --apt)"
+    assert lines[1].endswith('(build one with: build_image(r_packages = c("PKG", ...)))')  # R's way, not the shell's
+    assert lines[4] == "build_image: name at least one package (r_packages and/or apt)"
     assert lines[5].startswith("image ghcr.io/someone/r:1 is in a foreign registry (ghcr.io); jobs run only")
     assert len(lines) == 6
     assert aws.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"] == []

@@ -36,7 +36,7 @@ estimate_cost <- function(instance_type, instance_count = 1, hours = NULL, peopl
     # NULLs stay None: Python fills them from the run defaults, as for a submission
     estimate <- .call(.client()$plan_simulation, instance_type, instance_count, people = .opt(people),
                       iterations = .opt(iterations), width = .opt(width), height = .opt(height),
-                      radius = .opt(radius), run_here = "run_simulation(...)")
+                      radius = .opt(radius))
   }
   for (key in c("usd", "predicted_seconds", "compute_seconds_per_host")) {
     if (key %in% names(estimate) && is.null(estimate[[key]])) estimate[[key]] <- NA_real_

@@ -14,21 +14,31 @@
 # Calls fn(...), a Python function, with Python's view of the environment brought up to date first, and turns
 # any error into one line with no call attached (errors.R).
 .call <- function(fn, ...) {
+  .simjobs$depth <- (.simjobs$depth %||% 0L) + 1L
   tryCatch({
     .update_environment()
     fn(...)
-  }, error = function(e) stop(.one_line(conditionMessage(e)), call. = FALSE))
+  }, error = function(e) stop(.one_line(conditionMessage(e)), call. = FALSE), finally = .leave_python())
 }
 
 # Python copied the process environment when it started; Sys.setenv() since then is invisible to it. Every
 # call hands R's environment to the client, which takes its own variables from it (AWS_*, SIMLAB_*), so
-# Sys.setenv(AWS_DEFAULT_REGION = ...) after a "no AWS region" error works without restarting R.
+# Sys.setenv(AWS_DEFAULT_REGION = ...) after a "no AWS region" error works without restarting R. It adds
+# SIMLAB_CALLER=r for the duration of the call: the hints Python prints then name R functions
+# (wait_for_job(job)), not shell commands (simulation/text.py).
 .update_environment <- function() {
   if (is.null(.simjobs$aws)) {
     .simjobs$aws <- reticulate::import("simulation.client.aws", convert = FALSE)
   }
-  environment <- Sys.getenv()
+  environment <- c(Sys.getenv(), SIMLAB_CALLER = "r")
   .simjobs$aws$update_environment(reticulate::py_dict(names(environment), as.character(environment)))
+}
+
+# After the outermost call: SIMLAB_CALLER leaves the process environment Python and R share, so a
+# system("python -m simulation ...") from R gets the shell's hints again.
+.leave_python <- function() {
+  .simjobs$depth <- .simjobs$depth - 1L
+  if (.simjobs$depth == 0L && !is.null(.simjobs$aws)) .simjobs$aws$leave_caller()
 }
 
 # Calls `simulation.client.<name>` and converts the result through Python's values.for_r, which turns

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation import defaults
 from simulation.cli.commands.local_map import handle_map
-from simulation.cli.commands.run import exact, starting
+from simulation.cli.commands.run import starting
 from simulation.errors import JobFailed, SimulationError
 from simulation.job import local_job, local_script
 from simulation.options import RUN_OPTIONS, add_engine_options, integer_at_least
 from simulation.text import printable
+
+if TYPE_CHECKING:
+    from simulation.engine import Params
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,17 +96,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def resume_command(args: argparse.Namespace, params: object, iterations: int, hosts: int, seed: int) -> str:
-    """The command that finishes this very run: every value spelled out, the seed included (an unseeded command
-    would draw another seed, hence another run); its default output folder is named by the same values."""
-    words = ["python", "-m", "simulation", "local-job", "--hosts", str(hosts)]
-    for name in ("width", "height", "people", "radius"):
-        words += [f"--{name}", exact(getattr(params, name)) if name != "people" else str(getattr(params, name))]
-    words += ["--iterations", str(iterations), "--seed", str(seed)]
-    for option in ("output", "workers_per_host", "container", "engine"):
-        if getattr(args, option) is not None:
-            words += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
-    return shlex.join(words)
+def resume_command(args: argparse.Namespace, params: Params, iterations: int, hosts: int, seed: int) -> str:
+    """The command that finishes this very run (`local_job.resume_call`), with the options given here."""
+    given = {option: getattr(args, option) for option in ("output", "workers_per_host", "container", "engine")}
+    return local_job.resume_call(params, iterations, seed, hosts, given)
 
 
 def handle_r_script(args: argparse.Namespace) -> int:

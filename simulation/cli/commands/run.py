@@ -15,7 +15,7 @@ from simulation import defaults
 from simulation.errors import SimulationError
 from simulation.job import report
 from simulation.options import OPTIONS, RUN_OPTIONS, add_engine_options, integer
-from simulation.text import printable
+from simulation.text import exact, printable
 
 R_ARGS = ("X_LENGTH", "Y_LENGTH", "NUM_PEOPLE", "MAX_ITERATIONS", "IS_LOCAL")
 
@@ -138,10 +138,3 @@ def _command(result: dict[str, Any], iterations: int) -> str:
         f"python -m simulation run --width {exact(result['width'])} --height {exact(result['height'])} --people "
         f"{result['people']} --radius {exact(result['radius'])} --iterations {iterations} --seed {result['seed']}"
     )
-
-
-def exact(value: float) -> str:
-    """1000.0 -> '1000', 6.5 -> '6.5': the shortest text that reads back as the same float (a command to repeat
-    a run must give the very same parameters)."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text

@@ -69,9 +69,16 @@ def _submit(args: argparse.Namespace) -> int:
         if args.script_args:
             print(f"error: submit: arguments {args.script_args} need --r-script", file=sys.stderr)
             return 2
-        seed = choose_seed(args.seed)  # drawn here so --json can report it
+        seed = choose_seed(args.seed)  # drawn here so --json can report it; said first as a fresh one
         job = submit.submit_simulation(
-            args.width, args.height, args.people, args.radius, args.iterations, seed, **options
+            args.width,
+            args.height,
+            args.people,
+            args.radius,
+            args.iterations,
+            seed,
+            **options,
+            seed_drawn=args.seed is None,
         )
         if args.json:
             print_json({"job": job, "seed": seed})
