@@ -13,6 +13,13 @@ on Create and Update it runs AWS's upgrade procedure ("Upgrade the RStudio versi
 A domain already on the image skips 1-2. Each `is_complete` call is one pass that reads where the domain is and
 does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing (the teardown
 resource empties and deletes the domain). Plain boto3, no other dependency.
+
+When a pass fails (the resource fails, and CloudFormation rolls back by running this resource again with the old
+version's properties), the deny is detached first: a failed upgrade must not also keep SageMaker from relaunching the
+server app. SageMaker answers a refused UpdateDomain or CreateApp with ValidationException; those fail the resource
+with AWS's message (never taken for "already gone", which is what the deletes make of that code), except the refusal
+"with InService App" while only apps this procedure deletes are running (a user opened an RSession, or a relaunch
+came through, since the take-down): the next pass deletes them and asks again.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from .common import (
+    BUSY,
     LOG,
     SERVER_APP,
     SERVER_APP_NAME,
@@ -32,9 +41,11 @@ from .common import (
     SESSION_APP_TYPE,
     SHARED_PROFILE,
     Pass,
+    code,
     delete_apps,
     describe_server_app,
     hold_relaunch,
+    pages,
     release_relaunch,
     request,
     stop_server_app,
@@ -42,6 +53,10 @@ from .common import (
 
 SERVER_INSTANCE_TYPE = "system"
 WAIT_DOMAIN_STATES = ("Pending", "Updating")
+# SageMaker's refusal of an UpdateDomain with RStudio settings while apps run: "Unable to update Domain [...] with
+# InService App. Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile,
+# and try again." (ValidationException; quoted in hashicorp/terraform-provider-aws issue 31912, 2023.)
+APPS_RUNNING = "with InService App"
 
 
 class UpgradeFailed(RuntimeError):
@@ -130,7 +145,19 @@ def is_pinned(domain: dict[str, Any], image_arn: str) -> bool:
 
 
 def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
-    """One pass: wait for the domain, or take the next step of the procedure."""
+    """One pass: wait for the domain, or take the next step of the procedure. A pass that fails lets SageMaker
+    relaunch the server app again before the failure reaches CloudFormation."""
+    try:
+        return _upgrade_pass(clients, pin)
+    except Exception:
+        try:
+            release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, Pass())
+        except Exception:  # the original failure is the one to report
+            LOG.exception("could not detach %s from %s", pin.relaunch_guard_arn, pin.execution_role_name)
+        raise
+
+
+def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     result = Pass()
     sagemaker = clients.sagemaker
     domain = sagemaker.describe_domain(DomainId=pin.domain_id)
@@ -170,13 +197,41 @@ def _take_down_and_update(clients: Clients, pin: Pin, result: Pass) -> None:
         server["RStudioPackageManagerUrl"] = pin.package_manager_url
     what = f"update-domain {pin.domain_id} to Workbench {pin.version}"
     result.remaining.append(what)
-    request(
-        sagemaker.update_domain,
-        what,
-        result,
-        DomainId=pin.domain_id,
-        DomainSettingsForUpdate={"RStudioServerProDomainSettingsForUpdate": server},
-    )
+    try:
+        sagemaker.update_domain(
+            DomainId=pin.domain_id, DomainSettingsForUpdate={"RStudioServerProDomainSettingsForUpdate": server}
+        )
+        result.requested.append(what)
+    except ClientError as error:
+        if code(error) in BUSY:
+            LOG.info("%s busy (%s), retrying on the next pass", what, code(error))
+            return
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        if code(error) == "ValidationException" and APPS_RUNNING in message:
+            rstudio, others = _running_apps(sagemaker, pin.domain_id)
+            if rstudio or not others:
+                LOG.info("%s refused while RStudio apps run (%s): the next pass deletes them", what, message)
+                return
+            raise UpgradeFailed(
+                f"{what}: SageMaker refuses it while these apps run, which the upgrade does not stop: "
+                f"{', '.join(others)}; delete them and deploy again ({message})"
+            ) from None
+        raise UpgradeFailed(f"{what} refused: {code(error)}: {message}") from None
+
+
+def _running_apps(sagemaker: Any, domain_id: str) -> tuple[list[str], list[str]]:
+    """The domain's running apps: (the RStudio ones, which the procedure deletes; any other, e.g. JupyterLab in a
+    space)."""
+    server = describe_server_app(sagemaker, domain_id)
+    rstudio = [] if server is None or server.get("Status") in ("Deleted", "Failed") else [SERVER_APP]
+    others: list[str] = []
+    for app in pages(sagemaker.list_apps, "Apps", DomainIdEquals=domain_id):
+        if app.get("Status") in ("Deleted", "Failed"):
+            continue
+        owner = app.get("SpaceName") or app.get("UserProfileName")
+        name = f"{app.get('AppType')}/{app.get('AppName')} of {owner} ({app.get('Status')})"
+        (rstudio if app.get("AppType") in (SESSION_APP_TYPE, SERVER_APP_TYPE) else others).append(name)
+    return rstudio, others
 
 
 def _bring_up(sagemaker: Any, pin: Pin, domain: dict[str, Any], result: Pass) -> None:
@@ -194,15 +249,20 @@ def _bring_up(sagemaker: Any, pin: Pin, domain: dict[str, Any], result: Pass) ->
         )
     what = f"create {SERVER_APP} on Workbench {pin.version}"
     result.remaining.append(what)
-    request(
-        sagemaker.create_app,
-        what,
-        result,
-        DomainId=pin.domain_id,
-        UserProfileName=SHARED_PROFILE,
-        AppType=SERVER_APP_TYPE,
-        AppName=SERVER_APP_NAME,
-    )
+    try:
+        request(
+            sagemaker.create_app,
+            what,
+            result,
+            gone=(),
+            DomainId=pin.domain_id,
+            UserProfileName=SHARED_PROFILE,
+            AppType=SERVER_APP_TYPE,
+            AppName=SERVER_APP_NAME,
+        )
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message", "")
+        raise UpgradeFailed(f"{what} refused: {code(error)}: {message}") from None
 
 
 def _newer(app: dict[str, Any] | None, domain: dict[str, Any]) -> bool:
