@@ -152,15 +152,19 @@ class FakeSageMaker:
         if self.domain is None:
             raise error("ResourceNotFound")
         spec = {"InstanceType": "system", "SageMakerImageArn": self.domain["spec"]}
+        server = {"DefaultResourceSpec": spec, **self.domain.get("urls", {})}
         return {
             "DomainId": DomainId,
             "Status": self.domain["Status"],
             "HomeEfsFileSystemId": "fs-home",
             "LastModifiedTime": self.clock.stamp(self.domain["modified"]),
-            "DomainSettings": {"RStudioServerProDomainSettings": {"DefaultResourceSpec": spec}},
+            "DomainSettings": {"RStudioServerProDomainSettings": server},
+            "DefaultUserSettings": self.domain.get("user_settings", {}),
         }
 
-    def update_domain(self, DomainId: str, DomainSettingsForUpdate: dict[str, Any]) -> None:
+    def update_domain(
+        self, DomainId: str, DomainSettingsForUpdate: dict[str, Any], DefaultUserSettings: dict[str, Any] | None = None
+    ) -> None:
         self._advance()
         assert self.domain is not None
         if self.domain["Status"] != "InService":
@@ -177,12 +181,16 @@ class FakeSageMaker:
         image = settings["DefaultResourceSpec"]["SageMakerImageArn"]
         if image not in self.known_images:
             raise error("ValidationException", f"Image {image} does not exist or is not accessible")
+        urls = {k: v for k, v in settings.items() if k in ("RStudioConnectUrl", "RStudioPackageManagerUrl")}
         self.domain.update(
             Status="Updating",
             until=self.clock.now + UPDATE_SECONDS,
             modified=self.clock.now,
             spec=settings["DefaultResourceSpec"]["SageMakerImageArn"],
+            urls={**self.domain.get("urls", {}), **urls},
         )
+        if DefaultUserSettings is not None:
+            self.domain["user_settings"] = DefaultUserSettings
         self.log.append("update_domain")
 
     def delete_domain(self, DomainId: str, RetentionPolicy: dict[str, str]) -> None:

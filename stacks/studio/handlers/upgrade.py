@@ -10,9 +10,12 @@ on Create and Update it runs AWS's upgrade procedure ("Upgrade the RStudio versi
 2. `UpdateDomain` with DefaultResourceSpec {SageMakerImageArn: <image>, InstanceType: system};
 3. once the domain is InService again, allow CreateApp again and create the RStudioServerPro app.
 
-A domain already on the image skips 1-2. Each `is_complete` call is one pass that reads where the domain is and
-does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing (the teardown
-resource empties and deletes the domain). Plain boto3, no other dependency.
+The same procedure applies the domain's other settings that can change after the first deploy (the Connect and
+Package Manager URLs, the RSessions' default instance type: ResourceProperties ConnectUrl, PackageManagerUrl,
+DefaultUserSettings), which the domain resource leaves out for the same kind of reason (stacks/studio/domain.py).
+A domain already on the image and those settings skips 1-2. Each `is_complete` call is one pass that reads where
+the domain is and does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing
+(the teardown resource empties and deletes the domain). Plain boto3, no other dependency.
 
 When a pass fails (the resource fails, and CloudFormation rolls back by running this resource again with the old
 version's properties), the deny is detached first: a failed upgrade must not also keep SageMaker from relaunching the
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -86,6 +89,8 @@ class Pin:
     relaunch_guard_arn: str
     connect_url: str = ""
     package_manager_url: str = ""
+    # UpdateDomain's DefaultUserSettings (the RSessions' default instance type and image); {}: leave them.
+    default_user_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, props: dict[str, Any]) -> Pin:
@@ -98,6 +103,7 @@ class Pin:
             relaunch_guard_arn=str(props["RelaunchGuardArn"]),
             connect_url=str(props.get("ConnectUrl", "")),
             package_manager_url=str(props.get("PackageManagerUrl", "")),
+            default_user_settings=dict(props.get("DefaultUserSettings") or {}),
         )
 
 
@@ -144,6 +150,23 @@ def is_pinned(domain: dict[str, Any], image_arn: str) -> bool:
     )
 
 
+def _session_instance_type(user_settings: dict[str, Any]) -> str | None:
+    spec = user_settings.get("RSessionAppSettings", {}).get("DefaultResourceSpec", {})
+    return spec.get("InstanceType")  # type: ignore[no-any-return]
+
+
+def settings_current(domain: dict[str, Any], pin: Pin) -> bool:
+    """The settings the pin owns besides the version (the domain resource leaves them out, domain.py says why) are
+    what the deploy asks for. A URL set once stays when the setting is emptied (UpdateDomain has no way to unset it)."""
+    server = domain.get("DomainSettings", {}).get("RStudioServerProDomainSettings", {})
+    if pin.connect_url and server.get("RStudioConnectUrl") != pin.connect_url:
+        return False
+    if pin.package_manager_url and server.get("RStudioPackageManagerUrl") != pin.package_manager_url:
+        return False
+    wanted = _session_instance_type(pin.default_user_settings)
+    return not wanted or wanted == _session_instance_type(domain.get("DefaultUserSettings", {}))
+
+
 def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     """One pass: wait for the domain, or take the next step of the procedure. A pass that fails lets SageMaker
     relaunch the server app again before the failure reaches CloudFormation."""
@@ -167,7 +190,7 @@ def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
         return result
     if status != "InService":
         raise UpgradeFailed(f"domain {pin.domain_id} is {status}: {domain.get('FailureReason', 'no reason given')}")
-    if not is_pinned(domain, pin.server_image_arn):
+    if not (is_pinned(domain, pin.server_image_arn) and settings_current(domain, pin)):
         _take_down_and_update(clients, pin, result)
         return result
     release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result)
@@ -197,10 +220,11 @@ def _take_down_and_update(clients: Clients, pin: Pin, result: Pass) -> None:
         server["RStudioPackageManagerUrl"] = pin.package_manager_url
     what = f"update-domain {pin.domain_id} to Workbench {pin.version}"
     result.remaining.append(what)
+    update: dict[str, Any] = {"DomainSettingsForUpdate": {"RStudioServerProDomainSettingsForUpdate": server}}
+    if pin.default_user_settings:
+        update["DefaultUserSettings"] = pin.default_user_settings
     try:
-        sagemaker.update_domain(
-            DomainId=pin.domain_id, DomainSettingsForUpdate={"RStudioServerProDomainSettingsForUpdate": server}
-        )
+        sagemaker.update_domain(DomainId=pin.domain_id, **update)
         result.requested.append(what)
     except ClientError as error:
         if code(error) in BUSY:
