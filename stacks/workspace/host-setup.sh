@@ -265,20 +265,29 @@ UNIT
   systemctl restart simlab-credentials.service
 }
 
-# Each user's ~/.aws/config names the credential service; one the user already has is left alone.
+# Runs a command as a login user (UID = GID, no other groups). Every write into a user's home goes through it:
+# the home and everything in it, links included, is the user's (and survives on EFS into the next host), so root
+# must never follow a path there. As the user, a planted link reaches only what the user may write anyway.
+as_user() {
+  local uid=$1
+  shift
+  setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@" < /dev/null
+}
+
+# Each user's ~/.aws/config names the credential service; one the user already has is left alone. A home the
+# user made unwritable costs that user their config, not the host its boot.
 write_aws_configs() {
   step aws-configs "AWS configs of the users"
-  local name _role _uid _arn home
-  while read -r name _role _uid _arn; do
-    home="$HOME_ROOT/$name"
-    [ -e "$home/.aws/config" ] && continue
-    install -d -o "$name" -g "$name" -m 0700 "$home/.aws"
-    {
-      printf '[default]\nregion = %s\ncredential_process = /usr/local/bin/simlab-credentials\n' "$SIMLAB_REGION"
-      [ -z "$SIMLAB_AWS_ENDPOINT_URL" ] || printf 'endpoint_url = %s\n' "$SIMLAB_AWS_ENDPOINT_URL"
-    } > "$home/.aws/config"
-    chown "$name:$name" "$home/.aws/config"
-    chmod 0600 "$home/.aws/config"
+  local name _role uid _arn config
+  config=$(
+    printf '[default]\nregion = %s\ncredential_process = /usr/local/bin/simlab-credentials\n' "$SIMLAB_REGION"
+    [ -z "$SIMLAB_AWS_ENDPOINT_URL" ] || printf 'endpoint_url = %s\n' "$SIMLAB_AWS_ENDPOINT_URL"
+  )
+  # shellcheck disable=SC2016 # $1 and $2 belong to the user's shell
+  local write='umask 077; [ -e "$1/.aws/config" ] || { mkdir -p "$1/.aws" && printf "%s\n" "$2" > "$1/.aws/config"; }'
+  while read -r name _role uid _arn; do
+    as_user "$uid" sh -c "$write" sh "$HOME_ROOT/$name" "$config" ||
+      log "could not write $HOME_ROOT/$name/.aws/config as $name"
   done < <(each_user)
 }
 
@@ -374,16 +383,19 @@ EOF
 
 install_welcome() {
   step welcome "welcome example"
-  local name _role _uid _arn home
-  while read -r name _role _uid _arn; do
+  local name _role uid _arn home
+  while read -r name _role uid _arn; do
     home="$HOME_ROOT/$name"
-    # Never overwrite what the user has edited: copies only what is missing.
-    if [ -f "$SRC/stacks/workspace/welcome.R" ] && [ ! -e "$home/welcome.R" ]; then
-      install -o "$name" -g "$name" -m 0644 "$SRC/stacks/workspace/welcome.R" "$home/welcome.R"
+    # Never overwrite what the user has edited: copies only what is missing, as the user.
+    # shellcheck disable=SC2016 # $1 and $2 belong to the user's shell
+    if [ -f "$SRC/stacks/workspace/welcome.R" ]; then
+      as_user "$uid" sh -c '[ -e "$1" ] || [ -L "$1" ] || { cp "$2" "$1" && chmod 0644 "$1"; }' \
+        sh "$home/welcome.R" "$SRC/stacks/workspace/welcome.R" || log "could not copy welcome.R for $name"
     fi
-    if [ -d "$SRC/R/examples" ] && [ ! -e "$home/examples" ]; then
-      cp -r "$SRC/R/examples" "$home/examples"
-      chown -R "$name:$name" "$home/examples"
+    # shellcheck disable=SC2016
+    if [ -d "$SRC/R/examples" ]; then
+      as_user "$uid" sh -c '[ -e "$1" ] || [ -L "$1" ] || cp -r "$2" "$1"' sh "$home/examples" "$SRC/R/examples" ||
+        log "could not copy the examples for $name"
     fi
   done < <(each_user)
 }
