@@ -66,7 +66,8 @@ rstudio_is_current() {
 
 readonly RSTUDIO_DEB="$SIMLAB_HOME/rstudio/rstudio-server.deb"
 # Before anything slow, so that a package that fails the check fails the deploy at once: Posit's signature
-# (verify-deb.sh: the pinned key, then every member's size and hashes), and the SHA-256 too when one is pinned.
+# (verify-deb.sh: the pinned key, then every member's size and hashes), the package's name and version, and the
+# SHA-256 too when one is pinned.
 fetch_rstudio() {
   step rstudio-download "RStudio Server $SIMLAB_RSTUDIO_VERSION ($SIMLAB_ARCH) from $SIMLAB_RSTUDIO_DEB_URL"
   rstudio_is_current && return 0
@@ -76,6 +77,17 @@ fetch_rstudio() {
   step rstudio-signature "checking Posit's signature (key $SIMLAB_RSTUDIO_KEY_FINGERPRINT)"
   "$SRC/stacks/workspace/verify-deb.sh" --fingerprint "$SIMLAB_RSTUDIO_KEY_FINGERPRINT" \
     --key "$SIMLAB_HOME/rstudio/signing-key.asc" "$RSTUDIO_DEB.partial"
+  # Posit signs every package it builds with that key: older releases and its other products too. Only the pinned
+  # release of RStudio Server will do (dpkg-deb reads the control member whose hashes were just checked).
+  step rstudio-package "checking that the signed package is rstudio-server $SIMLAB_RSTUDIO_VERSION"
+  local control
+  # shellcheck disable=SC2016 # ${Package} and ${Version} are dpkg-deb's format fields
+  control=$(dpkg-deb --show --showformat='${Package} ${Version}' "$RSTUDIO_DEB.partial")
+  if [ "$control" != "rstudio-server $SIMLAB_RSTUDIO_VERSION" ] &&
+    [ "$control" != "rstudio-server ${SIMLAB_RSTUDIO_VERSION/-/+}" ]; then
+    log "the signed package is $control, not rstudio-server $SIMLAB_RSTUDIO_VERSION"
+    return 1
+  fi
   if [ -n "$SIMLAB_RSTUDIO_SHA256" ]; then
     step rstudio-sha256 "checking the pinned SHA-256"
     echo "$SIMLAB_RSTUDIO_SHA256  $RSTUDIO_DEB.partial" | sha256sum --check --strict -
