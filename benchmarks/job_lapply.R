@@ -6,13 +6,13 @@
 #
 # ELEMENTS (default 100000) trivial elements: the overhead per element, end to end (payload written, hosts started,
 # streams derived, blocks evaluated and written, gathered, read back, the list assembled) minus the job's start-up,
-# measured as a one-element job's time. ITERATIONS (default 400) of the simulation with PEOPLE (default 1000).
+# measured as a one-element job's time. ITERATIONS (default 1000) of the simulation with PEOPLE (default 1000).
 # Needs simjobs installed (R CMD INSTALL R/simjobs) and the Python package (the project's venv).
 suppressPackageStartupMessages(library(simjobs))
 
 args <- as.numeric(commandArgs(trailingOnly = TRUE))
 elements <- if (length(args) >= 1) args[[1]] else 1e5
-iterations <- if (length(args) >= 2) args[[2]] else 400
+iterations <- if (length(args) >= 2) args[[2]] else 1000
 people <- if (length(args) >= 3) args[[3]] else 1000
 
 work <- tempfile("job-lapply-bench-")
@@ -65,15 +65,24 @@ RNGkind("L'Ecuyer-CMRG")
 set.seed(42)
 plain <- seconds(reference <- lapply(seq_len(iterations), one_iteration))
 RNGkind("default")
+# The ceiling this machine allows right now: the two halves in two forked R processes at once, nothing else (on a
+# shared machine the neighbours' load moves it; the job is judged against it as well as against lapply).
+ceiling <- seconds(parallel::mccollect(list(
+  parallel::mcparallel(lapply(seq_len(iterations %/% 2), one_iteration)),
+  parallel::mcparallel(lapply(seq_len(iterations - iterations %/% 2), one_iteration))
+)))
 startup <- seconds(job_lapply(1L, trivial, seed = 1, local = TRUE, instance_count = 2))
 mapped <- seconds(got <- job_lapply(seq_len(iterations), one_iteration, seed = 42, local = TRUE,
                                     instance_count = 2))
 cat(sprintf("\nsimulation: %d iterations of %d people (distance matrix per iteration)\n", as.integer(iterations),
             as.integer(people)))
-cat(sprintf("%-34s %-10s %-10s\n", "run", "seconds", "speed-up"))
-cat(sprintf("%-34s %-10.2f %-10s\n", "lapply, one core", plain, "1.00"))
-cat(sprintf("%-34s %-10.2f %-10.2f\n", "job_lapply, 2 local hosts", mapped, plain / mapped))
-cat(sprintf("%-34s %-10.2f %-10.2f\n", "  the same minus its start-up", mapped - startup, plain / (mapped - startup)))
+cat(sprintf("%-38s %-10s %-10s\n", "run", "seconds", "speed-up"))
+cat(sprintf("%-38s %-10.2f %-10s\n", "lapply, one core", plain, "1.00"))
+cat(sprintf("%-38s %-10.2f %-10.2f\n", "two forked halves at once (ceiling)", ceiling, plain / ceiling))
+cat(sprintf("%-38s %-10.2f %-10.2f\n", "job_lapply, 2 local hosts", mapped, plain / mapped))
+cat(sprintf("%-38s %-10.2f %-10.2f\n", "  the same minus its start-up", mapped - startup, plain / (mapped - startup)))
+cat(sprintf("job_lapply reaches %.0f%% of the ceiling's speed (%.0f%% without its start-up)\n",
+            100 * ceiling / mapped, 100 * ceiling / (mapped - startup)))
 manifests <- list.files(file.path(latest_job(), "output", "hosts"), full.names = TRUE)
 host_seconds <- vapply(manifests, function(path) {
   as.numeric(sub(".*\"seconds\": ([0-9.]+).*", "\\1", paste(readLines(path), collapse = " ")))

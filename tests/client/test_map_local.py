@@ -171,6 +171,26 @@ job_lapply(1:6, f, seed = 1, local = TRUE, instance_count = 2)
         run_r(r_library, f'x <- job_results("{job}", errors = "keep"); cat(unlist(x[c(1, 2, 4, 6)]), "\\n")', tmp_path)
     )
     assert again == ["2 4 8 12 "]
+    # the shell shows the same folder's progress and failures, and runs it again (nothing left to compute)
+    shown = subprocess.run(
+        [sys.executable, "-m", "simulation", "results", str(job)], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        f"{job}: map of 6 elements, 6 done (complete), 2 failed, seed 1",
+        "  element 3: three failed",
+        "  element 5: the element called quit(); a map element cannot end its R process",
+    ]
+    rerun = subprocess.run(
+        [sys.executable, "-m", "simulation", "local-job", "--map", str(job), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert (summary["complete"], summary["hosts"], len(summary["failed"])) == (True, {"algo-1": 3, "algo-2": 3}, 2)
+    assert "(3 already done)" in rerun.stderr  # every block of the folder is taken, none computed again
 
 
 def test_an_interrupted_local_job_resumes_computing_only_the_missing_blocks(r_library, tmp_path):

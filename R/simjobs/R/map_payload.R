@@ -69,9 +69,17 @@
           settings = settings, wait = isTRUE(wait))
     return(job_dir)
   }
-  .call(.client_map()$submit_map, folder, elements = as.integer(elements), mode = mode, seed = seed_text,
-        seed_drawn = isTRUE(seed_drawn), block_size = block_size, resources = resources,
-        platform = .opt(platform), wait = isTRUE(wait), logs = isTRUE(logs))
+  job <- .call(.client_map()$submit_map, folder, elements = as.integer(elements), mode = mode, seed = seed_text,
+               seed_drawn = isTRUE(seed_drawn), block_size = block_size, resources = resources,
+               platform = .opt(platform), wait = FALSE, logs = isTRUE(logs))
+  if (isTRUE(wait)) {
+    # a job that failed, was stopped or ran out of time keeps its finished blocks: say how to finish it
+    tryCatch(wait_for_job(job, logs = logs, platform = platform), error = function(e) {
+      stop(sprintf('%s; its finished blocks are kept: resume_job("%s") runs only the rest', conditionMessage(e), job),
+           call. = FALSE)
+    })
+  }
+  job
 }
 
 `%||%` <- function(x, y) if (is.null(x)) y else x

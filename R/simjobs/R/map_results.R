@@ -15,7 +15,7 @@
   job <- summary$job
   if (!isTRUE(summary$complete)) {
     state <- if (identical(summary$status, "InProgress")) "is still running" else {
-      sprintf("ended %s", summary$status %||% "")
+      sprintf("ended (%s)", tolower(summary$status %||% "unknown"))
     }
     stop(sprintf(
       "map job %s %s with %d of %d blocks done (%d of %d elements); %s",

@@ -2,7 +2,8 @@
 #'
 #' Starts a new job with the old one's parameters, seed and block plan that takes over its finished blocks
 #' and runs only the missing ones, so the new job's result equals an uninterrupted run to the last bit.
-#' Works for simulation jobs and sweeps.
+#' Works for simulation jobs, sweeps and map jobs ([job_lapply()], the [sagemaker] backend); a local map job
+#' (`job_lapply(local = TRUE)`) is given by its folder and resumes in it.
 #'
 #' @param job The name of the job to finish.
 #' @inheritParams submit_simulation
