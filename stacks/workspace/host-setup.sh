@@ -26,7 +26,8 @@ readonly HOME_ROOT="${SIMLAB_HOME_ROOT:-/home}" # overridable only for the tests
 # Only root reaches the metadata service (and with it the host role's keys): users' processes, RStudio
 # sessions and ssm-user are refused at once (ICMP port unreachable: "connection refused", not a wait). TCP only:
 # the service speaks nothing else, and the refusal (ICMP, owned by no process) must not be refused in turn. The
-# unit re-applies the rule at every boot, before the network is up. The IPv6 endpoint is off (the default).
+# unit re-applies the rule at every boot, before the network is up; RStudio Server, the users' way in, requires
+# it: if the rule cannot be set, RStudio does not start (closed, not open). The IPv6 endpoint is off (the default).
 install_imds_guard() {
   step imds-guard "instance metadata for root only"
   cat > /usr/local/sbin/simlab-imds-guard <<SCRIPT
@@ -41,7 +42,7 @@ SCRIPT
 Description=Instance metadata service for root only
 DefaultDependencies=no
 Wants=network-pre.target
-Before=network-pre.target
+Before=network-pre.target rstudio-server.service
 
 [Service]
 Type=oneshot
@@ -50,6 +51,7 @@ ExecStart=/usr/local/sbin/simlab-imds-guard
 
 [Install]
 WantedBy=multi-user.target
+RequiredBy=rstudio-server.service
 UNIT
   systemctl daemon-reload
   systemctl enable simlab-imds-guard.service
