@@ -7,21 +7,17 @@ with one line naming the key, the value and what is allowed; app.py turns that i
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stacks.context import SettingsError as SettingsError
+from stacks.context import coerce
 from stacks.landing_zone import landing_zone_problem
 from stacks.studio import versions
 from stacks.users import LINUX_NAME, RESERVED_NAMES, RStudioUser, UsersError, parse_users
 from stacks.workspace import posit
-
-
-class SettingsError(ValueError):
-    """A context key holds a value the platform cannot use."""
-
 
 # The broadest allowed viewer networks. A /8 is the largest block IANA ever gave one organisation, and a /32 the
 # standard minimum IPv6 allocation to a provider (an LIR): anything broader spans unrelated organisations, and a few
@@ -149,7 +145,7 @@ class Settings:
                 continue
             if key not in known:
                 raise SettingsError(f"unknown context key '{key}'; known keys: {', '.join(sorted(known))}")
-            values[key] = _coerce(key, raw, known[key].default)
+            values[key] = coerce(key, raw, known[key].default)
         settings = cls(**values, overrides=dict(context))
         settings.validate()
         return settings
@@ -361,53 +357,3 @@ def _check(settings: Settings, key: str, ok: bool, allowed: str, value: Any = No
         if isinstance(shown, tuple):
             shown = ",".join(shown)
         raise SettingsError(f"context key '{key}': got '{shown}'; allowed: {allowed}")
-
-
-def _coerce(key: str, raw: Any, default: Any) -> Any:
-    """Turn a context value into the field's type. `-c` values always arrive as strings."""
-
-    def fail(allowed: str) -> SettingsError:
-        return SettingsError(f"context key '{key}': got '{raw}'; allowed: {allowed}")
-
-    if isinstance(default, bool):
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
-            return raw.strip().lower() == "true"
-        raise fail("true or false")
-    if isinstance(default, int):
-        if isinstance(raw, bool):
-            raise fail("an integer")
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
-        if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
-            return int(raw)
-        raise fail("an integer")
-    if isinstance(default, float):
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return float(raw)
-        try:
-            return float(raw)
-        except (TypeError, ValueError):
-            raise fail("a number") from None
-    if isinstance(default, tuple):
-        items: Any = raw
-        if key == "tags" and isinstance(raw, dict):  # cdk.json may hold the tags as a JSON object
-            raw = items = [f"{name}={value}" for name, value in raw.items()]
-        if isinstance(raw, str):
-            text = raw.strip()
-            if text.startswith("["):
-                try:
-                    items = json.loads(text)
-                except json.JSONDecodeError:
-                    raise fail("a JSON list or a comma-separated list") from None
-            else:
-                items = [part.strip() for part in text.split(",") if part.strip()]
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            raise fail("a list of strings (JSON list or comma-separated)")
-        return tuple(items)
-    if not isinstance(raw, str):
-        raise fail("a string")
-    return raw.strip()

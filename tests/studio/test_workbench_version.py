@@ -87,12 +87,12 @@ def test_the_default_is_judged_only_where_it_is_used(monkeypatch):
         Settings.from_context({"rstudio_mode": "sagemaker"})
 
 
-def test_a_region_without_an_image_account_is_refused_at_synth_with_exit_2():
+def test_a_region_without_an_image_account_is_refused_at_synth_with_exit_2(tmp_path):
     env = {
         **os.environ,
         "CDK_DEFAULT_REGION": "me-south-1",
         "CDK_CONTEXT_JSON": json.dumps({"rstudio_mode": "sagemaker"}),
-        "CDK_OUTDIR": "/nonexistent/never-written",
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
     }
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr[-2000:]

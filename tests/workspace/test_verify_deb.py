@@ -6,6 +6,7 @@ member changed, which key signed), so the expected reason does not come from the
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -187,3 +188,35 @@ def test_wrong_usage_exits_2(args: list[str]) -> None:
     result = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_member_listed_twice_in_the_signed_manifest_is_refused(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # even signed by the pinned key and matching: dpkg-sig lists each member once
+    deb = copy(unsigned, tmp_path, "twice.deb")
+    members = read_ar(deb)
+    text = manifest(members)
+    last = text.splitlines()[-1]
+    write_ar(deb, [*members, ("_gpgbuilder", clearsign(f"{text}{last}\n", keys.pinned))])
+    line = refused(verify(deb, keys.pinned.public_key, keys.pinned.fingerprint))
+    assert line.endswith(f"the signed manifest lists member {last.split()[-1]} more than once")
+
+
+def test_a_gpg_failure_refuses_even_with_a_good_signature_reported(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # gpg's status lines say GOODSIG and VALIDSIG, but gpg itself fails (here: exits 2 after the real gpg ran, as
+    # it does on an error its status lines name no further): its output is not to be trusted
+    deb = sign(copy(unsigned, tmp_path, "good.deb"), keys.pinned)
+    real = shutil.which("gpg")
+    wrapper = tmp_path / "bin/gpg"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        f'#!/bin/bash\n"{real}" "$@"; code=$?\nfor a; do [ "$a" = --decrypt ] && exit 2; done\nexit $code\n'
+    )
+    wrapper.chmod(0o755)
+    result = subprocess.run(
+        [str(SCRIPT), "--fingerprint", keys.pinned.fingerprint, "--key", str(keys.pinned.public_key), str(deb)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"},
+    )
+    assert refused(result).endswith("gpg could not verify the manifest (exit 2)")
