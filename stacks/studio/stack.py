@@ -98,9 +98,12 @@ class RStudioSageMakerStack(cdk.Stack):
             execution_role=self.studio.execution_role,
             relaunch_guard=self.studio.relaunch_guard,
         )
-        # Depending on the domain, every profile and the version pin makes CloudFormation delete the teardown
-        # first (and the pin cannot start an upgrade on a domain being emptied).
-        self.teardown.resource.node.add_dependency(domain, self.pin.resource, *self.studio.profiles.values())
+        # Depending on the domain and every profile makes CloudFormation delete the teardown before them. The pin
+        # comes after the teardown (its own delete does nothing): a first deploy whose pin fails rolls back through
+        # the teardown, which empties the new domain; without it CloudFormation could not delete a domain whose
+        # server app runs.
+        self.teardown.resource.node.add_dependency(domain, *self.studio.profiles.values())
+        self.pin.resource.node.add_dependency(self.teardown.resource)
         self.reaper: IdleReaper | None = None
         if settings.rstudio_idle_stop_minutes > 0:
             self.reaper = IdleReaper(

@@ -230,12 +230,11 @@ def test_licence_preflight_comes_before_the_domain(template):
     assert licence in domain["DependsOn"]
 
 
-def test_teardown_is_deleted_before_the_domain_profiles_and_pin_and_waits_up_to_two_hours(template):
+def test_teardown_is_deleted_before_the_domain_and_profiles_and_waits_up_to_two_hours(template):
     logical, teardown = one(template, "Custom::DomainTeardown")
     domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
-    pin_id, _ = one(template, "Custom::WorkbenchVersion")
     profiles = set(resources(template, "AWS::SageMaker::UserProfile"))
-    assert set(teardown["DependsOn"]) >= {domain_id, pin_id, *profiles}
+    assert set(teardown["DependsOn"]) >= {domain_id, *profiles}
     props = teardown["Properties"]
     assert props["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
     assert props["HomeFileSystemId"] == {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]}

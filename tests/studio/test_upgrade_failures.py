@@ -12,6 +12,7 @@ import pytest
 
 from stacks.studio.handlers import upgrade
 from stacks.studio.handlers.upgrade import Clients, UpgradeFailed
+from tests.infra.helpers import one
 from tests.studio.fakes import (
     DOMAIN,
     GUARD,
@@ -160,3 +161,13 @@ def test_a_domain_whose_update_fails_releases_the_deny_before_the_deploy_fails()
     with pytest.raises(UpgradeFailed, match="is Update_Failed"):
         _run(clients, clock, NEW)
     assert GUARD not in iam.attached[ROLE]
+
+
+def test_the_teardown_exists_before_the_pin_runs(template):
+    """A first deploy whose pin fails rolls back: CloudFormation deletes what it created, and only the teardown can
+    empty a domain whose server app runs. So the teardown is created before the pin (and deleted after it; the pin's
+    delete does nothing)."""
+    teardown_id, teardown = one(template, "Custom::DomainTeardown")
+    pin_id, pin = one(template, "Custom::WorkbenchVersion")
+    assert teardown_id in pin["DependsOn"]
+    assert pin_id not in teardown.get("DependsOn", [])
