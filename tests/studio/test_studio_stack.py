@@ -205,10 +205,8 @@ def test_rsession_image_is_built_for_the_domains_version_and_attached_as_the_def
     assert rsession["CustomImages"] == [{"AppImageConfigName": "simlab-rsession", "ImageName": "simlab-rsession"}]
     # The image, not a version of it: a rebuilt image changes nothing on the domain.
     image_id = _logical(template, "SessionImage", "AWS::SageMaker::Image")
-    assert rsession["DefaultResourceSpec"] == {
-        "InstanceType": "ml.t3.medium",
-        "SageMakerImageArn": {"Fn::GetAtt": [image_id, "ImageArn"]},
-    }
+    # No instance type: a setting that can change lives on the version pin (test_domain_settings_in_pin.py).
+    assert rsession["DefaultResourceSpec"] == {"SageMakerImageArn": {"Fn::GetAtt": [image_id, "ImageArn"]}}
 
 
 def test_rsession_dockerfile_lints_clean_and_sets_the_role_parameter():
