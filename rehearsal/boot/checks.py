@@ -15,6 +15,12 @@ from typing import Any
 
 from rehearsal.boot.machine import Machine
 
+# A token from the metadata service: curl exits 7 when the connection is refused.
+IMDS_TOKEN = (
+    "curl -sS -m 5 -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'"
+)
+RSTUDIO = "curl -fsS -m 5 -o /dev/null http://127.0.0.1:8787/"
+
 
 class BootFailed(Exception):
     """A property the host does not have."""
@@ -65,10 +71,30 @@ def accounts(machine: Machine, users: list[User], volume: Any) -> list[str]:
                 {"docker", "simlab-admins"} <= groups and may_sudo, f"admin {user.name}: {groups}, sudo {may_sudo}"
             )
         else:
-            _require(not {"docker", "simlab-admins", "sudo"} & groups and not may_sudo, f"{user.name}: {groups}")
+            # no rule of any kind (not only not the admins' one): sudo's own words for a user without any
+            no_rule = f"User {user.name} is not allowed to run sudo" in sudo
+            _require(not {"docker", "simlab-admins", "sudo"} & groups and no_rule, f"{user.name}: {groups}, {sudo}")
         role = "admin: sudo and docker" if user.admin else "user: neither sudo nor docker"
         lines.append(f"{user.name} uid {user.uid}, 0750 home on the volume, password from its secret, {role}")
     return lines
+
+
+def home_files(machine: Machine, users: list[User]) -> list[str]:
+    """What the bootstrap puts in each home is the user's own: their AWS config naming the credential service
+    (private), the welcome example and the examples."""
+    for user in users:
+        home = f"/home/{user.name}"
+        listed = machine.run(f"stat -c '%n %u %g %a' {home}/.aws {home}/.aws/config {home}/welcome.R {home}/examples")
+        expected = [
+            f"{home}/.aws {user.uid} {user.uid} 700",
+            f"{home}/.aws/config {user.uid} {user.uid} 600",
+            f"{home}/welcome.R {user.uid} {user.uid} 644",
+        ]
+        lines = listed.stdout.splitlines()
+        _require(lines[:3] == expected and lines[3].startswith(f"{home}/examples {user.uid} {user.uid} "), str(lines))
+        config = machine.run(f"cat {home}/.aws/config").stdout
+        _require("credential_process = /usr/local/bin/simlab-credentials" in config, f"{user.name}'s config: {config}")
+    return ["each home holds its user's own AWS config (0600), welcome.R and examples"]
 
 
 def ssm_user(machine: Machine) -> list[str]:
@@ -116,10 +142,9 @@ def signal(events: list[dict[str, Any]], logical_id: str, status: str) -> str:
 def isolation(machine: Machine, intruder: User, victim: User, bucket: str, platform: str) -> list[str]:
     """As `intruder`: the metadata service refuses, the victim's secret and objects are denied, while each of
     them reads and writes their own prefix (so the denials are about whose prefix, not about S3)."""
-    token = "curl -sS -m 5 -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'"
-    imds = machine.run(token, user=intruder.name, check=False)
+    imds = machine.run(IMDS_TOKEN, user=intruder.name, check=False)
     _require(imds.returncode == 7, f"IMDS as {intruder.name}: exit {imds.returncode} {imds.stdout}{imds.stderr}")
-    as_root = machine.run(token, check=False)
+    as_root = machine.run(IMDS_TOKEN, check=False)
     _require(as_root.returncode == 0 and bool(as_root.stdout.strip()), "IMDS refuses root too")
     secret = machine.run(
         f"aws secretsmanager get-secret-value --secret-id {shlex.quote(victim.secret_arn)}",
@@ -154,17 +179,69 @@ def identity(machine: Machine, user: User, role_name: str) -> str:
     return f"{user.name} acts as {arn.split(':', 5)[5]}"
 
 
-# What a second run of the bootstrap must leave exactly as it was.
-SNAPSHOT = " ; ".join(
+# What a second run of the bootstrap must leave exactly as it was (each part's errors included: a file that is
+# missing must be missing both times).
+SNAPSHOT = " 2>&1 ; ".join(
     [
         "getent passwd", "getent group", "cut -d: -f1 /etc/shadow", "stat -c '%n %a %u %g' /home/*",
-        "cat /etc/fstab", "cat /etc/sudoers.d/*", "iptables -S OUTPUT", "cat /etc/simlab/user-roles /etc/simlab/users",
-        "cat /etc/rstudio/rserver.conf", "systemctl is-enabled simlab-imds-guard simlab-credentials "
-        "simlab-set-password rstudio-server docker", "dpkg-query -W rstudio-server amazon-efs-utils",
-        "ls -la /home/*/.aws", "md5sum /home/*/.aws/config /etc/profile.d/simlab.sh",
+        "ls -la --time-style=full-iso /home/*/", "cat /etc/fstab", "cat /etc/sudoers.d/*", "iptables -S OUTPUT",
+        "cat /etc/simlab/user-roles /etc/simlab/users", "cat /etc/rstudio/rserver.conf",
+        "systemctl is-enabled simlab-imds-guard simlab-credentials simlab-set-password rstudio-server docker",
+        "find /etc/systemd/system -name '*simlab*' | sort", "dpkg-query -W", "/opt/simlab/venv/bin/pip freeze",
+        "ls -la --time-style=full-iso /home/*/.aws/",
+        "md5sum /home/*/.aws/config /etc/profile.d/simlab.sh /etc/R/Rprofile.site /usr/lib/R/etc/Renviron.site "
+        "/etc/systemd/system/simlab-*.service /usr/local/sbin/simlab-* /usr/local/bin/simlab-credentials",
     ]
-)  # fmt: skip
+) + " 2>&1 ; true"  # fmt: skip
 
 
 def snapshot(machine: Machine) -> str:
     return machine.run(SNAPSHOT).stdout
+
+
+# A directory root owns, where the links a user plants in their home point.
+CANARY = "/srv/simlab-canary"
+
+
+def plant_links(machine: Machine, user: User) -> None:
+    """What a user could leave in their home (it lives on EFS) for the next host's bootstrap, which runs as root:
+    ~/.aws and ~/examples as links into a directory root owns. Their own files are kept aside."""
+    machine.run(f"install -d -o root -g root -m 0755 {CANARY}")
+    moves = "mv ~/.aws ~/.aws.kept && mv ~/examples ~/examples.kept"
+    machine.run(f"{moves} && ln -s {CANARY} ~/.aws && ln -s {CANARY}/examples ~/examples", user=user.name)
+
+
+def links_reached_nothing(machine: Machine, user: User) -> str:
+    """After a bootstrap run: the directory the links point at is root's as it was and empty; the user's files
+    are put back."""
+    state = machine.run(f"stat -c '%U %G %a' {CANARY}; ls -A {CANARY}").stdout.split()
+    _require(state == ["root", "root", "755"], f"{CANARY} after the run: {state}")
+    machine.run("rm ~/.aws ~/examples && mv ~/.aws.kept ~/.aws && mv ~/examples.kept ~/examples", user=user.name)
+    return f"{user.name}'s links (~/.aws, ~/examples into a root directory) reached nothing"
+
+
+def every_boot(machine: Machine, user: User) -> list[str]:
+    """A boot as the units see it: no rule (iptables rules live in memory) and nothing started. Starting RStudio
+    Server, the users' way in, must first set the metadata rule; if the rule cannot be set, RStudio stays down."""
+
+    def after_boot() -> None:
+        machine.run("systemctl stop rstudio-server simlab-imds-guard && iptables -w -F OUTPUT")
+        _require(machine.run(IMDS_TOKEN, user=user.name, check=False).returncode == 0, "no rule, yet IMDS refuses")
+
+    after_boot()
+    machine.run("systemctl start rstudio-server")
+    refused = machine.run(IMDS_TOKEN, user=user.name, check=False).returncode
+    rules = machine.run("iptables -w -S OUTPUT").stdout.count("169.254.169.254")
+    _require(refused == 7 and rules == 1, f"after RStudio started: IMDS as {user.name} exit {refused}, {rules} rules")
+    _require(machine.run(RSTUDIO, check=False).returncode == 0, "RStudio does not answer")
+    after_boot()
+    machine.run("chmod 0644 /usr/local/sbin/simlab-imds-guard")  # the rule cannot be set
+    try:
+        started = machine.run("systemctl start rstudio-server", check=False).returncode
+        _require(started != 0 and machine.run(RSTUDIO, check=False).returncode != 0, "RStudio started without the rule")
+    finally:
+        machine.run("chmod 0755 /usr/local/sbin/simlab-imds-guard && systemctl start rstudio-server")
+    return [
+        f"at boot, RStudio starts only after the metadata rule: IMDS as {user.name} refused again",
+        "without the rule, RStudio stays down",
+    ]

@@ -2,8 +2,8 @@
 whose only network is its own loopback, where moto, the metadata service and the downloads are stand-ins.
 
 Steps (each timed; docs/rehearsal.md): stand-ins, image, machine, deploy, first boot, host, as each user,
-isolation, reboot, bad signature. The container, its volume and the stand-in processes go at the end; the image
-stays (its layers are the cache).
+isolation, reboot, every boot, bad signature. The container, its volume and the stand-in processes go at the end;
+the image stays (its layers are the cache).
 """
 
 from __future__ import annotations
@@ -297,6 +297,7 @@ def rehearse_boot(workdir: Path, say: Callable[[str], None] = print) -> Report:
     def host() -> str:
         machine, deployed, admin = state["machine"], state["deployed"], state["admin"]
         lines = checks.accounts(machine, deployed.users, machine.volume_path())
+        lines += checks.home_files(machine, deployed.users)
         lines += checks.ssm_user(machine)
         events = admin.client("cloudformation").describe_stack_events(StackName=deployed.stack_name)["StackEvents"]
         lines.append(checks.signal(events, deployed.logical_id, "SUCCESS"))
@@ -320,6 +321,8 @@ def rehearse_boot(workdir: Path, say: Callable[[str], None] = print) -> Report:
 
     def reboot() -> str:
         machine, deployed = state["machine"], state["deployed"]
+        bob = deployed.users[1]
+        checks.plant_links(machine, bob)  # what bob left on EFS for the next bootstrap, which runs as root
         before = checks.snapshot(machine)
         code, seconds = boot(machine, state["script"])
         if code != 0:
@@ -328,8 +331,12 @@ def rehearse_boot(workdir: Path, say: Callable[[str], None] = print) -> Report:
         if before != after:
             changed = [line for line in after.splitlines() if line not in before.splitlines()]
             raise BootFailed(f"the second run changed: {changed[:5]}")
+        links = checks.links_reached_nothing(machine, bob)
         checks.accounts(machine, deployed.users, machine.volume_path())
-        return f"second run exit 0 in {seconds:.0f} s; accounts, homes, units, rules, configs unchanged"
+        return f"second run exit 0 in {seconds:.0f} s; accounts, homes, units, rules, configs unchanged; {links}"
+
+    def every_boot() -> str:
+        return "; ".join(checks.every_boot(state["machine"], state["deployed"].users[1]))
 
     def bad_signature() -> str:
         machine, deployed, admin = state["machine"], state["deployed"], state["admin"]
@@ -360,6 +367,7 @@ def rehearse_boot(workdir: Path, say: Callable[[str], None] = print) -> Report:
         step("as each user", as_each_user)
         step("isolation", isolation)
         step("reboot", reboot)
+        step("every boot", every_boot)
         step("bad signature", bad_signature)
     except BootFailed:
         pass

@@ -4,6 +4,7 @@ user profile per `rstudio_users` entry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -43,13 +44,11 @@ class DomainOptions:
     platform_name: str
     auth: str  # "iam" or "sso"
     session_instance_type: str
-    connect_url: str
-    package_manager_url: str
 
 
 class RStudioDomain(Construct):
-    """Exposes `domain`, `execution_role` (the RStudioServerPro app's), `default_role` and `profiles`
-    (user name -> AWS::SageMaker::UserProfile)."""
+    """Exposes `domain`, `execution_role` (the RStudioServerPro app's), `default_role`, `profiles` (user name ->
+    AWS::SageMaker::UserProfile) and `default_user_settings` (what the version pin sets on the domain)."""
 
     def __init__(
         self,
@@ -102,19 +101,39 @@ class RStudioDomain(Construct):
         r_session = sagemaker.CfnDomain.RSessionAppSettingsProperty(
             custom_images=[image.custom_image],
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(
-                instance_type=options.session_instance_type,
-                sage_maker_image_arn=image.image.attr_image_arn,
+                sage_maker_image_arn=image.image.attr_image_arn
             ),
         )
         # No image here: CloudFormation replaces a domain whose DefaultResourceSpec changes, and the homes live on
         # its EFS. The Workbench version is pinned and changed by Custom::WorkbenchVersion (stacks/studio/pin.py)
         # through UpdateDomain, as AWS documents. "system" is free (AWS, RStudio instance types).
+        # Nor any setting that can change after the first deploy (the Connect and Package Manager URLs, the
+        # RSessions' default instance type): CloudFormation's update of a domain always sends these RStudio settings
+        # (its UpdateDomain request carries RStudioServerProDomainSettingsForUpdate whenever the template has any),
+        # and SageMaker refuses that while the server app runs ("Unable to update Domain ... with InService App"),
+        # which it always does. The pin sets them with the version, after taking the apps down
+        # (`default_user_settings`, and the URLs it is given).
         server = sagemaker.CfnDomain.RStudioServerProDomainSettingsProperty(
             domain_execution_role_arn=self.execution_role.role_arn,
             default_resource_spec=sagemaker.CfnDomain.ResourceSpecProperty(instance_type=SERVER_INSTANCE_TYPE),
-            r_studio_connect_url=options.connect_url or None,
-            r_studio_package_manager_url=options.package_manager_url or None,
         )
+        # UpdateDomain's DefaultUserSettings as the pin sends them: the domain's own, plus the default instance type.
+        self.default_user_settings: dict[str, Any] = {
+            "ExecutionRole": self.default_role.role_arn,
+            "SecurityGroups": [network.security_group.security_group_id],
+            "RSessionAppSettings": {
+                "CustomImages": [
+                    {
+                        "ImageName": image.custom_image.image_name,
+                        "AppImageConfigName": image.custom_image.app_image_config_name,
+                    }
+                ],
+                "DefaultResourceSpec": {
+                    "InstanceType": options.session_instance_type,
+                    "SageMakerImageArn": image.image.attr_image_arn,
+                },
+            },
+        }
         self.domain = sagemaker.CfnDomain(
             self,
             "Domain",

@@ -11,6 +11,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.workspace import posit
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = "stacks/studio/image/Dockerfile"
 
@@ -30,6 +32,10 @@ def build_args(
     args = {
         "SIMLAB_PLATFORM": platform_name,
         "RSW_VERSION": workbench_version,
+        # The .deb of RSW_VERSION is installed only if Posit's signature verifies against this key (the Dockerfile
+        # runs stacks/workspace/verify-deb.sh, as the EC2 host does for RStudio Server).
+        "POSIT_KEY_URL": posit.KEY_URL,
+        "POSIT_KEY_FINGERPRINT": posit.SIGNING_KEY_FINGERPRINT,
         "RSESSION_TIMEOUT_MINUTES": str(idle_minutes),
         "RSTUDIO_CONNECT_URL": connect_url,
         # AWS's list asks for the SDK with its [local] extra.

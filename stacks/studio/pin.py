@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -65,9 +66,11 @@ class WorkbenchPin(Construct):
         release: WorkbenchRelease,
         domain: sagemaker.CfnDomain,
         execution_role: iam.Role,
+        default_role: iam.IRole,
         relaunch_guard: iam.ManagedPolicy,
         connect_url: str,
         package_manager_url: str,
+        default_user_settings: dict[str, Any],
     ) -> None:
         super().__init__(scope, construct_id)
         assert release.image_name is not None  # settings refuse versions without an image
@@ -109,11 +112,12 @@ class WorkbenchPin(Construct):
             ),
             # ListApps has no resource type.
             iam.PolicyStatement(sid="ListApps", actions=["sagemaker:ListApps"], resources=["*"]),
-            # UpdateDomain names the execution role again (a required field of the RStudio settings).
+            # UpdateDomain names the execution role again (a required field of the RStudio settings), and the
+            # domain's default user role (in the DefaultUserSettings it sends whole; that role holds nothing).
             iam.PolicyStatement(
                 sid="PassExecutionRole",
                 actions=["iam:PassRole"],
-                resources=[execution_role.role_arn],
+                resources=[execution_role.role_arn, default_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             ),
             iam.PolicyStatement(
@@ -145,6 +149,9 @@ class WorkbenchPin(Construct):
             "ExecutionRoleArn": execution_role.role_arn,
             "ExecutionRoleName": execution_role.role_name,
             "RelaunchGuardArn": relaunch_guard.managed_policy_arn,
+            # The domain's settings that can change after the first deploy live here, not on the domain resource
+            # (domain.py says why); the pin applies them with the version.
+            "DefaultUserSettings": default_user_settings,
         }
         # CloudFormation applies a change to the domain's settings with UpdateDomain, whose RStudio settings carry a
         # DefaultResourceSpec too (here without an image); whether that keeps the image set here is not documented.

@@ -64,8 +64,6 @@ class RStudioSageMakerStack(cdk.Stack):
                 platform_name=settings.platform_name,
                 auth=settings.rstudio_auth,
                 session_instance_type=settings.rstudio_session_instance_type,
-                connect_url=settings.rstudio_connect_url,
-                package_manager_url=settings.rstudio_package_manager_url,
             ),
             network=self.network,
             vpc_id=network.vpc.vpc_id,
@@ -82,9 +80,11 @@ class RStudioSageMakerStack(cdk.Stack):
             release=release,
             domain=domain,
             execution_role=self.studio.execution_role,
+            default_role=self.studio.default_role,
             relaunch_guard=self.studio.relaunch_guard,
             connect_url=settings.rstudio_connect_url,
             package_manager_url=settings.rstudio_package_manager_url,
+            default_user_settings=self.studio.default_user_settings,
         )
         # After the image version it builds for: RSessions relaunched by an upgrade start from the new image.
         self.pin.resource.node.add_dependency(domain, self.image.version)
@@ -98,9 +98,12 @@ class RStudioSageMakerStack(cdk.Stack):
             execution_role=self.studio.execution_role,
             relaunch_guard=self.studio.relaunch_guard,
         )
-        # Depending on the domain, every profile and the version pin makes CloudFormation delete the teardown
-        # first (and the pin cannot start an upgrade on a domain being emptied).
-        self.teardown.resource.node.add_dependency(domain, self.pin.resource, *self.studio.profiles.values())
+        # Depending on the domain and every profile makes CloudFormation delete the teardown before them. The pin
+        # comes after the teardown (its own delete does nothing): a first deploy whose pin fails rolls back through
+        # the teardown, which empties the new domain; without it CloudFormation could not delete a domain whose
+        # server app runs.
+        self.teardown.resource.node.add_dependency(domain, *self.studio.profiles.values())
+        self.pin.resource.node.add_dependency(self.teardown.resource)
         self.reaper: IdleReaper | None = None
         if settings.rstudio_idle_stop_minutes > 0:
             self.reaper = IdleReaper(

@@ -26,7 +26,8 @@ readonly HOME_ROOT="${SIMLAB_HOME_ROOT:-/home}" # overridable only for the tests
 # Only root reaches the metadata service (and with it the host role's keys): users' processes, RStudio
 # sessions and ssm-user are refused at once (ICMP port unreachable: "connection refused", not a wait). TCP only:
 # the service speaks nothing else, and the refusal (ICMP, owned by no process) must not be refused in turn. The
-# unit re-applies the rule at every boot, before the network is up. The IPv6 endpoint is off (the default).
+# unit re-applies the rule at every boot, before the network is up; RStudio Server, the users' way in, requires
+# it: if the rule cannot be set, RStudio does not start (closed, not open). The IPv6 endpoint is off (the default).
 install_imds_guard() {
   step imds-guard "instance metadata for root only"
   cat > /usr/local/sbin/simlab-imds-guard <<SCRIPT
@@ -41,7 +42,7 @@ SCRIPT
 Description=Instance metadata service for root only
 DefaultDependencies=no
 Wants=network-pre.target
-Before=network-pre.target
+Before=network-pre.target rstudio-server.service
 
 [Service]
 Type=oneshot
@@ -50,6 +51,7 @@ ExecStart=/usr/local/sbin/simlab-imds-guard
 
 [Install]
 WantedBy=multi-user.target
+RequiredBy=rstudio-server.service
 UNIT
   systemctl daemon-reload
   systemctl enable simlab-imds-guard.service
@@ -66,7 +68,8 @@ rstudio_is_current() {
 
 readonly RSTUDIO_DEB="$SIMLAB_HOME/rstudio/rstudio-server.deb"
 # Before anything slow, so that a package that fails the check fails the deploy at once: Posit's signature
-# (verify-deb.sh: the pinned key, then every member's size and hashes), and the SHA-256 too when one is pinned.
+# (verify-deb.sh: the pinned key, then every member's size and hashes), the package's name and version, and the
+# SHA-256 too when one is pinned.
 fetch_rstudio() {
   step rstudio-download "RStudio Server $SIMLAB_RSTUDIO_VERSION ($SIMLAB_ARCH) from $SIMLAB_RSTUDIO_DEB_URL"
   rstudio_is_current && return 0
@@ -76,6 +79,17 @@ fetch_rstudio() {
   step rstudio-signature "checking Posit's signature (key $SIMLAB_RSTUDIO_KEY_FINGERPRINT)"
   "$SRC/stacks/workspace/verify-deb.sh" --fingerprint "$SIMLAB_RSTUDIO_KEY_FINGERPRINT" \
     --key "$SIMLAB_HOME/rstudio/signing-key.asc" "$RSTUDIO_DEB.partial"
+  # Posit signs every package it builds with that key: older releases and its other products too. Only the pinned
+  # release of RStudio Server will do (dpkg-deb reads the control member whose hashes were just checked).
+  step rstudio-package "checking that the signed package is rstudio-server $SIMLAB_RSTUDIO_VERSION"
+  local control
+  # shellcheck disable=SC2016 # ${Package} and ${Version} are dpkg-deb's format fields
+  control=$(dpkg-deb --show --showformat='${Package} ${Version}' "$RSTUDIO_DEB.partial")
+  if [ "$control" != "rstudio-server $SIMLAB_RSTUDIO_VERSION" ] &&
+    [ "$control" != "rstudio-server ${SIMLAB_RSTUDIO_VERSION/-/+}" ]; then
+    log "the signed package is $control, not rstudio-server $SIMLAB_RSTUDIO_VERSION"
+    return 1
+  fi
   if [ -n "$SIMLAB_RSTUDIO_SHA256" ]; then
     step rstudio-sha256 "checking the pinned SHA-256"
     echo "$SIMLAB_RSTUDIO_SHA256  $RSTUDIO_DEB.partial" | sha256sum --check --strict -
@@ -265,20 +279,29 @@ UNIT
   systemctl restart simlab-credentials.service
 }
 
-# Each user's ~/.aws/config names the credential service; one the user already has is left alone.
+# Runs a command as a login user (UID = GID, no other groups). Every write into a user's home goes through it:
+# the home and everything in it, links included, is the user's (and survives on EFS into the next host), so root
+# must never follow a path there. As the user, a planted link reaches only what the user may write anyway.
+as_user() {
+  local uid=$1
+  shift
+  setpriv --reuid="$uid" --regid="$uid" --clear-groups -- "$@" < /dev/null
+}
+
+# Each user's ~/.aws/config names the credential service; one the user already has is left alone. A home the
+# user made unwritable costs that user their config, not the host its boot.
 write_aws_configs() {
   step aws-configs "AWS configs of the users"
-  local name _role _uid _arn home
-  while read -r name _role _uid _arn; do
-    home="$HOME_ROOT/$name"
-    [ -e "$home/.aws/config" ] && continue
-    install -d -o "$name" -g "$name" -m 0700 "$home/.aws"
-    {
-      printf '[default]\nregion = %s\ncredential_process = /usr/local/bin/simlab-credentials\n' "$SIMLAB_REGION"
-      [ -z "$SIMLAB_AWS_ENDPOINT_URL" ] || printf 'endpoint_url = %s\n' "$SIMLAB_AWS_ENDPOINT_URL"
-    } > "$home/.aws/config"
-    chown "$name:$name" "$home/.aws/config"
-    chmod 0600 "$home/.aws/config"
+  local name _role uid _arn config
+  config=$(
+    printf '[default]\nregion = %s\ncredential_process = /usr/local/bin/simlab-credentials\n' "$SIMLAB_REGION"
+    [ -z "$SIMLAB_AWS_ENDPOINT_URL" ] || printf 'endpoint_url = %s\n' "$SIMLAB_AWS_ENDPOINT_URL"
+  )
+  # shellcheck disable=SC2016 # $1 and $2 belong to the user's shell
+  local write='umask 077; [ -e "$1/.aws/config" ] || { mkdir -p "$1/.aws" && printf "%s\n" "$2" > "$1/.aws/config"; }'
+  while read -r name _role uid _arn; do
+    as_user "$uid" sh -c "$write" sh "$HOME_ROOT/$name" "$config" ||
+      log "could not write $HOME_ROOT/$name/.aws/config as $name"
   done < <(each_user)
 }
 
@@ -374,16 +397,19 @@ EOF
 
 install_welcome() {
   step welcome "welcome example"
-  local name _role _uid _arn home
-  while read -r name _role _uid _arn; do
+  local name _role uid _arn home
+  while read -r name _role uid _arn; do
     home="$HOME_ROOT/$name"
-    # Never overwrite what the user has edited: copies only what is missing.
-    if [ -f "$SRC/stacks/workspace/welcome.R" ] && [ ! -e "$home/welcome.R" ]; then
-      install -o "$name" -g "$name" -m 0644 "$SRC/stacks/workspace/welcome.R" "$home/welcome.R"
+    # Never overwrite what the user has edited: copies only what is missing, as the user.
+    # shellcheck disable=SC2016 # $1 and $2 belong to the user's shell
+    if [ -f "$SRC/stacks/workspace/welcome.R" ]; then
+      as_user "$uid" sh -c '[ -e "$1" ] || [ -L "$1" ] || { cp "$2" "$1" && chmod 0644 "$1"; }' \
+        sh "$home/welcome.R" "$SRC/stacks/workspace/welcome.R" || log "could not copy welcome.R for $name"
     fi
-    if [ -d "$SRC/R/examples" ] && [ ! -e "$home/examples" ]; then
-      cp -r "$SRC/R/examples" "$home/examples"
-      chown -R "$name:$name" "$home/examples"
+    # shellcheck disable=SC2016
+    if [ -d "$SRC/R/examples" ]; then
+      as_user "$uid" sh -c '[ -e "$1" ] || [ -L "$1" ] || cp -r "$2" "$1"' sh "$home/examples" "$SRC/R/examples" ||
+        log "could not copy the examples for $name"
     fi
   done < <(each_user)
 }

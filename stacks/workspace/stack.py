@@ -79,6 +79,10 @@ class RStudioEc2Stack(cdk.Stack):
         self.port_forwarding_sessions = self.format_arn(
             service="ssm", resource="session", resource_name="${aws:username}-*"
         )
+        # The data channels of the caller's own sessions: the OwnDataChannels statement.
+        self.port_forwarding_channels = self.format_arn(
+            service="ssm", resource="session", resource_name="${aws:userid}-*"
+        )
         if settings.rstudio_access == "cloudfront":
             self.access = CloudFrontAccess(
                 self,
@@ -174,6 +178,14 @@ class RStudioEc2Stack(cdk.Stack):
                     sid="OwnSessions",
                     actions=["ssm:TerminateSession", "ssm:ResumeSession"],
                     resources=[self.port_forwarding_sessions],
+                ),
+                # Session Manager's current sample end-user policies also let the caller open the data channel of
+                # their own sessions, by aws:userid, which federated (SSO) callers have too (Systems Manager user
+                # guide, "Sample IAM policies for Session Manager", quickstart end user policies).
+                iam.PolicyStatement(
+                    sid="OwnDataChannels",
+                    actions=["ssmmessages:OpenDataChannel"],
+                    resources=[self.port_forwarding_channels],
                 ),
             ],
         )

@@ -9,7 +9,7 @@
 #   1. KEYFILE holds the key whose primary fingerprint is FPR (only that key is trusted, in a keyring of its own);
 #   2. the archive has exactly one signature member, named _gpgbuilder, and no other member twice;
 #   3. _gpgbuilder is one clear-signed message, with a good signature by FPR (not expired, not revoked);
-#   4. every member the signed manifest lists has that size, MD5 and SHA-1, and every member is listed.
+#   4. every member the signed manifest lists (once) has that size, MD5 and SHA-1, and every member is listed.
 # Otherwise one line `verify-deb: DEB: reason` on stderr and exit 1 (exit 2: wrong usage).
 set -euo pipefail
 export LC_ALL=C
@@ -73,8 +73,9 @@ if [ "$(head -n 1 "$work/manifest.asc")" != "-----BEGIN PGP SIGNED MESSAGE-----"
   [ "$(grep -v '^[[:space:]]*$' "$work/manifest.asc" | tail -n 1)" != "-----END PGP SIGNATURE-----" ]; then
   fail "_gpgbuilder is not a single clear-signed manifest"
 fi
+verified=0
 gpg --batch --status-fd 3 --output "$work/manifest.txt" --decrypt "$work/manifest.asc" \
-  3> "$work/status" 2> /dev/null || true
+  3> "$work/status" 2> /dev/null || verified=$?
 status() { awk -v word="$1" '$1 == "[GNUPG:]" && $2 == word' "$work/status"; }
 if [ -n "$(status NO_PUBKEY)" ] || [ -n "$(status ERRSIG)" ]; then
   signer=$(status ERRSIG | awk '{ print $3; exit }')
@@ -84,6 +85,9 @@ fi
 [ -z "$(status EXPKEYSIG)" ] || fail "the signing key $fingerprint has expired"
 [ -z "$(status REVKEYSIG)" ] || fail "the signing key $fingerprint is revoked"
 [ -z "$(status EXPSIG)" ] || fail "the manifest's signature has expired"
+# gpg exits 0 for a good signature by a key it merely does not trust (this keyring trusts nothing): anything
+# else means it found a problem its status lines above do not name, and the manifest text is not to be used.
+[ "$verified" -eq 0 ] || fail "gpg could not verify the manifest (exit $verified)"
 if [ "$(status GOODSIG | wc -l)" -ne 1 ] || [ "$(status VALIDSIG | wc -l)" -ne 1 ]; then
   fail "the manifest does not carry exactly one good signature"
 fi
@@ -111,6 +115,9 @@ while read -r md5 sha1 size name rest; do
   [ "$(sha1sum < "$work/member" | cut -d' ' -f1)" = "$sha1" ] || fail "member $name does not match its signed SHA-1"
   listed=$((listed + 1))
 done < "$work/listed"
+# dpkg-sig lists each member once; a name twice is not a manifest dpkg-sig wrote.
+twice=$(awk '{ print $4 }' "$work/listed" | sort | uniq -d | head -n 1)
+[ -z "$twice" ] || fail "the signed manifest lists member $twice more than once"
 while read -r name; do
   [ "$name" = _gpgbuilder ] && continue
   awk -v n="$name" '$4 == n { found = 1 } END { exit !found }' "$work/listed" ||

@@ -24,6 +24,7 @@ STEPS = [
     "as each user",
     "isolation",
     "reboot",
+    "every boot",
     "bad signature",
 ]
 
@@ -77,6 +78,20 @@ def test_bob_reaches_neither_the_metadata_service_nor_alices_secret_or_objects(r
 
 def test_a_second_run_changes_nothing(report: Report) -> None:
     assert "unchanged" in detail(report, "reboot")
+
+
+def test_links_a_user_plants_in_their_home_reach_nothing_root_owns(report: Report) -> None:
+    assert "bob's links (~/.aws, ~/examples into a root directory) reached nothing" in detail(report, "reboot")
+
+
+def test_at_every_boot_rstudio_starts_only_after_the_metadata_rule(report: Report) -> None:
+    boot = detail(report, "every boot")
+    assert "at boot, RStudio starts only after the metadata rule: IMDS as bob refused again" in boot
+    assert "without the rule, RStudio stays down" in boot
+
+
+def test_each_home_holds_its_users_own_files(report: Report) -> None:
+    assert "each home holds its user's own AWS config (0600), welcome.R and examples" in detail(report, "host")
 
 
 def test_a_broken_signature_fails_the_deploy_with_the_reason(report: Report) -> None:

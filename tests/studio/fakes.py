@@ -9,6 +9,10 @@ user profiles, apps or spaces, and no RStudio). It behaves as AWS's pages descri
   (one that had started before a deny took effect);
 - a profile or space cannot be deleted while it has apps, nor the domain while it has profiles, spaces or apps
   (ResourceInUse); UpdateDomain takes UPDATE_SECONDS (Updating) and DeleteDomain DELETE_DOMAIN_SECONDS;
+- UpdateDomain is refused with ValidationException "... with InService App ..." while an RStudio app runs (with
+  `any_app_blocks_update`, while any app runs: SageMaker's message says "all InService apps", AWS's upgrade page
+  names only the RStudio ones), and for an image not in `known_images`; an app started on an image in
+  `failing_images` ends Failed with that reason instead of InService;
 - the NFS security groups reference each other (DependencyViolation until both are free of rules).
 """
 
@@ -35,8 +39,15 @@ UPDATE_SECONDS = 150
 DELETE_DOMAIN_SECONDS = 200
 
 
-def error(code: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}}, "op")
+def error(code: str, message: str = "") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message or code}}, "op")
+
+
+# SageMaker's words (hashicorp/terraform-provider-aws issue 31912).
+APPS_RUNNING = (
+    f"Unable to update Domain [arn:aws:sagemaker:eu-west-2:111122223333:domain/{DOMAIN}] with InService App. "
+    "Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile, and try again."
+)
 
 
 @dataclass
@@ -91,6 +102,9 @@ class FakeSageMaker:
     in_flight: int = 0
     relaunches: int = 0
     log: list[str] = field(default_factory=list)
+    known_images: set[str] = field(default_factory=lambda: {OLD_IMAGE, NEW_IMAGE})
+    failing_images: dict[str, str] = field(default_factory=dict)
+    any_app_blocks_update: bool = False
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -103,7 +117,11 @@ class FakeSageMaker:
             if app["Status"] == "Deleting" and now >= app["until"]:
                 app.update(Status="Deleted", gone_at=app["until"])
             if app["Status"] == "Pending" and now >= app["until"]:
-                app["Status"] = "InService"
+                reason = self.failing_images.get(app["image"])
+                if reason:
+                    app.update(Status="Failed", reason=reason, gone_at=app["until"])
+                else:
+                    app["Status"] = "InService"
             if key == SERVER and app["Status"] in ("Deleted", "Failed") and self._relaunching():
                 relaunch_at = app.get("gone_at", app["until"]) + RELAUNCH_SECONDS
                 if now >= relaunch_at and (self.in_flight > 0 or self.iam.may_create_apps()):
@@ -134,28 +152,45 @@ class FakeSageMaker:
         if self.domain is None:
             raise error("ResourceNotFound")
         spec = {"InstanceType": "system", "SageMakerImageArn": self.domain["spec"]}
+        server = {"DefaultResourceSpec": spec, **self.domain.get("urls", {})}
         return {
             "DomainId": DomainId,
             "Status": self.domain["Status"],
             "HomeEfsFileSystemId": "fs-home",
             "LastModifiedTime": self.clock.stamp(self.domain["modified"]),
-            "DomainSettings": {"RStudioServerProDomainSettings": {"DefaultResourceSpec": spec}},
+            "DomainSettings": {"RStudioServerProDomainSettings": server},
+            "DefaultUserSettings": self.domain.get("user_settings", {}),
         }
 
-    def update_domain(self, DomainId: str, DomainSettingsForUpdate: dict[str, Any]) -> None:
+    def update_domain(
+        self, DomainId: str, DomainSettingsForUpdate: dict[str, Any], DefaultUserSettings: dict[str, Any] | None = None
+    ) -> None:
         self._advance()
         assert self.domain is not None
-        if self.domain["Status"] != "InService" or self._live("domain-shared"):
+        if self.domain["Status"] != "InService":
             raise error("ResourceInUse")
+        blocking = ("RStudioServerPro", "RSessionGateway")
+        if any(
+            a["Status"] not in ("Deleted", "Failed") and (self.any_app_blocks_update or kind in blocking)
+            for (_, kind, _), a in self.apps.items()
+        ):
+            raise error("ValidationException", APPS_RUNNING)
         settings = DomainSettingsForUpdate["RStudioServerProDomainSettingsForUpdate"]
         assert settings["DomainExecutionRoleArn"] == ROLE_ARN
         assert settings["DefaultResourceSpec"]["InstanceType"] == "system"
+        image = settings["DefaultResourceSpec"]["SageMakerImageArn"]
+        if image not in self.known_images:
+            raise error("ValidationException", f"Image {image} does not exist or is not accessible")
+        urls = {k: v for k, v in settings.items() if k in ("RStudioConnectUrl", "RStudioPackageManagerUrl")}
         self.domain.update(
             Status="Updating",
             until=self.clock.now + UPDATE_SECONDS,
             modified=self.clock.now,
             spec=settings["DefaultResourceSpec"]["SageMakerImageArn"],
+            urls={**self.domain.get("urls", {}), **urls},
         )
+        if DefaultUserSettings is not None:
+            self.domain["user_settings"] = DefaultUserSettings
         self.log.append("update_domain")
 
     def delete_domain(self, DomainId: str, RetentionPolicy: dict[str, str]) -> None:
@@ -190,7 +225,10 @@ class FakeSageMaker:
         app = self.apps.get((kw.get("UserProfileName") or f"space:{kw['SpaceName']}", kw["AppType"], kw["AppName"]))
         if app is None:
             raise error("ResourceNotFound")
-        return {"Status": app["Status"], "CreationTime": self.clock.stamp(app["created"])}
+        described = {"Status": app["Status"], "CreationTime": self.clock.stamp(app["created"])}
+        if app.get("reason"):
+            described["FailureReason"] = app["reason"]
+        return described
 
     def delete_app(self, **kw: Any) -> None:
         self._advance()

@@ -5,14 +5,19 @@ no container registry, no Posit download and no Package Manager:
 - BASE_IMAGE: tests/studio/standin/Containerfile, Posit's layout (R under /opt/R/<v>, Python under /opt/python/<v>,
   their versions as build ARGs only) made from Debian's R 4.2.2 and Python 3.11.2, hence R_VERSION/PYTHON_VERSION;
 - RSW_DOWNLOAD_URL: a loopback server holding a stand-in `rstudio-workbench-<version>-amd64.deb` (package
-  rstudio-server, as Posit's is) built here with dpkg-deb;
+  rstudio-server, as Posit's is) built here with dpkg-deb and signed the way Posit signs (dpkg-sig's _gpgbuilder
+  member, rehearsal/boot/signed_deb.py) with a throwaway key;
+- POSIT_KEY_URL, POSIT_KEY_FINGERPRINT: that throwaway key, served on the same server, and its fingerprint. These two
+  are the only real build args replaced (no one here holds Posit's secret key); that the asset passes Posit's own
+  (stacks/workspace/posit.py) is asserted separately, and a build with Posit's fingerprint refuses the stand-in;
 - PPM_CRAN: the same server as a Package Manager of binary packages (the host's Debian-built R packages, tarred
   as Package Manager serves Linux binaries);
 - JDK_PACKAGE: Debian 12 has no openjdk-11-jdk (Ubuntu 22.04, the real base, has);
 - PIP_CERT: this machine's TLS-inspecting proxy (pip reaches PyPI for real).
 
 Then `library(simjobs)` and the job client run inside the built image, as an RSession would: they find the user's
-job config from the role's name and submit a job to moto server.
+job config from the role's name and submit a job to moto server. A stand-in .deb changed after signing fails the
+build at verify-deb.sh's line, before anything is installed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 import pytest
 
+from rehearsal.boot.signed_deb import SigningKey, make_key, read_ar, sign, stop_agent, write_ar
 from rehearsal.emulator import ACCOUNT, Emulator, moto_server
 from stacks.studio import versions
 from stacks.studio.image import DOCKERFILE, build_args
@@ -38,6 +44,10 @@ ROOT = Path(__file__).resolve().parents[2]
 STANDIN = Path(__file__).with_name("standin")
 STANDIN_IMAGE = "localhost/sagemaker-rsession-standin:R4.2.2-python3.11.2-debian12"
 IMAGE = "localhost/sagemaker-rsession:test"
+REFUSED = "localhost/sagemaker-rsession:refused"
+DEB_NAME = f"rstudio-workbench-{versions.RELEASES[versions.DEFAULT_WORKBENCH_VERSION].deb_version}-amd64.deb"
+# The stand-ins that replace real build args: the signing key (see the module's docstring).
+KEY_ARGS = {"POSIT_KEY_URL", "POSIT_KEY_FINGERPRINT"}
 R_VERSION, PYTHON_VERSION = "4.2.2", "3.11.2"
 VERSION = versions.DEFAULT_WORKBENCH_VERSION
 IDLE_MINUTES = 120
@@ -54,7 +64,7 @@ def _run(*args: str, timeout: int = 600, **kw: Any) -> subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def podman() -> str:
     """The containers.conf podman needs here, and the Debian base the stand-in is made from."""
-    for tool in ("podman", "debootstrap", "dpkg-deb", "Rscript"):
+    for tool in ("podman", "debootstrap", "dpkg-deb", "Rscript", "gpg"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (make system-deps)")
     if os.geteuid() != 0:
@@ -97,10 +107,23 @@ def _standin_deb(directory: Path) -> Path:
     rsession = root / "usr/lib/rstudio-server/bin/rsession"
     rsession.write_text(f"#!/bin/sh\necho 'stand-in rsession {VERSION}'\n")
     rsession.chmod(0o755)
-    out = directory / "rsw" / f"rstudio-workbench-{versions.RELEASES[VERSION].deb_version}-amd64.deb"
+    out = directory / "rsw" / DEB_NAME
     out.parent.mkdir()
     done = _run("dpkg-deb", "--root-owner-group", "--build", str(root), str(out))
     assert done.returncode == 0, done.stderr
+    return out
+
+
+def _tampered(deb: Path, directory: Path) -> Path:
+    """The signed `deb` with one byte of its data member changed after signing (what a compromised mirror or a
+    corrupted download would serve), under the same file name."""
+    members = read_ar(deb)
+    index = next(i for i, (name, _) in enumerate(members) if name.startswith("data.tar"))
+    name, data = members[index]
+    members[index] = (name, data[:-1] + bytes([data[-1] ^ 0x01]))
+    out = directory / "tampered" / deb.name
+    out.parent.mkdir()
+    write_ar(out, members)
     return out
 
 
@@ -136,12 +159,18 @@ def _package_manager(directory: Path) -> list[str]:
 
 class _Server(http.server.ThreadingHTTPServer):
     requests: list[str]
+    key: SigningKey
+    tampered: Path
 
 
 @pytest.fixture(scope="module")
 def downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _Server, list[str]]]:
     directory = tmp_path_factory.mktemp("downloads")
-    _standin_deb(directory)
+    key = make_key(tmp_path_factory.mktemp("gnupg"), "posit-standin")
+    deb = sign(_standin_deb(directory), key)
+    tampered = _tampered(deb, directory)
+    (directory / "posit").mkdir()
+    shutil.copy(key.public_key, directory / "posit" / "signing-key.asc")
     packages = _package_manager(directory)
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -150,6 +179,7 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _
 
     server = _Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
     server.requests = []
+    server.key, server.tampered = key, tampered
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -157,9 +187,10 @@ def downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, _
     finally:
         server.shutdown()
         server.server_close()
+        stop_agent(key)
 
 
-def standin_args(base: str, url: str) -> dict[str, str]:
+def standin_args(base: str, url: str, key: SigningKey) -> dict[str, str]:
     return {
         "BASE_IMAGE": base,
         "R_VERSION": R_VERSION,
@@ -167,34 +198,59 @@ def standin_args(base: str, url: str) -> dict[str, str]:
         "RSW_DOWNLOAD_URL": f"{url}/rsw",
         "PPM_CRAN": f"{url}/cran",
         "JDK_PACKAGE": "openjdk-17-jdk-headless",
+        "POSIT_KEY_URL": f"{url}/posit/signing-key.asc",
+        "POSIT_KEY_FINGERPRINT": key.fingerprint,
     }
 
 
-@pytest.fixture(scope="module")
-def image(standin_base: str, downloads: tuple[str, _Server, list[str]]) -> str:
-    url, _, _ = downloads
-    real = build_args(
+def real_args() -> dict[str, str]:
+    return build_args(
         platform_name="simlab",
         workbench_version=VERSION,
         idle_minutes=IDLE_MINUTES,
         connect_url="",
         package_manager_url="",
     )
-    args = {**real, **standin_args(standin_base, url)}
-    assert not set(real) & set(standin_args(standin_base, url))  # the stand-ins replace no real build arg
-    command = ["podman", "build", "--isolation", "chroot", "--network", "host", "-f", DOCKERFILE, "-t", IMAGE]
+
+
+def _build(tag: str, args: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = ["podman", "build", "--isolation", "chroot", "--network", "host", "-f", DOCKERFILE, "-t", tag]
     cert = os.environ.get("PIP_CERT", "")
     if os.path.isfile(cert):  # behind a TLS-inspecting proxy pip needs the host's CA bundle: mounted, not copied
         command += ["--volume", f"{cert}:/run/pip-cert.pem:ro", "--build-arg", "PIP_CERT=/run/pip-cert.pem"]
     for key, value in args.items():
         command += ["--build-arg", f"{key}={value}"]
+    return _run(*command, ".", cwd=ROOT, timeout=3600)
+
+
+@pytest.fixture(scope="module")
+def build_output(standin_base: str, downloads: tuple[str, _Server, list[str]]) -> str:
+    url, server, _ = downloads
+    real, standins = real_args(), standin_args(standin_base, url, server.key)
+    assert set(real) & set(standins) == KEY_ARGS  # the stand-ins replace no other real build arg
     before = _run("podman", "image", "inspect", "--format={{.Id}}", IMAGE)
-    build = _run(*command, ".", cwd=ROOT, timeout=3600)
+    build = _build(IMAGE, {**real, **standins})
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-3000:]
     after = _run("podman", "image", "inspect", "--format={{.Id}}", IMAGE)
     if before.returncode == 0 and before.stdout != after.stdout:  # the previous test image, now untagged: drop it
         _run("podman", "rmi", before.stdout.strip())
+    return build.stdout + build.stderr
+
+
+@pytest.fixture(scope="module")
+def image(build_output: str) -> str:
     return IMAGE
+
+
+def _refused_build(args: dict[str, str]) -> str:
+    """A build expected to fail (at the .deb's check, the earlier layers cached); its output. No image is left."""
+    build = _build(REFUSED, args)
+    listed = _run("podman", "image", "exists", REFUSED)
+    if listed.returncode == 0:
+        _run("podman", "rmi", REFUSED)
+    assert build.returncode != 0, build.stdout[-3000:]
+    assert listed.returncode != 0, "a refused build left an image"
+    return build.stdout + build.stderr
 
 
 def _in_image(image: str, *command: str, network: str = "none", env: dict[str, str] | None = None) -> str:
@@ -214,10 +270,12 @@ def test_the_standin_base_has_posits_layout_and_no_version_variables(standin_bas
     assert out.splitlines() == ["R_VERSION=unset PYTHON_VERSION=unset", "2.2", PYTHON_VERSION]
 
 
-def test_the_image_has_the_domains_workbench_version_from_the_download(image, downloads):
+def test_the_image_has_the_domains_workbench_version_from_the_download(image, downloads, build_output):
     _, server, _ = downloads
-    deb = f"/rsw/rstudio-workbench-{versions.RELEASES[VERSION].deb_version}-amd64.deb"
-    assert deb in server.requests
+    assert f"/rsw/{DEB_NAME}" in server.requests
+    assert "/posit/signing-key.asc" in server.requests
+    # installed only after verify-deb.sh found Posit's (here: the stand-in key's) signature good
+    assert f"verify-deb: /tmp/{DEB_NAME}: good signature by {server.key.fingerprint}; " in build_output
     out = _in_image(
         image, "bash", "-c",
         "dpkg-query -W -f='${Version}\\n' rstudio-server; cat /usr/lib/rstudio-server/licence-init-off",
@@ -244,10 +302,7 @@ def test_the_image_meets_awss_custom_image_requirements(image, downloads):
     lines = [line for line in out.splitlines() if not line.startswith("sagemaker.config INFO")]
     assert sorted(lines[:3]) == [f"{p} install ok installed" for p in ("libpng-dev", "openjdk-17-jdk-headless", "sudo")]
     assert lines[3] == "reticulate "
-    pinned = build_args(
-        platform_name="x", workbench_version=VERSION, idle_minutes=1, connect_url="", package_manager_url=""
-    )
-    assert lines[4] == "sagemaker " + pinned["SAGEMAKER_REQUIREMENT"].split("==")[1]
+    assert lines[4] == "sagemaker " + real_args()["SAGEMAKER_REQUIREMENT"].split("==")[1]
     # reticulate and every package it needs came from the stand-in Package Manager, as binaries
     assert "/cran/src/contrib/PACKAGES" in {
         p.split("?")[0].removesuffix(".gz").removesuffix(".rds") for p in server.requests
@@ -255,6 +310,26 @@ def test_the_image_meets_awss_custom_image_requirements(image, downloads):
     fetched = {p.rsplit("/", 1)[1].split("_")[0] for p in server.requests if p.endswith(".tar.gz")}
     assert "reticulate" in fetched
     assert fetched <= set(packages)
+
+
+def test_a_deb_changed_after_signing_fails_the_build_with_verify_debs_line(image, standin_base, downloads):
+    url, server, _ = downloads
+    args = {**real_args(), **standin_args(standin_base, url, server.key), "RSW_DOWNLOAD_URL": f"{url}/tampered"}
+    output = _refused_build(args)
+    assert f"/tampered/{DEB_NAME}" in server.requests
+    assert f"verify-deb: /tmp/{DEB_NAME}: member data.tar.xz does not match its signed MD5" in output
+
+
+def test_posits_own_fingerprint_refuses_a_deb_signed_by_another_key(image, standin_base, downloads):
+    """The real fingerprint from the asset's build args, the stand-in's key and package: the build stops."""
+    url, server, _ = downloads
+    standins = standin_args(standin_base, url, server.key)
+    del standins["POSIT_KEY_FINGERPRINT"]
+    output = _refused_build({**real_args(), **standins})
+    assert (
+        "verify-deb: /tmp/" + DEB_NAME + ": the key file /tmp/posit-signing-key.asc does not hold key "
+        "8B65E5A107BBEFE3BA99C59751C0B5BB19F92D60"
+    ) in output
 
 
 def test_idle_r_sessions_quit_after_the_idle_setting(image):

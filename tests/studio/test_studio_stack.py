@@ -205,10 +205,8 @@ def test_rsession_image_is_built_for_the_domains_version_and_attached_as_the_def
     assert rsession["CustomImages"] == [{"AppImageConfigName": "simlab-rsession", "ImageName": "simlab-rsession"}]
     # The image, not a version of it: a rebuilt image changes nothing on the domain.
     image_id = _logical(template, "SessionImage", "AWS::SageMaker::Image")
-    assert rsession["DefaultResourceSpec"] == {
-        "InstanceType": "ml.t3.medium",
-        "SageMakerImageArn": {"Fn::GetAtt": [image_id, "ImageArn"]},
-    }
+    # No instance type: a setting that can change lives on the version pin (test_domain_settings_in_pin.py).
+    assert rsession["DefaultResourceSpec"] == {"SageMakerImageArn": {"Fn::GetAtt": [image_id, "ImageArn"]}}
 
 
 def test_rsession_dockerfile_lints_clean_and_sets_the_role_parameter():
@@ -232,12 +230,11 @@ def test_licence_preflight_comes_before_the_domain(template):
     assert licence in domain["DependsOn"]
 
 
-def test_teardown_is_deleted_before_the_domain_profiles_and_pin_and_waits_up_to_two_hours(template):
+def test_teardown_is_deleted_before_the_domain_and_profiles_and_waits_up_to_two_hours(template):
     logical, teardown = one(template, "Custom::DomainTeardown")
     domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")
-    pin_id, _ = one(template, "Custom::WorkbenchVersion")
     profiles = set(resources(template, "AWS::SageMaker::UserProfile"))
-    assert set(teardown["DependsOn"]) >= {domain_id, pin_id, *profiles}
+    assert set(teardown["DependsOn"]) >= {domain_id, *profiles}
     props = teardown["Properties"]
     assert props["DomainId"] == {"Fn::GetAtt": [domain_id, "DomainId"]}
     assert props["HomeFileSystemId"] == {"Fn::GetAtt": [domain_id, "HomeEfsFileSystemId"]}

@@ -55,17 +55,23 @@ def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_rea
     assert profile["Properties"]["SingleSignOnUserValue"] == "carol"
     _, domain = one(template, "AWS::SageMaker::Domain")
     assert domain["Properties"]["AuthMode"] == "SSO"
+    # the Connect URL is set on the domain by the version pin (test_domain_settings_in_pin.py)
     server = domain["Properties"]["DomainSettings"]["RStudioServerProDomainSettings"]
-    assert server["RStudioConnectUrl"] == "https://connect.example.com"
+    assert "RStudioConnectUrl" not in server
+    _, pin = one(template, "Custom::WorkbenchVersion")
+    assert pin["Properties"]["ConnectUrl"] == "https://connect.example.com"
     assert not resources(template, "AWS::Events::Rule")
     assert "presigned" not in json.dumps(template["Outputs"])
 
 
-def test_a_change_to_the_domains_settings_runs_the_version_pin_again(studio, variant):
-    """The pin carries a digest of the domain's settings (not of its version): a Connect URL changes it."""
-    digests = [
-        one(synth.template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"]["DomainSettingsDigest"]
+def test_the_pin_reruns_for_a_changed_connect_url_by_its_own_property_not_the_domain_digest(studio, variant):
+    """The pin carries a digest of the domain resource's settings (a code change to them re-runs it). Settings of
+    this variant (a Connect URL, SSO, one user) do not reach those: the digest stays, the pin's ConnectUrl changes."""
+    pins = [
+        one(synth.template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"]
         for synth in (studio, variant)
     ]
-    assert len(set(digests)) == 2
+    digests = {pin["DomainSettingsDigest"] for pin in pins}
+    assert len(digests) == 1
     assert all(len(d) == 64 for d in digests)
+    assert [pin.get("ConnectUrl") for pin in pins] == [None, "https://connect.example.com"]

@@ -84,7 +84,7 @@ def test_ssm_access_publishes_a_policy_for_port_forwarding_and_no_shell(workspac
     (policy,) = [
         p for k, p in resources(workspace, "AWS::IAM::ManagedPolicy").items() if k.startswith("PortForwarding")
     ]
-    start, own = policy["Properties"]["PolicyDocument"]["Statement"]
+    start, own, channels = policy["Properties"]["PolicyDocument"]["Statement"]
     assert start["Action"] == "ssm:StartSession"
     assert start["Condition"] == {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
     documents = [json.dumps(r) for r in start["Resource"] if "document/" in json.dumps(r)]
@@ -95,6 +95,9 @@ def test_ssm_access_publishes_a_policy_for_port_forwarding_and_no_shell(workspac
     assert any(json.dumps({"Ref": instance_id}) in json.dumps(r) for r in start["Resource"])
     assert sorted(own["Action"]) == ["ssm:ResumeSession", "ssm:TerminateSession"]
     assert "session/${aws:username}-*" in json.dumps(own["Resource"])
+    # the caller's own sessions' data channels, as Session Manager's sample end-user policies grant them
+    assert channels["Action"] == "ssmmessages:OpenDataChannel"
+    assert json.dumps(channels["Resource"]).endswith(':session/${aws:userid}-*"]]}')
     assert "RStudioPortForwardingPolicyArn" in workspace["Outputs"]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from rehearsal.boot.packages import rstudio_packages
-from rehearsal.boot.signed_deb import make_key, stop_agent
+from rehearsal.boot.signed_deb import build_deb, make_key, sign, stop_agent
 from stacks.settings import Settings, SettingsError
 from stacks.workspace import bootstrap, posit
 from tests.conftest import synthesize
@@ -109,7 +109,7 @@ def _fetch(
     program = f"""set -euo pipefail
 STEP=start
 step() {{ STEP=$1; }}
-log() {{ :; }}
+log() {{ echo "LOG $*" >&2; }}
 readonly SIMLAB_HOME={tmp_path}/opt
 readonly SRC={Path(bootstrap.__file__).resolve().parents[2]}
 readonly RSTUDIO_DEB="$SIMLAB_HOME/rstudio/rstudio-server.deb"
@@ -136,7 +136,7 @@ def test_a_package_signed_by_the_pinned_key_is_kept_for_installation(debs: Any, 
     kept = tmp_path / "opt/rstudio/rstudio-server.deb"
     assert kept.read_bytes() == good.read_bytes()
     assert not (tmp_path / "opt/rstudio/rstudio-server.deb.partial").exists()
-    assert result.stdout.strip().endswith("STEP=rstudio-signature")
+    assert result.stdout.strip().endswith("STEP=rstudio-package")  # the last check of a run without a SHA-256 pin
 
 
 def test_a_tampered_package_fails_the_signature_step_and_is_not_kept(debs: Any, tmp_path: Path) -> None:
@@ -164,3 +164,25 @@ def test_posits_own_fingerprint_refuses_a_package_signed_by_another_key(debs: An
     result = _fetch(tmp_path, good, key.public_key, posit.SIGNING_KEY_FINGERPRINT)
     assert result.returncode != 0
     assert "does not hold key 8B65E5A107BBEFE3BA99C59751C0B5BB19F92D60" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("package", "version"),
+    [("rstudio-server", "2023.09.1+494"), ("rstudio-workbench", posit.RSTUDIO_VERSION.replace("-", "+"))],
+    ids=["an older release", "another Posit product"],
+)
+def test_a_package_the_key_signed_but_not_the_pinned_release_is_refused(
+    debs: Any, tmp_path: Path, package: str, version: str
+) -> None:
+    # Posit's key signs every release and product: a good signature alone would let a download server hand out an
+    # old RStudio Server with known flaws, or Workbench, in place of the pinned release.
+    key, _, _ = debs
+    root = tmp_path / "root"
+    (root / "usr/share/doc" / package).mkdir(parents=True)
+    (root / "usr/share/doc" / package / "README").write_text(f"{package} {version}\n")
+    deb = sign(build_deb(tmp_path / "other.deb", root, package=package, version=version), key)
+    result = _fetch(tmp_path, deb, key.public_key, key.fingerprint)
+    assert result.returncode != 0
+    assert result.stdout.strip().endswith("STEP=rstudio-package")
+    assert f"LOG the signed package is {package} {version}, not rstudio-server {posit.RSTUDIO_VERSION}" in result.stderr
+    assert not (tmp_path / "opt/rstudio/rstudio-server.deb").exists()

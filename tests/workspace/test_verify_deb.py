@@ -6,6 +6,7 @@ member changed, which key signed), so the expected reason does not come from the
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -187,3 +188,110 @@ def test_wrong_usage_exits_2(args: list[str]) -> None:
     result = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_member_listed_twice_in_the_signed_manifest_is_refused(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # even signed by the pinned key and matching: dpkg-sig lists each member once
+    deb = copy(unsigned, tmp_path, "twice.deb")
+    members = read_ar(deb)
+    text = manifest(members)
+    last = text.splitlines()[-1]
+    write_ar(deb, [*members, ("_gpgbuilder", clearsign(f"{text}{last}\n", keys.pinned))])
+    line = refused(verify(deb, keys.pinned.public_key, keys.pinned.fingerprint))
+    assert line.endswith(f"the signed manifest lists member {last.split()[-1]} more than once")
+
+
+def test_a_gpg_failure_refuses_even_with_a_good_signature_reported(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # gpg's status lines say GOODSIG and VALIDSIG, but gpg itself fails (here: exits 2 after the real gpg ran, as
+    # it does on an error its status lines name no further): its output is not to be trusted
+    deb = sign(copy(unsigned, tmp_path, "good.deb"), keys.pinned)
+    real = shutil.which("gpg")
+    wrapper = tmp_path / "bin/gpg"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        f'#!/bin/bash\n"{real}" "$@"; code=$?\nfor a; do [ "$a" = --decrypt ] && exit 2; done\nexit $code\n'
+    )
+    wrapper.chmod(0o755)
+    result = subprocess.run(
+        [str(SCRIPT), "--fingerprint", keys.pinned.fingerprint, "--key", str(keys.pinned.public_key), str(deb)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": f"{wrapper.parent}:{os.environ['PATH']}"},
+    )
+    assert refused(result).endswith("gpg could not verify the manifest (exit 2)")
+
+
+def test_a_signature_by_a_subkey_of_the_pinned_key_passes(unsigned: Path, tmp_path: Path) -> None:
+    # Posit may sign with a signing subkey: what is pinned is the primary key's fingerprint, which gpg's VALIDSIG
+    # names last; the signing subkey's own fingerprint (VALIDSIG's first) differs from it
+    key = make_key(tmp_path / "with-subkey", "with-subkey")
+    env = {**os.environ, "GNUPGHOME": str(key.home)}
+    try:
+        subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", "--quick-add-key", key.fingerprint, "ed25519", "sign", "never"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        listing = subprocess.run(
+            ["gpg", "--batch", "--with-colons", "--list-keys", key.fingerprint],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()
+        subkey = next(
+            line.split(":")[9]
+            for previous, line in zip(listing, listing[1:], strict=False)
+            if previous.startswith("sub:")
+        )
+        public = tmp_path / "public-with-subkey.asc"
+        exported = subprocess.run(
+            ["gpg", "--batch", "--armor", "--export", key.fingerprint], env=env, check=True, capture_output=True
+        )
+        public.write_bytes(exported.stdout)
+        deb = copy(unsigned, tmp_path, "by-subkey.deb")
+        members = read_ar(deb)
+        signed = SigningKey(home=key.home, fingerprint=subkey + "!", public_key=public)  # '!': exactly this subkey
+        write_ar(deb, [*members, ("_gpgbuilder", clearsign(manifest(members), signed))])
+        result = verify(deb, public, key.fingerprint)
+        assert result.returncode == 0, result.stderr
+        # and the subkey's own fingerprint is not the pin: only a primary key is trusted
+        assert refused(verify(deb, public, subkey)).endswith(f"the key file {public} does not hold key {subkey}")
+    finally:
+        stop_agent(key)
+
+
+def test_another_key_beside_the_pinned_one_in_the_key_file_is_not_trusted(
+    keys: Keys, unsigned: Path, tmp_path: Path
+) -> None:
+    # the key file (fetched over the network) may hold more keys than the pinned one: only the pin counts
+    both = tmp_path / "both.asc"
+    both.write_bytes(keys.pinned.public_key.read_bytes() + keys.other.public_key.read_bytes())
+    deb = sign(copy(unsigned, tmp_path, "other.deb"), keys.other)
+    line = refused(verify(deb, both, keys.pinned.fingerprint))
+    assert line.endswith(f"the manifest is signed by {keys.other.fingerprint}, not {keys.pinned.fingerprint}")
+
+
+def test_the_callers_own_keyring_plays_no_part(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # run with GNUPGHOME at a keyring that holds (and ultimately trusts) the other key, and signed by that key
+    deb = sign(copy(unsigned, tmp_path, "other.deb"), keys.other)
+    result = subprocess.run(
+        [str(SCRIPT), "--fingerprint", keys.pinned.fingerprint, "--key", str(keys.pinned.public_key), str(deb)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GNUPGHOME": str(keys.other.home)},
+    )
+    assert f"is not signed by key {keys.pinned.fingerprint}" in refused(result)
+
+
+def test_text_outside_the_signed_message_is_refused(keys: Keys, unsigned: Path, tmp_path: Path) -> None:
+    # a Files: section put before the clear-signed message: a parser of the whole member would read it
+    deb = copy(unsigned, tmp_path, "outside.deb")
+    members = read_ar(deb)
+    signed = clearsign(manifest(members), keys.pinned)
+    write_ar(deb, [*members, ("_gpgbuilder", b"Files: \n\t" + b"0" * 32 + b" " + b"0" * 40 + b" 1 evil\n" + signed)])
+    line = refused(verify(deb, keys.pinned.public_key, keys.pinned.fingerprint))
+    assert line.endswith("_gpgbuilder is not a single clear-signed manifest")

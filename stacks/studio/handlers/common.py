@@ -74,13 +74,16 @@ def pages(call: Callable[..., Any], key: str, **kwargs: Any) -> list[dict[str, A
         kwargs["NextToken"] = token
 
 
-def request(call: Callable[..., Any], what: str, result: Pass, **kwargs: Any) -> None:
-    """Ask for a change; something already gone is not an error, something busy is retried on the next pass."""
+def request(
+    call: Callable[..., Any], what: str, result: Pass, *, gone: tuple[str, ...] = NOT_FOUND, **kwargs: Any
+) -> None:
+    """Ask for a change; an error code in `gone` means already gone (not an error, for a delete), something busy is
+    retried on the next pass, anything else raises."""
     try:
         call(**kwargs)
         result.requested.append(what)
     except ClientError as error:
-        if code(error) in NOT_FOUND:
+        if code(error) in gone:
             return
         if code(error) in BUSY:
             LOG.info("%s busy (%s), retrying on the next pass", what, code(error))

@@ -10,21 +10,33 @@ on Create and Update it runs AWS's upgrade procedure ("Upgrade the RStudio versi
 2. `UpdateDomain` with DefaultResourceSpec {SageMakerImageArn: <image>, InstanceType: system};
 3. once the domain is InService again, allow CreateApp again and create the RStudioServerPro app.
 
-A domain already on the image skips 1-2. Each `is_complete` call is one pass that reads where the domain is and
-does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing (the teardown
-resource empties and deletes the domain). Plain boto3, no other dependency.
+The same procedure applies the domain's other settings that can change after the first deploy (the Connect and
+Package Manager URLs, the RSessions' default instance type: ResourceProperties ConnectUrl, PackageManagerUrl,
+DefaultUserSettings), which the domain resource leaves out for the same kind of reason (stacks/studio/domain.py).
+A domain already on the image and those settings skips 1-2. Each `is_complete` call is one pass that reads where
+the domain is and does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing
+(the teardown resource empties and deletes the domain). Plain boto3, no other dependency.
+
+When a pass fails (the resource fails, and CloudFormation rolls back by running this resource again with the old
+version's properties), the deny is detached first: a failed upgrade must not also keep SageMaker from relaunching the
+server app. SageMaker answers a refused UpdateDomain or CreateApp with ValidationException; those fail the resource
+with AWS's message (never taken for "already gone", which is what the deletes make of that code), except the refusal
+"with InService App" while only apps this procedure deletes are running (a user opened an RSession, or a relaunch
+came through, since the take-down): the next pass deletes them and asks again.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from .common import (
+    BUSY,
     LOG,
     SERVER_APP,
     SERVER_APP_NAME,
@@ -32,9 +44,11 @@ from .common import (
     SESSION_APP_TYPE,
     SHARED_PROFILE,
     Pass,
+    code,
     delete_apps,
     describe_server_app,
     hold_relaunch,
+    pages,
     release_relaunch,
     request,
     stop_server_app,
@@ -42,6 +56,10 @@ from .common import (
 
 SERVER_INSTANCE_TYPE = "system"
 WAIT_DOMAIN_STATES = ("Pending", "Updating")
+# SageMaker's refusal of an UpdateDomain with RStudio settings while apps run: "Unable to update Domain [...] with
+# InService App. Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile,
+# and try again." (ValidationException; quoted in hashicorp/terraform-provider-aws issue 31912, 2023.)
+APPS_RUNNING = "with InService App"
 
 
 class UpgradeFailed(RuntimeError):
@@ -71,6 +89,8 @@ class Pin:
     relaunch_guard_arn: str
     connect_url: str = ""
     package_manager_url: str = ""
+    # UpdateDomain's DefaultUserSettings (the RSessions' default instance type and image); {}: leave them.
+    default_user_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, props: dict[str, Any]) -> Pin:
@@ -83,6 +103,7 @@ class Pin:
             relaunch_guard_arn=str(props["RelaunchGuardArn"]),
             connect_url=str(props.get("ConnectUrl", "")),
             package_manager_url=str(props.get("PackageManagerUrl", "")),
+            default_user_settings=dict(props.get("DefaultUserSettings") or {}),
         )
 
 
@@ -129,8 +150,37 @@ def is_pinned(domain: dict[str, Any], image_arn: str) -> bool:
     )
 
 
+def _session_instance_type(user_settings: dict[str, Any]) -> str | None:
+    spec = user_settings.get("RSessionAppSettings", {}).get("DefaultResourceSpec", {})
+    return spec.get("InstanceType")  # type: ignore[no-any-return]
+
+
+def settings_current(domain: dict[str, Any], pin: Pin) -> bool:
+    """The settings the pin owns besides the version (the domain resource leaves them out, domain.py says why) are
+    what the deploy asks for. A URL set once stays when the setting is emptied (UpdateDomain has no way to unset it)."""
+    server = domain.get("DomainSettings", {}).get("RStudioServerProDomainSettings", {})
+    if pin.connect_url and server.get("RStudioConnectUrl") != pin.connect_url:
+        return False
+    if pin.package_manager_url and server.get("RStudioPackageManagerUrl") != pin.package_manager_url:
+        return False
+    wanted = _session_instance_type(pin.default_user_settings)
+    return not wanted or wanted == _session_instance_type(domain.get("DefaultUserSettings", {}))
+
+
 def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
-    """One pass: wait for the domain, or take the next step of the procedure."""
+    """One pass: wait for the domain, or take the next step of the procedure. A pass that fails lets SageMaker
+    relaunch the server app again before the failure reaches CloudFormation."""
+    try:
+        return _upgrade_pass(clients, pin)
+    except Exception:
+        try:
+            release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, Pass())
+        except Exception:  # the original failure is the one to report
+            LOG.exception("could not detach %s from %s", pin.relaunch_guard_arn, pin.execution_role_name)
+        raise
+
+
+def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     result = Pass()
     sagemaker = clients.sagemaker
     domain = sagemaker.describe_domain(DomainId=pin.domain_id)
@@ -140,7 +190,7 @@ def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
         return result
     if status != "InService":
         raise UpgradeFailed(f"domain {pin.domain_id} is {status}: {domain.get('FailureReason', 'no reason given')}")
-    if not is_pinned(domain, pin.server_image_arn):
+    if not (is_pinned(domain, pin.server_image_arn) and settings_current(domain, pin)):
         _take_down_and_update(clients, pin, result)
         return result
     release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result)
@@ -170,13 +220,42 @@ def _take_down_and_update(clients: Clients, pin: Pin, result: Pass) -> None:
         server["RStudioPackageManagerUrl"] = pin.package_manager_url
     what = f"update-domain {pin.domain_id} to Workbench {pin.version}"
     result.remaining.append(what)
-    request(
-        sagemaker.update_domain,
-        what,
-        result,
-        DomainId=pin.domain_id,
-        DomainSettingsForUpdate={"RStudioServerProDomainSettingsForUpdate": server},
-    )
+    update: dict[str, Any] = {"DomainSettingsForUpdate": {"RStudioServerProDomainSettingsForUpdate": server}}
+    if pin.default_user_settings:
+        update["DefaultUserSettings"] = pin.default_user_settings
+    try:
+        sagemaker.update_domain(DomainId=pin.domain_id, **update)
+        result.requested.append(what)
+    except ClientError as error:
+        if code(error) in BUSY:
+            LOG.info("%s busy (%s), retrying on the next pass", what, code(error))
+            return
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        if code(error) == "ValidationException" and APPS_RUNNING in message:
+            rstudio, others = _running_apps(sagemaker, pin.domain_id)
+            if rstudio or not others:
+                LOG.info("%s refused while RStudio apps run (%s): the next pass deletes them", what, message)
+                return
+            raise UpgradeFailed(
+                f"{what}: SageMaker refuses it while these apps run, which the upgrade does not stop: "
+                f"{', '.join(others)}; delete them and deploy again ({message})"
+            ) from None
+        raise UpgradeFailed(f"{what} refused: {code(error)}: {message}") from None
+
+
+def _running_apps(sagemaker: Any, domain_id: str) -> tuple[list[str], list[str]]:
+    """The domain's running apps: (the RStudio ones, which the procedure deletes; any other, e.g. JupyterLab in a
+    space)."""
+    server = describe_server_app(sagemaker, domain_id)
+    rstudio = [] if server is None or server.get("Status") in ("Deleted", "Failed") else [SERVER_APP]
+    others: list[str] = []
+    for app in pages(sagemaker.list_apps, "Apps", DomainIdEquals=domain_id):
+        if app.get("Status") in ("Deleted", "Failed"):
+            continue
+        owner = app.get("SpaceName") or app.get("UserProfileName")
+        name = f"{app.get('AppType')}/{app.get('AppName')} of {owner} ({app.get('Status')})"
+        (rstudio if app.get("AppType") in (SESSION_APP_TYPE, SERVER_APP_TYPE) else others).append(name)
+    return rstudio, others
 
 
 def _bring_up(sagemaker: Any, pin: Pin, domain: dict[str, Any], result: Pass) -> None:
@@ -194,15 +273,20 @@ def _bring_up(sagemaker: Any, pin: Pin, domain: dict[str, Any], result: Pass) ->
         )
     what = f"create {SERVER_APP} on Workbench {pin.version}"
     result.remaining.append(what)
-    request(
-        sagemaker.create_app,
-        what,
-        result,
-        DomainId=pin.domain_id,
-        UserProfileName=SHARED_PROFILE,
-        AppType=SERVER_APP_TYPE,
-        AppName=SERVER_APP_NAME,
-    )
+    try:
+        request(
+            sagemaker.create_app,
+            what,
+            result,
+            gone=(),
+            DomainId=pin.domain_id,
+            UserProfileName=SHARED_PROFILE,
+            AppType=SERVER_APP_TYPE,
+            AppName=SERVER_APP_NAME,
+        )
+    except ClientError as error:
+        message = error.response.get("Error", {}).get("Message", "")
+        raise UpgradeFailed(f"{what} refused: {code(error)}: {message}") from None
 
 
 def _newer(app: dict[str, Any] | None, domain: dict[str, Any]) -> bool:
