@@ -80,7 +80,7 @@ def test_an_interrupted_local_job_from_r_says_the_r_call_that_finishes_it(r_libr
     assert said[-1].startswith("Error: local job did not finish (interrupted); ")  # not the hosts' "run again"
     call = said[-1].split("resume with: ", 1)[1]
     assert call == (
-        f'local_job(hosts = 2, width = 1000, height = 1000, people = 20000, radius = 45, iterations = 800, '
+        f"local_job(hosts = 2, width = 1000, height = 1000, people = 20000, radius = 45, iterations = 800, "
         f'seed = "{seed.group(1)}", workers_per_host = 1)'
     )
     assert "python -m simulation" not in err
