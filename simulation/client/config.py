@@ -24,6 +24,7 @@ DEFAULT_PLATFORM = "simlab"
 # sets /<platform>/job-config/{role}: each user's RSessions run with their own role, whose parameter holds
 # that user's job role, job-name prefix and name (stacks/studio/access.py).
 PARAMETER_ENV = "SIMLAB_JOB_CONFIG_PARAMETER"
+PLATFORM_IN_R = 'platform = "NAME"'  # the argument every simjobs function takes
 ROLE_PLACEHOLDER = "{role}"
 
 _REQUIRED_KEYS = (
@@ -150,9 +151,14 @@ def resolve_parameter(platform: str | None) -> tuple[str, str]:
     if role is None:
         raise SimulationError(
             f"${PARAMETER_ENV} is {template}, which needs an IAM role session, but this session is {arn}; "
-            f"unset it or pick the platform with {hint('--platform', 'platform =')}"
+            f"unset it or pick the platform with {hint('--platform', PLATFORM_IN_R)}"
         )
     return name, template.replace(ROLE_PLACEHOLDER, role)
+
+
+def pick_platform() -> str:
+    """How the caller names another platform: an option or the environment, in its own terms."""
+    return hint(f"--platform / ${PLATFORM_ENV}", f'{PLATFORM_IN_R} / Sys.setenv({PLATFORM_ENV} = "NAME")')
 
 
 def load_config(platform: str | None = None) -> JobConfig:
@@ -165,7 +171,7 @@ def load_config(platform: str | None = None) -> JobConfig:
         if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
             raise SimulationError(
                 f"no job configuration at SSM parameter {parameter}: deploy the `{name}-jobs` stack "
-                f"(or pick another platform with {hint('--platform', 'platform =')} / ${PLATFORM_ENV})"
+                f"(or pick another platform with {pick_platform()})"
             ) from None
         raise aws.as_user_error(error, f"reading SSM parameter {parameter}") from None
     except BotoCoreError as error:

@@ -82,8 +82,8 @@ say(nrow(list_jobs()))
         "no AWS region configured: set AWS_DEFAULT_REGION (or a profile's region)",
         "0",
         "no job configuration at SSM parameter /other/job-config: deploy the `other-jobs` stack "
-        "(or pick another platform with --platform / $SIMLAB_PLATFORM)",
+        '(or pick another platform with platform = "NAME" / Sys.setenv(SIMLAB_PLATFORM = "NAME"))',
         "no job configuration at SSM parameter /simlab/job-config: deploy the `simlab-jobs` stack "
-        "(or pick another platform with --platform / $SIMLAB_PLATFORM)",
+        '(or pick another platform with platform = "NAME" / Sys.setenv(SIMLAB_PLATFORM = "NAME"))',
         "0",
     ]
