@@ -77,7 +77,8 @@ def test_submit_r_script_warns_about_packages_built_for_another_r(aws, tmp_path,
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert warnings == [
         f"warning: 1 package(s) in {folder} were built for R 4.5 (fastthing); jobs run R {JOB_IMAGE_R}, where they "
-        "may fail to load: build an image with them (image build / build_image()) or ship their sources"
+        "may fail to load: build an image with them (python -m simulation image build --r-packages ...) or ship "
+        "their sources"
     ]
     clean = tmp_path / "clean"
     clean.mkdir()
@@ -97,3 +98,4 @@ def test_r_users_see_the_r_version_warning(aws, r_library, tmp_path):
     assert done.returncode == 0, done.stderr
     said = done.stdout + done.stderr
     assert f"warning: 1 package(s) in {folder} were built for R 4.5 (fastthing); jobs run R {JOB_IMAGE_R}" in said
+    assert "build an image with them (build_image(r_packages = ...)) or ship their sources" in said  # R's way

@@ -39,9 +39,9 @@ def test_packages_and_lockfile_of_another_minor_version_are_named(tmp_path):
     lines = r_version_warnings(code_files(folder), folder, job_r="4.2.2")
     assert lines == [
         "renv.lock records R 4.5.1; jobs run R 4.2.2: restore the library for R 4.2 (or build an image with the "
-        "packages: image build / build_image())",
+        "packages: python -m simulation image build --r-packages ...)",
         f"2 package(s) in {folder} were built for R 4.5 (Rcpp, data.table); jobs run R 4.2.2, where they may fail to "
-        "load: build an image with them (image build / build_image()) or ship their sources",
+        "load: build an image with them (python -m simulation image build --r-packages ...) or ship their sources",
     ]
 
 
