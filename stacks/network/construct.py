@@ -67,6 +67,13 @@ class Network(Construct):
                 isolated_subnet_ids=list(given.job_subnet_ids),
                 isolated_subnet_names=[JOB_SUBNET_GROUP],
             )
+            # CDK warns that imported subnets carry no route table ID. Nothing here reads one from CDK: the S3 gateway
+            # endpoint takes the route tables the network check reads at deploy (NetworkCheck.route_table_ids).
+            for subnet in [*self.vpc.private_subnets, *self.vpc.isolated_subnets]:
+                cdk.Annotations.of(subnet).acknowledge_warning(
+                    "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+                    "the platform takes the subnets' route tables from its deploy-time network check",
+                )
         self.job_subnets = ec2.SubnetSelection(subnet_group_name=JOB_SUBNET_GROUP)
         self.workspace_subnets = ec2.SubnetSelection(subnet_group_name=WORKSPACE_SUBNET_GROUP)
         # Interface endpoints live in the first endpoint_azs job subnets (one ENI each, billed per zone-hour).

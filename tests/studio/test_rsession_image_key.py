@@ -30,6 +30,9 @@ def test_the_dockerfile_has_no_key_of_its_own_and_checks_before_installing() -> 
     dockerfile = (ROOT / DOCKERFILE).read_text()
     assert re.search(r"^ARG POSIT_KEY_FINGERPRINT$", dockerfile, re.M)
     assert re.search(r"^ARG POSIT_KEY_URL$", dockerfile, re.M)
+    # nor a Workbench version of its own (stacks/studio/versions.py is its home; the asset always passes it)
+    assert re.search(r"^ARG RSW_VERSION$", dockerfile, re.M)
+    assert "2026.08" not in dockerfile
     assert "51C0B5BB19F92D60" not in dockerfile
     # the EC2 host's script, not a copy of it
     assert "COPY stacks/workspace/verify-deb.sh " in dockerfile
