@@ -86,6 +86,7 @@ def test_build_context_is_only_what_the_image_needs():
         "!container/**",
         "!R/simjobs/**",
         "!stacks/studio/image/**",
+        "!stacks/workspace/verify-deb.sh",  # the RSession image checks Posit's .deb with the EC2 host's script
     }
 
 
