@@ -39,6 +39,8 @@ def studio(stack: RStudioSageMakerStack) -> None:
         stack.teardown.is_complete,
         stack.pin.on_event,
         stack.pin.is_complete,
+        stack.quiesce.on_event,
+        stack.quiesce.is_complete,
     ]
     if stack.reaper is not None:
         functions.append(stack.reaper.handler)
@@ -111,7 +113,9 @@ def studio(stack: RStudioSageMakerStack) -> None:
     _provider(stack, stack.teardown.provider, [stack.teardown.on_event, stack.teardown.is_complete])
     _provider(stack, stack.pin.provider, [stack.pin.on_event, stack.pin.is_complete])
     _waiter(stack, stack.teardown.provider, "stack delete")
+    _provider(stack, stack.quiesce.provider, [stack.quiesce.on_event, stack.quiesce.is_complete])
     _waiter(stack, stack.pin.provider, "a change of the Workbench version")
+    _waiter(stack, stack.quiesce.provider, "a change to the domain resource")
 
 
 def _waiter(stack: RStudioSageMakerStack, provider: cr.Provider, runs_on: str) -> None:
@@ -144,7 +148,7 @@ def _studio_compliance(stack: RStudioSageMakerStack, functions: list[Any]) -> No
     schedule."""
     providers = [
         ProviderFramework.of(provider)
-        for provider in (stack.licence.provider, stack.teardown.provider, stack.pin.provider)
+        for provider in (stack.licence.provider, stack.teardown.provider, stack.pin.provider, stack.quiesce.provider)
     ]
     framework = [function for provider in providers for function in provider.functions]
     for function in [f.function for f in functions] + framework:

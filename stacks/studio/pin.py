@@ -4,8 +4,6 @@ resource itself (CloudFormation would replace the domain, and with it the users'
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -71,6 +69,7 @@ class WorkbenchPin(Construct):
         connect_url: str,
         package_manager_url: str,
         default_user_settings: dict[str, Any],
+        domain_digest: str,
     ) -> None:
         super().__init__(scope, construct_id)
         assert release.image_name is not None  # settings refuse versions without an image
@@ -153,12 +152,11 @@ class WorkbenchPin(Construct):
             # (domain.py says why); the pin applies them with the version.
             "DefaultUserSettings": default_user_settings,
         }
-        # CloudFormation applies a change to the domain's settings with UpdateDomain, whose RStudio settings carry a
-        # DefaultResourceSpec too (here without an image); whether that keeps the image set here is not documented.
-        # A digest of those settings makes every such change run the pin again right after, which re-pins if needed
-        # and otherwise does nothing. The version is not in it: the domain's settings never name it.
-        settings = stack.resolve({"Domain": domain.domain_settings, "Users": domain.default_user_settings})
-        properties["DomainSettingsDigest"] = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+        # A change to the domain resource itself runs the pin right after it: Custom::DomainQuiesce (quiesce.py) took
+        # the apps down before CloudFormation's UpdateDomain, which may also have reset the server image (its RStudio
+        # settings name no image); the pin re-pins if needed and brings the server app back. The version is not in
+        # the digest: the domain resource never names it.
+        properties["DomainDigest"] = domain_digest
         if connect_url:
             properties["ConnectUrl"] = connect_url
         if package_manager_url:

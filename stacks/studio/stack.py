@@ -9,6 +9,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.data.construct import Data
+from stacks.governance import PLATFORM_TAG
 from stacks.jobs.construct import Jobs
 from stacks.network.construct import Network
 from stacks.settings import Settings
@@ -20,6 +21,7 @@ from stacks.studio.image import RSessionImage
 from stacks.studio.lifecycle import DomainTeardown, IdleReaper, LicencePreflight
 from stacks.studio.network import DomainNetwork
 from stacks.studio.pin import WorkbenchPin
+from stacks.studio.quiesce import DomainQuiesce, domain_digest
 
 
 class RStudioSageMakerStack(cdk.Stack):
@@ -74,6 +76,7 @@ class RStudioSageMakerStack(cdk.Stack):
         domain = self.studio.domain
         domain.node.add_dependency(self.licence.resource, *self.network.endpoints.values())
         domain_id = domain.attr_domain_id
+        digest = domain_digest(domain, {PLATFORM_TAG: settings.platform_name, **settings.tag_map})
         self.pin = WorkbenchPin(
             self,
             "Workbench",
@@ -85,6 +88,18 @@ class RStudioSageMakerStack(cdk.Stack):
             connect_url=settings.rstudio_connect_url,
             package_manager_url=settings.rstudio_package_manager_url,
             default_user_settings=self.studio.default_user_settings,
+            domain_digest=digest,
+        )
+        # Before the domain: any change to the domain resource itself first takes the RStudio apps down (SageMaker
+        # refuses CloudFormation's UpdateDomain while they run); the pin, after the domain, brings them back.
+        self.quiesce = DomainQuiesce(
+            self,
+            "Quiesce",
+            domain=domain,
+            digest=digest,
+            execution_role=self.studio.execution_role,
+            relaunch_guard=self.studio.relaunch_guard,
+            pin_role=self.pin.on_event.role,
         )
         # After the image version it builds for: RSessions relaunched by an upgrade start from the new image.
         self.pin.resource.node.add_dependency(domain, self.image.version)

@@ -151,7 +151,9 @@ class FakeSageMaker:
         self._advance()
         if self.domain is None:
             raise error("ResourceNotFound")
-        spec = {"InstanceType": "system", "SageMakerImageArn": self.domain["spec"]}
+        spec = {"InstanceType": "system"}
+        if self.domain["spec"] is not None:
+            spec["SageMakerImageArn"] = self.domain["spec"]
         server = {"DefaultResourceSpec": spec, **self.domain.get("urls", {})}
         return {
             "DomainId": DomainId,
@@ -178,15 +180,17 @@ class FakeSageMaker:
         settings = DomainSettingsForUpdate["RStudioServerProDomainSettingsForUpdate"]
         assert settings["DomainExecutionRoleArn"] == ROLE_ARN
         assert settings["DefaultResourceSpec"]["InstanceType"] == "system"
-        image = settings["DefaultResourceSpec"]["SageMakerImageArn"]
-        if image not in self.known_images:
+        # CloudFormation's own update names no image ({InstanceType: system}); whether SageMaker then keeps the pinned
+        # image is not documented, so the fake takes the worse case: the domain falls back to AWS's default (None).
+        image = settings["DefaultResourceSpec"].get("SageMakerImageArn")
+        if image is not None and image not in self.known_images:
             raise error("ValidationException", f"Image {image} does not exist or is not accessible")
         urls = {k: v for k, v in settings.items() if k in ("RStudioConnectUrl", "RStudioPackageManagerUrl")}
         self.domain.update(
             Status="Updating",
             until=self.clock.now + UPDATE_SECONDS,
             modified=self.clock.now,
-            spec=settings["DefaultResourceSpec"]["SageMakerImageArn"],
+            spec=image,
             urls={**self.domain.get("urls", {}), **urls},
         )
         if DefaultUserSettings is not None:
@@ -355,3 +359,20 @@ def busy_domain(clock: Clock, iam: FakeIam, **kw: Any) -> FakeSageMaker:
     ):
         sm.apps[key] = {"Status": status, "until": 0.0, "created": -3600.0, "image": sm.server_image}
     return sm
+
+
+@dataclass
+class FakeCloudFormation:
+    """DescribeStackResource of the stack that holds the domain (`resources`: logical ID -> physical ID)."""
+
+    resources: dict[str, str] = field(default_factory=dict)
+
+    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
+        if LogicalResourceId not in self.resources:
+            raise error("ValidationError", f"Resource {LogicalResourceId} does not exist for stack {StackName}")
+        return {
+            "StackResourceDetail": {
+                "LogicalResourceId": LogicalResourceId,
+                "PhysicalResourceId": self.resources[LogicalResourceId],
+            }
+        }

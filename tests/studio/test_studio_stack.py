@@ -254,8 +254,8 @@ def test_teardown_is_deleted_before_the_domain_and_profiles_and_waits_up_to_two_
         render_join(w["Properties"]["DefinitionString"])
         for w in resources(template, "AWS::StepFunctions::StateMachine").values()
     ]
-    # Teardown: 2 hours at one check every 30 s = 240 attempts; the version pin: 1 hour = 120.
-    assert sorted(re.findall(r'"IntervalSeconds":30,"MaxAttempts":(\d+)', "".join(waiters))) == ["120", "240"]
+    # Teardown: 2 hours at one check every 30 s = 240 attempts; the version pin and the quiesce: 1 hour = 120.
+    assert sorted(re.findall(r'"IntervalSeconds":30,"MaxAttempts":(\d+)', "".join(waiters))) == ["120", "120", "240"]
 
 
 def test_lambda_code_is_the_handlers_package_only(studio):
@@ -268,7 +268,12 @@ def test_lambda_code_is_the_handlers_package_only(studio):
     }
     # One asset for every function of the domain, holding the package and nothing else of the repository.
     assert ours == {
-        tuple(sorted(f"handlers/{m}.py" for m in ("__init__", "common", "licence", "reaper", "teardown", "upgrade")))
+        tuple(
+            sorted(
+                f"handlers/{m}.py"
+                for m in ("__init__", "common", "licence", "quiesce", "reaper", "teardown", "upgrade")
+            )
+        )
     }
 
 

@@ -4,6 +4,7 @@ idle reaper, no NAT gateway, a Connect URL."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -65,13 +66,16 @@ def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_rea
 
 
 def test_the_pin_reruns_for_a_changed_connect_url_by_its_own_property_not_the_domain_digest(studio, variant):
-    """The pin carries a digest of the domain resource's settings (a code change to them re-runs it). Settings of
-    this variant (a Connect URL, SSO, one user) do not reach those: the digest stays, the pin's ConnectUrl changes."""
-    pins = [
-        one(synth.template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"]
-        for synth in (studio, variant)
-    ]
-    digests = {pin["DomainSettingsDigest"] for pin in pins}
-    assert len(digests) == 1
-    assert all(len(d) == 64 for d in digests)
+    """The pin and the quiesce carry one digest of the domain resource (a change to it runs both). A Connect URL is
+    not part of the domain resource: the pin carries it as a property of its own. (This variant's SSO is: it changes
+    the digest, and CloudFormation would replace the domain.)"""
+    pins = []
+    for synth in (studio, variant):
+        template = synth.template_json["workspace"]
+        pin = one(template, "Custom::WorkbenchVersion")[1]["Properties"]
+        quiesce = one(template, "Custom::DomainQuiesce")[1]["Properties"]
+        assert pin["DomainDigest"] == quiesce["DomainDigest"]
+        assert re.fullmatch(r"[0-9a-f]{64}", pin["DomainDigest"])
+        pins.append(pin)
+    assert pins[0]["DomainDigest"] != pins[1]["DomainDigest"]
     assert [pin.get("ConnectUrl") for pin in pins] == [None, "https://connect.example.com"]

@@ -142,12 +142,12 @@ def test_a_version_change_leaves_the_domain_resource_untouched(two_versions):
     assert old_id == new_id
     assert old == new
     assert "rstudio-workbench" not in json.dumps(new)
-    # nor does the digest of the domain's settings the pin carries (it would re-run the pin for nothing)
+    # nor does the digest of the domain resource that the pin and the quiesce carry (it would stop every app for
+    # nothing before the domain's update)
     digests = {
-        one(two_versions[v].template_json["workspace"], "Custom::WorkbenchVersion")[1]["Properties"][
-            "DomainSettingsDigest"
-        ]
+        one(two_versions[v].template_json["workspace"], kind)[1]["Properties"]["DomainDigest"]
         for v in (PREVIOUS, LATEST)
+        for kind in ("Custom::WorkbenchVersion", "Custom::DomainQuiesce")
     }
     assert len(digests) == 1
 
