@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from stacks.studio.handlers import quiesce, upgrade
 from stacks.studio.handlers.quiesce import Clients, QuiesceFailed
@@ -241,3 +243,25 @@ def test_the_quiesce_may_only_find_its_domain_and_act_as_the_pin(studio):
     )
     trusted = str(pin_role["Properties"]["AssumeRolePolicyDocument"])
     assert all(rid in trusted for rid in roles)
+
+
+def test_the_lookup_request_is_valid_for_cloudformations_api_model():
+    """botocore's Stubber checks the request against the real API model; the answer's shape is the model's too."""
+    client = boto3.client("cloudformation", region_name="eu-west-2")
+    stub = Stubber(client)
+    stub.add_response(
+        "describe_stack_resource",
+        {
+            "StackResourceDetail": {
+                "LogicalResourceId": DOMAIN_LOGICAL_ID,
+                "PhysicalResourceId": DOMAIN,
+                "ResourceType": "AWS::SageMaker::Domain",
+                "LastUpdatedTimestamp": "2026-12-01T12:00:00Z",
+                "ResourceStatus": "UPDATE_COMPLETE",
+            }
+        },
+        {"StackName": "simlab-workspace", "LogicalResourceId": DOMAIN_LOGICAL_ID},
+    )
+    with stub:
+        assert quiesce.domain_id(client, quiesce.Quiesce.of(_props("x"))) == DOMAIN
+    stub.assert_no_pending_responses()
