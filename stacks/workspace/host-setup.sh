@@ -27,7 +27,7 @@ readonly HOME_ROOT="${SIMLAB_HOME_ROOT:-/home}" # overridable only for the tests
 # sessions and ssm-user are refused at once (ICMP port unreachable: "connection refused", not a wait). TCP only:
 # the service speaks nothing else, and the refusal (ICMP, owned by no process) must not be refused in turn. The
 # unit re-applies the rule at every boot, before the network is up; RStudio Server, the users' way in, requires
-# it: if the rule cannot be set, RStudio does not start (closed, not open). The IPv6 endpoint is off (the default).
+# it: if the rule cannot be set, RStudio does not start (closed, not open). The IPv6 endpoint is off (host.py).
 install_imds_guard() {
   step imds-guard "instance metadata for root only"
   cat > /usr/local/sbin/simlab-imds-guard <<SCRIPT

@@ -242,6 +242,8 @@ class RStudioHost(Construct):
             http_tokens=ec2.HttpTokens.REQUIRED,
             http_put_response_hop_limit=1,
             http_endpoint=True,
+            # The guard covers the IPv4 endpoint only; the IPv6 one stays off, stated rather than left to a default.
+            http_protocol_ipv6=False,
             detailed_monitoring=True,
             ssm_session_permissions=False,
             block_devices=[

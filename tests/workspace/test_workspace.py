@@ -171,9 +171,11 @@ def test_host_is_private_keyless_imdsv2_encrypted_and_monitored(
             "Ebs": {"DeleteOnTermination": True, "Encrypted": True, "VolumeSize": volume_gb, "VolumeType": "gp3"},
         }
     ]
-    # IMDSv2 only, one hop: containers on the host (admins' Docker) cannot reach the metadata service.
+    # IMDSv2 only, one hop: containers on the host (admins' Docker) cannot reach the metadata service; no IPv6
+    # endpoint, which the host's guard (IPv4 only) would not cover.
     assert props["MetadataOptions"] == {
         "HttpEndpoint": "enabled",
+        "HttpProtocolIpv6": "disabled",
         "HttpPutResponseHopLimit": 1,
         "HttpTokens": "required",
     }
