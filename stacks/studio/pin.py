@@ -92,9 +92,15 @@ class WorkbenchPin(Construct):
             timeout=cdk.Duration.minutes(5),
         )
         statements = [
+            # The tags: the count of this deploy's UpdateDomain calls (handlers/upgrade.py, ATTEMPTS_TAG).
             iam.PolicyStatement(
                 sid="UpdateDomain",
-                actions=["sagemaker:DescribeDomain", "sagemaker:UpdateDomain"],
+                actions=[
+                    "sagemaker:DescribeDomain",
+                    "sagemaker:UpdateDomain",
+                    "sagemaker:ListTags",
+                    "sagemaker:AddTags",
+                ],
                 resources=[stack.format_arn(service="sagemaker", resource="domain", resource_name=domain_id)],
             ),
             iam.PolicyStatement(
@@ -143,6 +149,7 @@ class WorkbenchPin(Construct):
         )
         properties = {
             "DomainId": domain_id,
+            "DomainArn": domain.attr_domain_arn,
             "WorkbenchVersion": release.version,
             "ServerImageArn": self.server_image_arn,
             "ExecutionRoleArn": execution_role.role_arn,

@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 DOMAIN = "d-abc123"
+DOMAIN_ARN = f"arn:aws:sagemaker:eu-west-2:111122223333:domain/{DOMAIN}"
 ROLE = "simlab-workspace-StudioExecutionRole"
 ROLE_ARN = f"arn:aws:iam::111122223333:role/{ROLE}"
 GUARD = "arn:aws:iam::111122223333:policy/simlab-workspace-StudioRelaunchGuard"
@@ -105,6 +106,10 @@ class FakeSageMaker:
     known_images: set[str] = field(default_factory=lambda: {OLD_IMAGE, NEW_IMAGE})
     failing_images: dict[str, str] = field(default_factory=dict)
     any_app_blocks_update: bool = False
+    # SageMaker reading a URL back otherwise than it was set (a trailing slash added): the pin must not loop on it.
+    normalises_urls: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+    tag_access: bool = True
 
     def __post_init__(self) -> None:
         if self.domain is None:
@@ -157,6 +162,7 @@ class FakeSageMaker:
         server = {"DefaultResourceSpec": spec, **self.domain.get("urls", {})}
         return {
             "DomainId": DomainId,
+            "DomainArn": DOMAIN_ARN,
             "Status": self.domain["Status"],
             "HomeEfsFileSystemId": "fs-home",
             "LastModifiedTime": self.clock.stamp(self.domain["modified"]),
@@ -186,6 +192,8 @@ class FakeSageMaker:
         if image is not None and image not in self.known_images:
             raise error("ValidationException", f"Image {image} does not exist or is not accessible")
         urls = {k: v for k, v in settings.items() if k in ("RStudioConnectUrl", "RStudioPackageManagerUrl")}
+        if self.normalises_urls:
+            urls = {k: v.rstrip("/") + "/" for k, v in urls.items()}
         self.domain.update(
             Status="Updating",
             until=self.clock.now + UPDATE_SECONDS,
@@ -196,6 +204,18 @@ class FakeSageMaker:
         if DefaultUserSettings is not None:
             self.domain["user_settings"] = DefaultUserSettings
         self.log.append("update_domain")
+
+    def list_tags(self, ResourceArn: str) -> dict[str, Any]:
+        assert ResourceArn == DOMAIN_ARN
+        if not self.tag_access:
+            raise error("AccessDeniedException")
+        return {"Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
+
+    def add_tags(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+        assert ResourceArn == DOMAIN_ARN
+        if not self.tag_access:
+            raise error("AccessDeniedException")
+        self.tags.update({t["Key"]: t["Value"] for t in Tags})
 
     def delete_domain(self, DomainId: str, RetentionPolicy: dict[str, str]) -> None:
         self._advance()

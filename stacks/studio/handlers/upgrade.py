@@ -17,6 +17,12 @@ A domain already on the image and those settings skips 1-2. Each `is_complete` c
 the domain is and does the next step, so a restarted poll picks up where the last one stopped. Delete does nothing
 (the teardown resource empties and deletes the domain). Plain boto3, no other dependency.
 
+SageMaker may answer DescribeDomain with values other than the ones UpdateDomain set (a normalised URL, say), and
+then the domain would never look current: the pin would take it down and update it again and again until the
+provider's hour ran out. So each UpdateDomain the pin makes is counted in a tag on the domain, per CloudFormation
+request (ATTEMPTS_TAG: `<request id> <count>`); once MAX_UPDATES of them have not stuck, the resource fails at once,
+naming each value set and what SageMaker reads back. A tag that cannot be read or written only turns the count off.
+
 When a pass fails (the resource fails, and CloudFormation rolls back by running this resource again with the old
 version's properties), the deny is detached first: a failed upgrade must not also keep SageMaker from relaunching the
 server app. SageMaker answers a refused UpdateDomain or CreateApp with ValidationException; those fail the resource
@@ -60,6 +66,9 @@ WAIT_DOMAIN_STATES = ("Pending", "Updating")
 # InService App. Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile,
 # and try again." (ValidationException; quoted in hashicorp/terraform-provider-aws issue 31912, 2023.)
 APPS_RUNNING = "with InService App"
+ATTEMPTS_TAG = "simlab-pin-updates"
+# One UpdateDomain is AWS's procedure; a second forgives one stale read right after it.
+MAX_UPDATES = 2
 
 
 class UpgradeFailed(RuntimeError):
@@ -87,15 +96,19 @@ class Pin:
     execution_role_arn: str
     execution_role_name: str
     relaunch_guard_arn: str
+    domain_arn: str = ""  # "": updates are not counted (see ATTEMPTS_TAG)
+    request_id: str = ""
     connect_url: str = ""
     package_manager_url: str = ""
     # UpdateDomain's DefaultUserSettings (the RSessions' default instance type and image); {}: leave them.
     default_user_settings: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, props: dict[str, Any]) -> Pin:
+    def of(cls, props: dict[str, Any], request_id: str = "") -> Pin:
         return cls(
             domain_id=str(props["DomainId"]),
+            domain_arn=str(props.get("DomainArn", "")),
+            request_id=request_id,
             version=str(props["WorkbenchVersion"]),
             server_image_arn=str(props["ServerImageArn"]),
             execution_role_arn=str(props["ExecutionRoleArn"]),
@@ -116,7 +129,7 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def handle_event(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
-    pin = Pin.of(event["ResourceProperties"])
+    pin = Pin.of(event["ResourceProperties"], str(event.get("RequestId", "")))
     LOG.info(
         "%s: Workbench %s (%s) on domain %s", event["RequestType"], pin.version, pin.server_image_arn, pin.domain_id
     )
@@ -128,7 +141,7 @@ def handle_event(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
 def check_complete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
     if event["RequestType"] == "Delete":
         return {"IsComplete": True}
-    result = upgrade_pass(clients, Pin.of(event["ResourceProperties"]))
+    result = upgrade_pass(clients, Pin.of(event["ResourceProperties"], str(event.get("RequestId", ""))))
     LOG.info("requested: %s; remaining: %s", result.requested, result.remaining)
     return {"IsComplete": result.done}
 
@@ -167,6 +180,51 @@ def settings_current(domain: dict[str, Any], pin: Pin) -> bool:
     return not wanted or wanted == _session_instance_type(domain.get("DefaultUserSettings", {}))
 
 
+def differences(domain: dict[str, Any], pin: Pin) -> list[str]:
+    """Each value the pin owns that the domain does not read back as set: `name: set X, reads Y`."""
+    server = domain.get("DomainSettings", {}).get("RStudioServerProDomainSettings", {})
+    found: list[str] = []
+    if not is_pinned(domain, pin.server_image_arn):
+        spec = server_spec(domain)
+        read = spec.get("SageMakerImageVersionArn") or spec.get("SageMakerImageArn")
+        found.append(f"server image: set {pin.server_image_arn}, reads {read}")
+    for name, wanted in (("RStudioConnectUrl", pin.connect_url), ("RStudioPackageManagerUrl", pin.package_manager_url)):
+        if wanted and server.get(name) != wanted:
+            found.append(f"{name}: set {wanted}, reads {server.get(name)}")
+    wanted_type = _session_instance_type(pin.default_user_settings)
+    read_type = _session_instance_type(domain.get("DefaultUserSettings", {}))
+    if wanted_type and wanted_type != read_type:
+        found.append(f"RSessions' default instance type: set {wanted_type}, reads {read_type}")
+    return found
+
+
+def _updates_made(sagemaker: Any, pin: Pin) -> int:
+    """How many UpdateDomain calls the pin made on the domain in this CloudFormation request (0 if not counted)."""
+    if not (pin.domain_arn and pin.request_id):
+        return 0
+    try:
+        tags = sagemaker.list_tags(ResourceArn=pin.domain_arn).get("Tags", [])
+    except ClientError as error:
+        LOG.warning("cannot read the tags of %s (%s): updates not counted", pin.domain_arn, code(error))
+        return 0
+    for tag in tags:
+        request, _, count = str(tag.get("Value", "")).partition(" ")
+        if tag.get("Key") == ATTEMPTS_TAG and request == pin.request_id and count.isdigit():
+            return int(count)
+    return 0
+
+
+def _count_update(sagemaker: Any, pin: Pin, count: int) -> None:
+    if not (pin.domain_arn and pin.request_id):
+        return
+    try:
+        sagemaker.add_tags(
+            ResourceArn=pin.domain_arn, Tags=[{"Key": ATTEMPTS_TAG, "Value": f"{pin.request_id} {count}"}]
+        )
+    except ClientError as error:
+        LOG.warning("cannot tag %s (%s): updates not counted", pin.domain_arn, code(error))
+
+
 def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     """One pass: wait for the domain, or take the next step of the procedure. A pass that fails lets SageMaker
     relaunch the server app again before the failure reaches CloudFormation."""
@@ -191,7 +249,15 @@ def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     if status != "InService":
         raise UpgradeFailed(f"domain {pin.domain_id} is {status}: {domain.get('FailureReason', 'no reason given')}")
     if not (is_pinned(domain, pin.server_image_arn) and settings_current(domain, pin)):
+        updates = _updates_made(sagemaker, pin)
+        if updates >= MAX_UPDATES:
+            raise UpgradeFailed(
+                f"domain {pin.domain_id} does not keep what the pin sets "
+                f"({updates} UpdateDomain calls in this deploy): " + "; ".join(differences(domain, pin))
+            )
         _take_down_and_update(clients, pin, result)
+        if f"update-domain {pin.domain_id} to Workbench {pin.version}" in result.requested:
+            _count_update(sagemaker, pin, updates + 1)
         return result
     release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result)
     _bring_up(sagemaker, pin, domain, result)
