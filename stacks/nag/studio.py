@@ -41,6 +41,7 @@ def studio(stack: RStudioSageMakerStack) -> None:
         stack.pin.is_complete,
         stack.quiesce.on_event,
         stack.quiesce.is_complete,
+        stack.watchdog.handler,
     ]
     if stack.reaper is not None:
         functions.append(stack.reaper.handler)

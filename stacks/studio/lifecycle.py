@@ -1,5 +1,6 @@
-"""Custom work around the domain's life: a licence check before it, a teardown before its delete, and a
-scheduled reaper of idle RSessions. The code is in handlers/ (plain Python, tested without AWS)."""
+"""Custom work around the domain's life: a licence check before it, a teardown before its delete, a scheduled
+reaper of idle RSessions, and a scheduled watchdog that restarts a server app a failed deploy left stopped. The code
+is in handlers/ (plain Python, tested without AWS)."""
 
 from __future__ import annotations
 
@@ -220,6 +221,77 @@ class IdleReaper(Construct):
                 targets.LambdaFunction(
                     self.handler.function,
                     event=events.RuleTargetInput.from_object({"domain_id": domain_id, "idle_minutes": minutes}),
+                )
+            ],
+        )
+
+
+class RelaunchWatchdog(Construct):
+    """Every WATCH_INTERVAL, outside CloudFormation operations on this stack, detaches a relaunch deny left on the
+    domain execution role and starts the server app if it is gone (handlers/watchdog.py says which ends leave it so)."""
+
+    WATCH_INTERVAL = cdk.Duration.minutes(15)
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        domain_id: str,
+        execution_role: iam.IRole,
+        relaunch_guard: iam.IManagedPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.handler = HandlerFunction(
+            self,
+            "Watch",
+            handler="watchdog.handler",
+            description="Starts the domain's RStudio server again when a deploy left it stopped",
+            timeout=cdk.Duration.minutes(1),
+        )
+        server_app = _domain_arn(self, "app", f"{domain_id}/domain-shared/RStudioServerPro/default")
+        statements = [
+            iam.PolicyStatement(
+                sid="StackStatus", actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id]
+            ),
+            iam.PolicyStatement(
+                sid="DomainStatus",
+                actions=["sagemaker:DescribeDomain"],
+                resources=[_domain_arn(self, "domain", domain_id)],
+            ),
+            iam.PolicyStatement(
+                sid="ServerApp", actions=["sagemaker:DescribeApp", "sagemaker:CreateApp"], resources=[server_app]
+            ),
+            iam.PolicyStatement(
+                sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
+            ),
+            # Only the relaunch guard, only off the execution role.
+            iam.PolicyStatement(
+                sid="ReleaseRelaunch",
+                actions=["iam:DetachRolePolicy"],
+                resources=[execution_role.role_arn],
+                conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
+            ),
+        ]
+        for statement in statements:
+            self.handler.role.add_to_policy(statement)
+        self.rule = events.Rule(
+            self,
+            "Schedule",
+            description="Looks for an RStudio server a deploy left stopped",
+            schedule=events.Schedule.rate(self.WATCH_INTERVAL),
+            targets=[
+                targets.LambdaFunction(
+                    self.handler.function,
+                    event=events.RuleTargetInput.from_object(
+                        {
+                            "stack_name": stack.stack_name,
+                            "domain_id": domain_id,
+                            "execution_role_name": execution_role.role_name,
+                            "relaunch_guard_arn": relaunch_guard.managed_policy_arn,
+                        }
+                    ),
                 )
             ],
         )

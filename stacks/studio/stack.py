@@ -18,7 +18,7 @@ from stacks.studio.access import UserAccess
 from stacks.studio.domain import DomainOptions, RStudioDomain
 from stacks.studio.handlers.teardown import nfs_group_names
 from stacks.studio.image import RSessionImage
-from stacks.studio.lifecycle import DomainTeardown, IdleReaper, LicencePreflight
+from stacks.studio.lifecycle import DomainTeardown, IdleReaper, LicencePreflight, RelaunchWatchdog
 from stacks.studio.network import DomainNetwork
 from stacks.studio.pin import WorkbenchPin
 from stacks.studio.quiesce import DomainQuiesce, domain_digest
@@ -119,6 +119,13 @@ class RStudioSageMakerStack(cdk.Stack):
         # server app runs.
         self.teardown.resource.node.add_dependency(domain, *self.studio.profiles.values())
         self.pin.resource.node.add_dependency(self.teardown.resource)
+        self.watchdog = RelaunchWatchdog(
+            self,
+            "Watchdog",
+            domain_id=domain_id,
+            execution_role=self.studio.execution_role,
+            relaunch_guard=self.studio.relaunch_guard,
+        )
         self.reaper: IdleReaper | None = None
         if settings.rstudio_idle_stop_minutes > 0:
             self.reaper = IdleReaper(

@@ -386,6 +386,10 @@ class FakeCloudFormation:
     """DescribeStackResource of the stack that holds the domain (`resources`: logical ID -> physical ID)."""
 
     resources: dict[str, str] = field(default_factory=dict)
+    status: str = "UPDATE_COMPLETE"
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        return {"Stacks": [{"StackName": StackName, "StackStatus": self.status}]}
 
     def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
         if LogicalResourceId not in self.resources:

@@ -271,14 +271,14 @@ def test_lambda_code_is_the_handlers_package_only(studio):
         tuple(
             sorted(
                 f"handlers/{m}.py"
-                for m in ("__init__", "common", "licence", "quiesce", "reaper", "teardown", "upgrade")
+                for m in ("__init__", "common", "licence", "quiesce", "reaper", "teardown", "upgrade", "watchdog")
             )
         )
     }
 
 
 def test_idle_reaper_runs_on_a_schedule_with_the_idle_setting_in_its_event(template):
-    _, rule = one(template, "AWS::Events::Rule")
+    _, rule = one(template, "AWS::Events::Rule", "IdleReaper")
     assert rule["Properties"]["ScheduleExpression"] == "rate(30 minutes)"  # 120 / 4
     (target,) = rule["Properties"]["Targets"]
     domain_id = _logical(template, "StudioDomain", "AWS::SageMaker::Domain")

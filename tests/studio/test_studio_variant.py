@@ -61,7 +61,7 @@ def test_sso_profiles_name_their_identity_center_user_and_idle_zero_means_no_rea
     assert "RStudioConnectUrl" not in server
     _, pin = one(template, "Custom::WorkbenchVersion")
     assert pin["Properties"]["ConnectUrl"] == "https://connect.example.com"
-    assert not resources(template, "AWS::Events::Rule")
+    assert list(resources(template, "AWS::Events::Rule")) == [_logical(template, "Watchdog", "AWS::Events::Rule")]
     assert "presigned" not in json.dumps(template["Outputs"])
 
 
