@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.studio.functions import HandlerFunction
+from stacks.studio.functions import HandlerFunction, polled_provider
 
 # App deletion takes minutes per app; a domain with many users and spaces needs a generous ceiling.
 TEARDOWN_TIMEOUT = cdk.Duration.hours(2)
@@ -67,20 +67,6 @@ class DomainTeardown(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         app_arn = _domain_arn(self, "app", f"{domain_id}/*")
-        self.on_event = HandlerFunction(
-            self,
-            "Start",
-            handler="teardown.on_event",
-            description="Starts emptying the SageMaker domain before CloudFormation deletes it",
-            timeout=cdk.Duration.minutes(5),
-        )
-        self.is_complete = HandlerFunction(
-            self,
-            "Check",
-            handler="teardown.is_complete",
-            description="Continues emptying the SageMaker domain until nothing is left",
-            timeout=cdk.Duration.minutes(5),
-        )
         statements = [
             iam.PolicyStatement(
                 sid="EmptyDomain",
@@ -153,17 +139,16 @@ class DomainTeardown(Construct):
                     conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
                 ),
             ]
-        for handler in (self.on_event, self.is_complete):
-            for statement in statements:
-                handler.role.add_to_policy(statement)
-        self.provider = cr.Provider(
+        polled = polled_provider(
             self,
-            "Provider",
-            on_event_handler=self.on_event.function,
-            is_complete_handler=self.is_complete.function,
-            query_interval=TEARDOWN_POLL,
-            total_timeout=TEARDOWN_TIMEOUT,
+            module="teardown",
+            starts="Starts emptying the SageMaker domain before CloudFormation deletes it",
+            continues="Continues emptying the SageMaker domain until nothing is left",
+            statements=statements,
+            poll=TEARDOWN_POLL,
+            timeout=TEARDOWN_TIMEOUT,
         )
+        self.on_event, self.is_complete, self.provider = polled.on_event, polled.is_complete, polled.provider
         self.resource = cdk.CustomResource(
             self,
             "Resource",

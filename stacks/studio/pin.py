@@ -9,11 +9,10 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks.settings import SettingsError
-from stacks.studio.functions import HandlerFunction
+from stacks.studio.functions import polled_provider
 from stacks.studio.versions import IMAGE_ACCOUNTS, VersionRefused, WorkbenchRelease, image_account
 
 # An upgrade deletes apps (minutes each), waits for UpdateDomain and for the new server app to start.
@@ -77,20 +76,6 @@ class WorkbenchPin(Construct):
         self.server_image_arn = server_image_arn(self, release.image_name)
         domain_id = domain.attr_domain_id
         self.apps_arn = stack.format_arn(service="sagemaker", resource="app", resource_name=f"{domain_id}/*")
-        self.on_event = HandlerFunction(
-            self,
-            "Start",
-            handler="upgrade.on_event",
-            description="Pins the domain's Posit Workbench version (AWS's upgrade procedure)",
-            timeout=cdk.Duration.minutes(5),
-        )
-        self.is_complete = HandlerFunction(
-            self,
-            "Check",
-            handler="upgrade.is_complete",
-            description="Continues the domain's Posit Workbench upgrade until the server app runs again",
-            timeout=cdk.Duration.minutes(5),
-        )
         statements = [
             # The tags: the count of this deploy's UpdateDomain calls (handlers/upgrade.py, ATTEMPTS_TAG).
             iam.PolicyStatement(
@@ -136,17 +121,16 @@ class WorkbenchPin(Construct):
                 conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
             ),
         ]
-        for function in (self.on_event, self.is_complete):
-            for statement in statements:
-                function.role.add_to_policy(statement)
-        self.provider = cr.Provider(
+        polled = polled_provider(
             self,
-            "Provider",
-            on_event_handler=self.on_event.function,
-            is_complete_handler=self.is_complete.function,
-            query_interval=PIN_POLL,
-            total_timeout=PIN_TIMEOUT,
+            module="upgrade",
+            starts="Pins the domain's Posit Workbench version (AWS's upgrade procedure)",
+            continues="Continues the domain's Posit Workbench upgrade until the server app runs again",
+            statements=statements,
+            poll=PIN_POLL,
+            timeout=PIN_TIMEOUT,
         )
+        self.on_event, self.is_complete, self.provider = polled.on_event, polled.is_complete, polled.provider
         properties = {
             "DomainId": domain_id,
             "DomainArn": domain.attr_domain_arn,

@@ -13,10 +13,9 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.studio.functions import HandlerFunction
+from stacks.studio.functions import polled_provider
 from stacks.studio.pin import PIN_POLL, PIN_TIMEOUT
 
 
@@ -45,41 +44,26 @@ class DomainQuiesce(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        self.on_event = HandlerFunction(
+        # The domain's ID from this stack only; everything else as the pin's role, which the domain ID scopes.
+        polled = polled_provider(
             self,
-            "Start",
-            handler="quiesce.on_event",
-            description="Stops the domain's RStudio apps before CloudFormation updates the domain",
-            timeout=cdk.Duration.minutes(5),
-        )
-        self.is_complete = HandlerFunction(
-            self,
-            "Check",
-            handler="quiesce.is_complete",
-            description="Continues stopping the domain's RStudio apps until the server app stays deleted",
-            timeout=cdk.Duration.minutes(5),
-        )
-        for function in (self.on_event, self.is_complete):
-            # The domain's ID from this stack only; everything else as the pin's role, which the domain ID scopes.
-            function.role.add_to_policy(
+            module="quiesce",
+            starts="Stops the domain's RStudio apps before CloudFormation updates the domain",
+            continues="Continues stopping the domain's RStudio apps until the server app stays deleted",
+            statements=[
                 iam.PolicyStatement(
                     sid="FindDomain", actions=["cloudformation:DescribeStackResource"], resources=[stack.stack_id]
-                )
-            )
-            function.role.add_to_policy(
-                iam.PolicyStatement(sid="ActAsPin", actions=["sts:AssumeRole"], resources=[pin_role.role_arn])
-            )
+                ),
+                iam.PolicyStatement(sid="ActAsPin", actions=["sts:AssumeRole"], resources=[pin_role.role_arn]),
+            ],
+            poll=PIN_POLL,
+            timeout=PIN_TIMEOUT,
+        )
+        self.on_event, self.is_complete, self.provider = polled.on_event, polled.is_complete, polled.provider
+        for function in (self.on_event, self.is_complete):
             pin_role.assume_role_policy.add_statements(  # type: ignore[union-attr]
                 iam.PolicyStatement(actions=["sts:AssumeRole"], principals=[iam.ArnPrincipal(function.role.role_arn)])
             )
-        self.provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=self.on_event.function,
-            is_complete_handler=self.is_complete.function,
-            query_interval=PIN_POLL,
-            total_timeout=PIN_TIMEOUT,
-        )
         self.resource = cdk.CustomResource(
             self,
             "Resource",
