@@ -14,7 +14,8 @@ Plain boto3, no other dependency.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ NOT_FOUND = (
     "NoSuchEntity",
 )
 BUSY = ("ResourceInUse", "DependencyViolation", "ConflictException")
+# Domain states that end by themselves: a pass waits for them.
+WAIT_DOMAIN_STATES = ("Pending", "Updating")
 
 
 @dataclass
@@ -185,3 +188,38 @@ def release_relaunch(iam: Any, role_name: str, policy_arn: str, result: Pass) ->
             RoleName=role_name,
             PolicyArn=policy_arn,
         )
+
+
+def take_down(
+    sagemaker: Any,
+    iam: Any,
+    domain_id: str,
+    role_name: str,
+    policy_arn: str,
+    result: Pass,
+    sleep: Callable[[float], None],
+) -> None:
+    """The first step of AWS's upgrade procedure, a stage per pass: hold SageMaker's relaunch, delete the RSessions,
+    then the server app until it stays deleted. Done when `result` is."""
+    steps: list[Callable[[], None]] = [
+        lambda: hold_relaunch(iam, role_name, policy_arn, result),
+        lambda: delete_apps(sagemaker, domain_id, result, app_type=SESSION_APP_TYPE),
+        lambda: stop_server_app(sagemaker, domain_id, result, sleep),
+    ]
+    for step in steps:
+        step()
+        if not result.done:
+            return
+
+
+@contextmanager
+def relaunch_released_on_failure(iam: Any, role_name: str, policy_arn: str) -> Iterator[None]:
+    """A pass that fails lets SageMaker relaunch the server app again before the failure reaches CloudFormation."""
+    try:
+        yield
+    except Exception:
+        try:
+            release_relaunch(iam, role_name, policy_arn, Pass())
+        except Exception:  # the original failure is the one to report
+            LOG.exception("could not detach %s from %s", policy_arn, role_name)
+        raise

@@ -31,16 +31,12 @@ from botocore.exceptions import ClientError
 from .common import (
     LOG,
     NOT_FOUND,
-    SESSION_APP_TYPE,
+    WAIT_DOMAIN_STATES,
     Pass,
     code,
-    delete_apps,
-    hold_relaunch,
-    release_relaunch,
-    stop_server_app,
+    relaunch_released_on_failure,
+    take_down,
 )
-
-WAIT_DOMAIN_STATES = ("Pending", "Updating")
 
 
 class QuiesceFailed(RuntimeError):
@@ -143,14 +139,8 @@ def domain_id(cloudformation: Any, quiesce: Quiesce) -> str | None:
 
 def quiesce_pass(clients: Clients, quiesce: Quiesce) -> Pass:
     """One pass of the take-down; a pass that fails lets SageMaker relaunch the server app again first."""
-    try:
+    with relaunch_released_on_failure(clients.iam, quiesce.execution_role_name, quiesce.relaunch_guard_arn):
         return _quiesce_pass(clients, quiesce)
-    except Exception:
-        try:
-            release_relaunch(clients.iam, quiesce.execution_role_name, quiesce.relaunch_guard_arn, Pass())
-        except Exception:  # the original failure is the one to report
-            LOG.exception("could not detach %s from %s", quiesce.relaunch_guard_arn, quiesce.execution_role_name)
-        raise
 
 
 def _quiesce_pass(clients: Clients, quiesce: Quiesce) -> Pass:
@@ -173,13 +163,13 @@ def _quiesce_pass(clients: Clients, quiesce: Quiesce) -> Pass:
             f"domain {found} is {status} ({domain.get('FailureReason', 'no reason given')}): CloudFormation cannot "
             "update it; fix it in the console or with update-domain, then deploy again"
         )
-    steps: list[Callable[[], None]] = [
-        lambda: hold_relaunch(clients.iam, quiesce.execution_role_name, quiesce.relaunch_guard_arn, result),
-        lambda: delete_apps(clients.sagemaker, found, result, app_type=SESSION_APP_TYPE),
-        lambda: stop_server_app(clients.sagemaker, found, result, clients.sleep),
-    ]
-    for step in steps:
-        step()
-        if not result.done:
-            break
+    take_down(
+        clients.sagemaker,
+        clients.iam,
+        found,
+        quiesce.execution_role_name,
+        quiesce.relaunch_guard_arn,
+        result,
+        clients.sleep,
+    )
     return result

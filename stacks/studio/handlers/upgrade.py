@@ -49,19 +49,18 @@ from .common import (
     SERVER_APP_TYPE,
     SESSION_APP_TYPE,
     SHARED_PROFILE,
+    WAIT_DOMAIN_STATES,
     Pass,
     code,
-    delete_apps,
     describe_server_app,
-    hold_relaunch,
     pages,
+    relaunch_released_on_failure,
     release_relaunch,
     request,
-    stop_server_app,
+    take_down,
 )
 
 SERVER_INSTANCE_TYPE = "system"
-WAIT_DOMAIN_STATES = ("Pending", "Updating")
 # SageMaker's refusal of an UpdateDomain with RStudio settings while apps run: "Unable to update Domain [...] with
 # InService App. Delete all InService apps in the domain including shared Apps for [domain-shared] User Profile,
 # and try again." (ValidationException; quoted in hashicorp/terraform-provider-aws issue 31912, 2023.)
@@ -228,14 +227,8 @@ def _count_update(sagemaker: Any, pin: Pin, count: int) -> None:
 def upgrade_pass(clients: Clients, pin: Pin) -> Pass:
     """One pass: wait for the domain, or take the next step of the procedure. A pass that fails lets SageMaker
     relaunch the server app again before the failure reaches CloudFormation."""
-    try:
+    with relaunch_released_on_failure(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn):
         return _upgrade_pass(clients, pin)
-    except Exception:
-        try:
-            release_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, Pass())
-        except Exception:  # the original failure is the one to report
-            LOG.exception("could not detach %s from %s", pin.relaunch_guard_arn, pin.execution_role_name)
-        raise
 
 
 def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
@@ -266,15 +259,11 @@ def _upgrade_pass(clients: Clients, pin: Pin) -> Pass:
 
 def _take_down_and_update(clients: Clients, pin: Pin, result: Pass) -> None:
     sagemaker = clients.sagemaker
-    steps: list[Callable[[], None]] = [
-        lambda: hold_relaunch(clients.iam, pin.execution_role_name, pin.relaunch_guard_arn, result),
-        lambda: delete_apps(sagemaker, pin.domain_id, result, app_type=SESSION_APP_TYPE),
-        lambda: stop_server_app(sagemaker, pin.domain_id, result, clients.sleep),
-    ]
-    for step in steps:
-        step()
-        if not result.done:
-            return
+    take_down(
+        sagemaker, clients.iam, pin.domain_id, pin.execution_role_name, pin.relaunch_guard_arn, result, clients.sleep
+    )
+    if not result.done:
+        return
     server: dict[str, Any] = {
         "DomainExecutionRoleArn": pin.execution_role_arn,
         "DefaultResourceSpec": {"SageMakerImageArn": pin.server_image_arn, "InstanceType": SERVER_INSTANCE_TYPE},
