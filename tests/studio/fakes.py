@@ -32,6 +32,15 @@ GUARD = "arn:aws:iam::111122223333:policy/simlab-workspace-StudioRelaunchGuard"
 SERVER = ("domain-shared", "RStudioServerPro", "default")
 OLD_IMAGE = "arn:aws:sagemaker:eu-west-2:712779665605:image/rstudio-workbench-2025.05-sagemaker-1.1"
 NEW_IMAGE = "arn:aws:sagemaker:eu-west-2:712779665605:image/rstudio-workbench-2026.08-sagemaker-1.0"
+# Custom::WorkbenchVersion's properties for the domain above, on the newest version (handlers/upgrade.py, Pin).
+PIN_PROPS: dict[str, Any] = {
+    "DomainId": DOMAIN,
+    "WorkbenchVersion": "2026.08.2+200.pro1",
+    "ServerImageArn": NEW_IMAGE,
+    "ExecutionRoleArn": ROLE_ARN,
+    "ExecutionRoleName": ROLE,
+    "RelaunchGuardArn": GUARD,
+}
 EPOCH = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 DELETE_SECONDS = 90
 START_SECONDS = 120

@@ -24,6 +24,7 @@ from tests.studio.fakes import (
     DOMAIN,
     GUARD,
     NEW_IMAGE,
+    PIN_PROPS,
     ROLE,
     ROLE_ARN,
     SERVER,
@@ -50,14 +51,7 @@ def _props(digest: str) -> dict[str, Any]:
     }
 
 
-PIN = {
-    "DomainId": DOMAIN,
-    "WorkbenchVersion": "2026.08.2+200.pro1",
-    "ServerImageArn": NEW_IMAGE,
-    "ExecutionRoleArn": ROLE_ARN,
-    "ExecutionRoleName": ROLE,
-    "RelaunchGuardArn": GUARD,
-}
+PIN = PIN_PROPS
 
 
 def cloudformation_updates_the_domain(sm: Any) -> None:

@@ -19,7 +19,7 @@ from stacks.studio.handlers.upgrade import Clients
 from tests.conftest import SynthesizedPlatform, synthesize
 from tests.infra.helpers import one
 from tests.studio.conftest import CONTEXT
-from tests.studio.fakes import DOMAIN, GUARD, NEW_IMAGE, ROLE, ROLE_ARN, SERVER, Clock, FakeIam, busy_domain
+from tests.studio.fakes import DOMAIN, GUARD, NEW_IMAGE, PIN_PROPS, ROLE, ROLE_ARN, SERVER, Clock, FakeIam, busy_domain
 
 CHANGED = {
     "rstudio_session_instance_type": "ml.m5.large",
@@ -57,12 +57,7 @@ def test_the_pin_carries_them_and_reruns_when_they_change(studio, changed):
 
 def _props(instance_type: str, connect: str = "") -> dict[str, Any]:
     props: dict[str, Any] = {
-        "DomainId": DOMAIN,
-        "WorkbenchVersion": "2026.08.2+200.pro1",
-        "ServerImageArn": NEW_IMAGE,
-        "ExecutionRoleArn": ROLE_ARN,
-        "ExecutionRoleName": ROLE,
-        "RelaunchGuardArn": GUARD,
+        **PIN_PROPS,
         "DefaultUserSettings": {
             "ExecutionRole": "arn:aws:iam::111122223333:role/default",
             "SecurityGroups": ["sg-0domain"],

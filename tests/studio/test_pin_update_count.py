@@ -17,11 +17,9 @@ from stacks.studio.handlers.upgrade import ATTEMPTS_TAG, MAX_UPDATES, Clients, U
 from tests.studio.fakes import (
     DOMAIN,
     DOMAIN_ARN,
-    GUARD,
-    NEW_IMAGE,
     OLD_IMAGE,
+    PIN_PROPS,
     ROLE,
-    ROLE_ARN,
     SERVER,
     Clock,
     FakeIam,
@@ -31,16 +29,7 @@ from tests.studio.fakes import (
 
 POLL_SECONDS = 30
 CONNECT = "https://connect.example.com"
-PROPS = {
-    "DomainId": DOMAIN,
-    "DomainArn": DOMAIN_ARN,
-    "WorkbenchVersion": "2026.08.2+200.pro1",
-    "ServerImageArn": NEW_IMAGE,
-    "ExecutionRoleArn": ROLE_ARN,
-    "ExecutionRoleName": ROLE,
-    "RelaunchGuardArn": GUARD,
-    "ConnectUrl": CONNECT,
-}
+PROPS = {**PIN_PROPS, "DomainArn": DOMAIN_ARN, "ConnectUrl": CONNECT}
 
 
 def _world(**kw: Any) -> tuple[Clock, FakeSageMaker, FakeIam, Clients]:

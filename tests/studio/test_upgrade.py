@@ -18,6 +18,7 @@ from tests.studio.fakes import (
     GUARD,
     NEW_IMAGE,
     OLD_IMAGE,
+    PIN_PROPS,
     ROLE,
     ROLE_ARN,
     SERVER,
@@ -27,14 +28,7 @@ from tests.studio.fakes import (
     busy_domain,
 )
 
-PROPS = {
-    "DomainId": DOMAIN,
-    "WorkbenchVersion": "2026.08.2+200.pro1",
-    "ServerImageArn": NEW_IMAGE,
-    "ExecutionRoleArn": ROLE_ARN,
-    "ExecutionRoleName": ROLE,
-    "RelaunchGuardArn": GUARD,
-}
+PROPS = PIN_PROPS
 POLL_SECONDS = 30
 
 

@@ -18,8 +18,8 @@ from tests.studio.fakes import (
     GUARD,
     NEW_IMAGE,
     OLD_IMAGE,
+    PIN_PROPS,
     ROLE,
-    ROLE_ARN,
     SERVER,
     Clock,
     FakeIam,
@@ -32,14 +32,7 @@ POLL_SECONDS = 30
 
 
 def _props(image: str, version: str) -> dict[str, Any]:
-    return {
-        "DomainId": DOMAIN,
-        "WorkbenchVersion": version,
-        "ServerImageArn": image,
-        "ExecutionRoleArn": ROLE_ARN,
-        "ExecutionRoleName": ROLE,
-        "RelaunchGuardArn": GUARD,
-    }
+    return {**PIN_PROPS, "WorkbenchVersion": version, "ServerImageArn": image}
 
 
 NEW = _props(NEW_IMAGE, "2026.08.2+200.pro1")
