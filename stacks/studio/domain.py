@@ -39,6 +39,25 @@ DOMAIN_EXECUTION_ACTIONS = (
 )
 
 
+def relaunch_guard_statements(
+    execution_role: iam.IRole, relaunch_guard: iam.IManagedPolicy, *, hold: bool
+) -> list[iam.PolicyStatement]:
+    """What a function needs to see whether the relaunch guard is on the domain execution role and to detach it, and
+    with `hold` to attach it: only that policy, only on that role (handlers/common.py holds and releases it)."""
+    actions = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"] if hold else ["iam:DetachRolePolicy"]
+    return [
+        iam.PolicyStatement(
+            sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
+        ),
+        iam.PolicyStatement(
+            sid="HoldRelaunch" if hold else "ReleaseRelaunch",
+            actions=actions,
+            resources=[execution_role.role_arn],
+            conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class DomainOptions:
     platform_name: str

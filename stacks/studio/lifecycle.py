@@ -11,6 +11,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from stacks.studio.domain import relaunch_guard_statements
 from stacks.studio.functions import HandlerFunction, polled_provider
 
 # App deletion takes minutes per app; a domain with many users and spaces needs a generous ceiling.
@@ -91,16 +92,7 @@ class DomainTeardown(Construct):
                 actions=["sagemaker:ListApps", "sagemaker:ListSpaces", "sagemaker:ListUserProfiles"],
                 resources=["*"],
             ),
-            iam.PolicyStatement(
-                sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
-            ),
-            # Only the relaunch guard, only on the domain execution role.
-            iam.PolicyStatement(
-                sid="HoldRelaunch",
-                actions=["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-                resources=[execution_role.role_arn],
-                conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
-            ),
+            *relaunch_guard_statements(execution_role, relaunch_guard, hold=True),
         ]
         # Kept for stacks/nag.py, which names these wildcards in its acknowledgements.
         self.security_groups_arn: str | None = None
@@ -248,16 +240,7 @@ class RelaunchWatchdog(Construct):
             iam.PolicyStatement(
                 sid="ServerApp", actions=["sagemaker:DescribeApp", "sagemaker:CreateApp"], resources=[server_app]
             ),
-            iam.PolicyStatement(
-                sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
-            ),
-            # Only the relaunch guard, only off the execution role.
-            iam.PolicyStatement(
-                sid="ReleaseRelaunch",
-                actions=["iam:DetachRolePolicy"],
-                resources=[execution_role.role_arn],
-                conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
-            ),
+            *relaunch_guard_statements(execution_role, relaunch_guard, hold=False),
         ]
         for statement in statements:
             self.handler.role.add_to_policy(statement)

@@ -12,6 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.settings import SettingsError
+from stacks.studio.domain import relaunch_guard_statements
 from stacks.studio.functions import polled_provider
 from stacks.studio.versions import IMAGE_ACCOUNTS, VersionRefused, WorkbenchRelease, image_account
 
@@ -110,16 +111,7 @@ class WorkbenchPin(Construct):
                 resources=[execution_role.role_arn, default_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             ),
-            iam.PolicyStatement(
-                sid="ReadExecutionRole", actions=["iam:ListAttachedRolePolicies"], resources=[execution_role.role_arn]
-            ),
-            # Only the relaunch guard, only on the execution role.
-            iam.PolicyStatement(
-                sid="HoldRelaunch",
-                actions=["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-                resources=[execution_role.role_arn],
-                conditions={"ArnEquals": {"iam:PolicyARN": relaunch_guard.managed_policy_arn}},
-            ),
+            *relaunch_guard_statements(execution_role, relaunch_guard, hold=True),
         ]
         polled = polled_provider(
             self,
